@@ -1,0 +1,791 @@
+//! One replication of one strategy: state, the period step, and the records it returns
+//! (docs/model.md §4 gives the order of a period).
+//!
+//! **The engine does no IO and knows nothing of threads.** It takes the model, the levers, a
+//! pre-built [`World`] and the replication's seeds, and returns a [`RunOutput`]. Every decision
+//! reads the state at the start of the period (word of mouth reads a snapshot), so results do not
+//! depend on the order in which customers are visited.
+
+pub mod records;
+
+use crate::model::customer::{
+    advertising_reach, defection_hazard, failure_probability, mixed_adoption_probability,
+    not_deterred, share_of_wallet, word_of_mouth_reach, DefectionDrivers,
+};
+use crate::model::customers::{flag, Customers, Population, DIRECT};
+use crate::model::economics::discount_factor;
+use crate::model::network::SocialNetwork;
+use crate::model::params::{ModelParams, NetworkParams, PartnerPolicy};
+use crate::model::partners::{channel_quality, delivery_probability, distributor_effort};
+use crate::model::relationship::{Episode, Relationship};
+use crate::model::rng::{derive_seed, mix64, CounterDraws, Stream, Xoshiro256PlusPlus};
+use crate::model::stakeholders::StakeholderGraph;
+use crate::strategy::{DistributorPolicy, Levers, SupplierPolicy};
+pub use records::{PeriodRecord, RunMetrics};
+
+/// Which uniform of a customer's [`CounterDraws`] each decision uses. Fixed slots keep the
+/// numbers of one decision identical across strategies (common random numbers).
+mod slot {
+    pub const FAILURE: u32 = 0;
+    pub const PREVENTION: u32 = 1;
+    pub const RECOVERY: u32 = 2;
+    pub const PURCHASE: u32 = 3;
+    pub const DEFECTION: u32 = 4;
+    pub const ADVERTISING: u32 = 5;
+    pub const WORD_OF_MOUTH: u32 = 6;
+    pub const DETERRENCE: u32 = 7;
+}
+
+/// What a customer says to its neighbours this period (start-of-period snapshot).
+mod voice {
+    pub const SILENT: u8 = 0;
+    pub const ADVOCATE: u8 = 1;
+    pub const DETRACTOR: u8 = 2;
+}
+
+/// Entries of the per-area tables: one per distributor plus [`DIRECT`] at the end.
+const AREAS: usize = DIRECT as usize + 1;
+
+/// The seeds of one replication's streams, derived from the master seed alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReplicationSeeds {
+    /// The replication's own seed, reported in `runs.csv`.
+    pub replication: u64,
+    pub market: u64,
+    pub suppliers: u64,
+    pub agents: u64,
+    pub network: u64,
+    pub population: u64,
+}
+
+impl ReplicationSeeds {
+    /// The seeds of replication `replication_idx` under `master_seed` (docs/model.md §1).
+    pub fn derive(master_seed: u64, replication_idx: u64) -> Self {
+        let replication = mix64(master_seed ^ mix64(replication_idx));
+        Self {
+            replication,
+            market: derive_seed(master_seed, replication_idx, Stream::Market),
+            suppliers: derive_seed(master_seed, replication_idx, Stream::Suppliers),
+            agents: derive_seed(master_seed, replication_idx, Stream::Agents),
+            network: derive_seed(master_seed, replication_idx, Stream::Network),
+            population: derive_seed(master_seed, replication_idx, Stream::Population),
+        }
+    }
+}
+
+/// What every strategy of one replication shares: the customers' fixed attributes and their
+/// social network.
+#[derive(Debug, Clone)]
+pub struct World {
+    pub population: Population,
+    pub network: SocialNetwork,
+}
+
+impl World {
+    /// Draws the population and the network from the replication's own streams.
+    pub fn generate(model: &ModelParams, seeds: &ReplicationSeeds) -> Self {
+        let mut population_rng = Xoshiro256PlusPlus::seed_from_u64(seeds.population);
+        let mut network_rng = Xoshiro256PlusPlus::seed_from_u64(seeds.network);
+        Self {
+            population: Population::generate(model, &mut population_rng),
+            network: SocialNetwork::generate(
+                &model.network,
+                model.market.population,
+                &mut network_rng,
+            ),
+        }
+    }
+}
+
+/// What one run simulates: the market, the strategy and the horizon.
+#[derive(Debug, Clone, Copy)]
+pub struct RunConfig<'a> {
+    pub model: &'a ModelParams,
+    pub levers: &'a Levers,
+    pub periods: u32,
+    /// Discount rate per period `d`.
+    pub discount_rate: f64,
+}
+
+/// The records of one run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunOutput {
+    pub periods: Vec<PeriodRecord>,
+    pub metrics: RunMetrics,
+}
+
+/// Simulates one strategy on one replication's world.
+pub fn simulate(config: &RunConfig, world: &World, seeds: &ReplicationSeeds) -> RunOutput {
+    let mut engine = Engine::new(config, world, seeds);
+    let mut periods = Vec::with_capacity(config.periods as usize);
+    for period in 1..=config.periods {
+        periods.push(engine.step(period));
+    }
+    let metrics = engine.finish(&periods);
+    RunOutput { periods, metrics }
+}
+
+/// Segment terms the hot loop reads, precomputed once per run.
+#[derive(Debug, Clone, Copy)]
+struct SegmentTerms {
+    value: f64,
+    purchase_probability: f64,
+    price_sensitivity: f64,
+    commitment_baseline: f64,
+    /// Whether targeted levers (care, recovery, loyalty) reach this segment.
+    targeted: bool,
+}
+
+/// Terms that are fixed within a period.
+#[derive(Debug, Clone, Copy)]
+struct PeriodContext {
+    period: u32,
+    fill_rate: f64,
+    rival_campaign: bool,
+    /// `F`: active share of the population at the start of the period (mixed mode).
+    adopted_share: f64,
+}
+
+/// Running totals a run needs beyond its period records.
+#[derive(Debug, Clone, Copy, Default)]
+struct RunTotals {
+    n_initial: u64,
+    acquired: u64,
+    referred: u64,
+    /// Periods of completed spells plus censored ones (added at the end).
+    tenure_periods: u64,
+    spells: u64,
+    npv: f64,
+    /// Discounted margin after serving costs, before acquisition costs (for CLV).
+    discounted_customer_margin: f64,
+    customer_periods_at_risk: u64,
+}
+
+struct Engine<'a> {
+    config: &'a RunConfig<'a>,
+    world: &'a World,
+    seeds: &'a ReplicationSeeds,
+    customers: Customers,
+    stakeholders: StakeholderGraph,
+    /// Start-of-period snapshot of each customer's [`voice`].
+    voices: Vec<u8>,
+    segments: Vec<SegmentTerms>,
+    /// Segment indices by value, highest first: the order in which managers are assigned.
+    care_order: Vec<usize>,
+    active_in_segment: Vec<u32>,
+    personal_care_quota: Vec<u32>,
+    /// Per-area channel quality, distributor effort (in advertising reach) — index [`DIRECT`]
+    /// holds the direct channel.
+    area_quality: [f64; AREAS],
+    area_advertising: [f64; AREAS],
+    supplier_policy: &'a PartnerPolicy,
+    input_cost_factor: f64,
+    distributor_policy: &'a PartnerPolicy,
+    distributor_margin: f64,
+    /// Positive word of mouth per advocate after the referral programme.
+    word_of_mouth: f64,
+    mixed_mode: bool,
+    totals: RunTotals,
+}
+
+impl<'a> Engine<'a> {
+    fn new(config: &'a RunConfig<'a>, world: &'a World, seeds: &'a ReplicationSeeds) -> Self {
+        let model = config.model;
+        let levers = config.levers;
+        let customers = Customers::new(&world.population, &model.relationship);
+        let n_customers = customers.len();
+        let segments: Vec<SegmentTerms> = model
+            .segments
+            .iter()
+            .map(|s| SegmentTerms {
+                value: s.value,
+                purchase_probability: s.purchase_probability,
+                price_sensitivity: s.price_sensitivity,
+                commitment_baseline: s.commitment_baseline,
+                targeted: s.value >= levers.target_min_value,
+            })
+            .collect();
+        let mut care_order: Vec<usize> = (0..segments.len()).collect();
+        care_order.sort_by(|&a, &b| segments[b].value.total_cmp(&segments[a].value));
+        let (supplier_policy, input_cost_factor) = match levers.supplier_policy {
+            SupplierPolicy::Partnership => (
+                &model.suppliers.partnership,
+                model.suppliers.partnership_cost_factor,
+            ),
+            SupplierPolicy::Spot => (&model.suppliers.spot, model.suppliers.spot_cost_factor),
+        };
+        let (distributor_policy, distributor_margin) = match levers.distributor_policy {
+            DistributorPolicy::Partnership => (
+                &model.distributors.partnership,
+                model.distributors.partnership_margin,
+            ),
+            DistributorPolicy::Squeeze => (
+                &model.distributors.squeeze,
+                model.distributors.squeeze_margin,
+            ),
+        };
+        let n_initial = world
+            .population
+            .initially_active
+            .iter()
+            .filter(|&&a| a)
+            .count() as u64;
+        Self {
+            config,
+            world,
+            seeds,
+            customers,
+            stakeholders: StakeholderGraph::new(model),
+            voices: vec![voice::SILENT; n_customers],
+            active_in_segment: vec![0; segments.len()],
+            personal_care_quota: vec![0; segments.len()],
+            segments,
+            care_order,
+            area_quality: [1.0; AREAS],
+            area_advertising: [0.0; AREAS],
+            supplier_policy,
+            input_cost_factor,
+            distributor_policy,
+            distributor_margin,
+            word_of_mouth: (model.market.word_of_mouth * levers.referral_multiplier).min(1.0),
+            mixed_mode: matches!(model.network, NetworkParams::Mixed),
+            totals: RunTotals {
+                n_initial,
+                spells: n_initial,
+                ..Default::default()
+            },
+        }
+    }
+
+    /// One period in the order of docs/model.md §4.
+    fn step(&mut self, period: u32) -> PeriodRecord {
+        let model = self.config.model;
+        let levers = self.config.levers;
+        let mut record = PeriodRecord::default();
+
+        // 1. Market events, shared by every strategy of the replication.
+        let events = CounterDraws::new(self.seeds.market, period, 0);
+        let shortage = events.uniform(0) < model.market.shortage_probability;
+        let rival_campaign = events.uniform(1) < model.market.rival_campaign_probability;
+        record.shortage = f64::from(u8::from(shortage));
+        record.rival_campaign = f64::from(u8::from(rival_campaign));
+
+        // 2. Supply and channel quality from the partners' start-of-period commitment.
+        let fill_rate = self.supply_round(period, shortage);
+        record.fill_rate = fill_rate;
+        let n_prospects = self.census(period, &mut record);
+        let spend_per_prospect = if n_prospects > 0 {
+            record.acquisition_cost = levers.acquisition_budget;
+            levers.acquisition_budget / n_prospects as f64
+        } else {
+            0.0
+        };
+        self.channel_round(spend_per_prospect);
+        self.assign_personal_care();
+
+        // 3.–7. Customers.
+        let n_active_at_start: u32 = self.active_in_segment.iter().sum();
+        let context = PeriodContext {
+            period,
+            fill_rate,
+            rival_campaign,
+            adopted_share: n_active_at_start as f64 / self.customers.len().max(1) as f64,
+        };
+        let mut sums = CustomerSums::default();
+        for customer_idx in 0..self.customers.len() {
+            let flags = self.customers.flags[customer_idx];
+            if flags & flag::ACTIVE != 0 {
+                self.serve(customer_idx, &context, &mut record, &mut sums);
+            } else if self.is_prospect(customer_idx, period) {
+                self.court(customer_idx, &context, &mut record, &mut sums);
+            }
+        }
+
+        // Accounting (docs/model.md §9).
+        record.care_cost = levers.personal_care_managers as f64 * levers.manager_cost
+            + record.automated_care_customers * levers.automated_care_cost;
+        record.referral_cost = record.acquired_referred * levers.referral_bonus;
+        record.fixed_cost = model.market.fixed_cost;
+        let customer_margin = record.revenue
+            - record.cogs
+            - record.distributor_margin
+            - record.care_cost
+            - record.loyalty_cost
+            - record.recovery_cost;
+        record.profit =
+            customer_margin - record.acquisition_cost - record.referral_cost - record.fixed_cost;
+        let discount = discount_factor(self.config.discount_rate, period);
+        self.totals.npv += record.profit * discount;
+        self.totals.discounted_customer_margin += customer_margin * discount;
+        record.cumulative_npv = self.totals.npv;
+
+        // Customer counts and means.
+        record.active = sums.active as f64;
+        record.retention = if n_active_at_start > 0 {
+            1.0 - record.defections / n_active_at_start as f64
+        } else {
+            f64::NAN
+        };
+        self.totals.customer_periods_at_risk += n_active_at_start as u64;
+        record.initial_survival = if self.totals.n_initial > 0 {
+            sums.initial_active as f64 / self.totals.n_initial as f64
+        } else {
+            f64::NAN
+        };
+        let per_active = |sum: f64| {
+            if sums.active > 0 {
+                sum / sums.active as f64
+            } else {
+                f64::NAN
+            }
+        };
+        record.customer_trust = per_active(sums.trust);
+        record.customer_reciprocity = per_active(sums.reciprocity);
+        record.customer_commitment = per_active(sums.commitment);
+        let nan = Relationship {
+            trust: f64::NAN,
+            reciprocity: f64::NAN,
+            commitment: f64::NAN,
+        };
+        let supplier = self.stakeholders.mean_supplier().unwrap_or(nan);
+        let distributor = self.stakeholders.mean_distributor().unwrap_or(nan);
+        record.supplier_trust = supplier.trust;
+        record.supplier_reciprocity = supplier.reciprocity;
+        record.supplier_commitment = supplier.commitment;
+        record.distributor_trust = distributor.trust;
+        record.distributor_reciprocity = distributor.reciprocity;
+        record.distributor_commitment = distributor.commitment;
+        record
+    }
+
+    /// Deliveries (docs/model.md §5), then each supplier's relationship update. Returns the fill
+    /// rate: the share of suppliers that delivered.
+    fn supply_round(&mut self, period: u32, shortage: bool) -> f64 {
+        let suppliers = &self.config.model.suppliers;
+        let n_suppliers = self.stakeholders.n_suppliers();
+        if n_suppliers == 0 {
+            return 1.0;
+        }
+        let episode = partner_episode(self.supplier_policy);
+        let mut delivered = 0u32;
+        for k in 0..n_suppliers {
+            let relationship = self.stakeholders.supplier(k);
+            let p = delivery_probability(
+                suppliers.normal_delivery,
+                suppliers.shortage_delivery,
+                relationship.commitment,
+                shortage,
+            );
+            if CounterDraws::new(self.seeds.suppliers, period, k as u32).uniform(0) < p {
+                delivered += 1;
+            }
+            let updated = relationship.after_episode(&episode, &self.config.model.relationship);
+            self.stakeholders.set_supplier(k, updated);
+        }
+        delivered as f64 / n_suppliers as f64
+    }
+
+    /// Distributors' effort and channel quality from start-of-period commitment (docs/model.md
+    /// §6), the advertising reach in each area, then each distributor's relationship update.
+    fn channel_round(&mut self, spend_per_prospect: f64) {
+        let market = &self.config.model.market;
+        let reach = |effort: f64| {
+            advertising_reach(
+                market.advertising_max_reach,
+                spend_per_prospect,
+                market.advertising_half_spend,
+                effort,
+            )
+        };
+        self.area_quality[DIRECT as usize] = 1.0;
+        self.area_advertising[DIRECT as usize] = reach(1.0);
+        let episode = partner_episode(self.distributor_policy);
+        for k in 0..self.stakeholders.n_distributors() {
+            let relationship = self.stakeholders.distributor(k);
+            let effort = distributor_effort(relationship.commitment);
+            self.area_quality[k] = channel_quality(effort);
+            self.area_advertising[k] = reach(effort);
+            let updated = relationship.after_episode(&episode, &self.config.model.relationship);
+            self.stakeholders.set_distributor(k, updated);
+        }
+    }
+
+    /// The start-of-period snapshot: voices for word of mouth, active customers per segment,
+    /// advocates and detractors. Returns the number of prospects.
+    fn census(&mut self, period: u32, record: &mut PeriodRecord) -> u32 {
+        let advocate_trust = self.config.model.market.advocate_trust as f32;
+        self.active_in_segment.fill(0);
+        let (mut n_prospects, mut advocates, mut detractors) = (0u32, 0u32, 0u32);
+        for customer_idx in 0..self.customers.len() {
+            let flags = self.customers.flags[customer_idx];
+            let mut speaks = voice::SILENT;
+            if flags & flag::ACTIVE != 0 {
+                self.active_in_segment[self.customers.segment[customer_idx] as usize] += 1;
+                if self.customers.trust[customer_idx] >= advocate_trust {
+                    speaks = voice::ADVOCATE;
+                    advocates += 1;
+                }
+            } else {
+                if self.is_prospect(customer_idx, period) {
+                    n_prospects += 1;
+                }
+                if flags & flag::LAPSED != 0
+                    && period <= self.customers.detractor_until[customer_idx] as u32
+                {
+                    speaks = voice::DETRACTOR;
+                    detractors += 1;
+                }
+            }
+            self.voices[customer_idx] = speaks;
+        }
+        record.advocates = advocates as f64;
+        record.detractors = detractors as f64;
+        n_prospects
+    }
+
+    /// Managers go to the most valuable targeted segments first, up to their capacity
+    /// (docs/model.md §7); within a segment, to customers in index order.
+    fn assign_personal_care(&mut self) {
+        let levers = self.config.levers;
+        let mut slots = levers.personal_care_managers as u64 * levers.manager_capacity as u64;
+        self.personal_care_quota.fill(0);
+        for &segment_idx in &self.care_order {
+            if !self.segments[segment_idx].targeted {
+                continue;
+            }
+            let quota = slots.min(self.active_in_segment[segment_idx] as u64);
+            self.personal_care_quota[segment_idx] = quota as u32;
+            slots -= quota;
+        }
+    }
+
+    /// Never a customer, or lapsed for at least the win-back cool-down.
+    #[inline(always)]
+    fn is_prospect(&self, customer_idx: usize, period: u32) -> bool {
+        let flags = self.customers.flags[customer_idx];
+        flags & flag::ACTIVE == 0
+            && (flags & flag::LAPSED == 0
+                || period - self.customers.since[customer_idx] as u32
+                    >= self.config.model.market.winback_cooldown)
+    }
+
+    /// Steps 3–6 of docs/model.md §4 for an active customer: service episode, relationship
+    /// update, purchase, defection.
+    #[inline(always)]
+    fn serve(
+        &mut self,
+        customer_idx: usize,
+        context: &PeriodContext,
+        record: &mut PeriodRecord,
+        sums: &mut CustomerSums,
+    ) {
+        let model = self.config.model;
+        let levers = self.config.levers;
+        let episode_params = &model.episode;
+        let customers = &mut self.customers;
+        let flags = customers.flags[customer_idx];
+        let segment_idx = customers.segment[customer_idx] as usize;
+        let segment = self.segments[segment_idx];
+        let area = customers.distributor[customer_idx] as usize;
+        let draws = CounterDraws::new(self.seeds.agents, context.period, customer_idx as u32);
+
+        // Care: personal while managers have room, automated beyond if the strategy says so.
+        let care_level = if self.personal_care_quota[segment_idx] > 0 {
+            self.personal_care_quota[segment_idx] -= 1;
+            record.personal_care_customers += 1.0;
+            1.0
+        } else if levers.automated_care && segment.targeted {
+            record.automated_care_customers += 1.0;
+            levers.automated_care_effect
+        } else {
+            0.0
+        };
+
+        // 3. Service episode.
+        let failure_chance = failure_probability(
+            model.market.base_failure,
+            context.fill_rate,
+            model.market.stockout_impact,
+            self.area_quality[area],
+        );
+        let failed = draws.uniform(slot::FAILURE) < failure_chance
+            && draws.uniform(slot::PREVENTION) >= levers.care_prevention * care_level;
+        let recovered =
+            failed && segment.targeted && draws.uniform(slot::RECOVERY) < levers.recovery_rate;
+        let unrecovered = failed && !recovered;
+        let disconfirmation = if !failed {
+            episode_params.success + episode_params.care_bonus * care_level
+        } else if recovered {
+            episode_params.recovered
+        } else {
+            episode_params.unrecovered
+        };
+        if failed {
+            record.failures += 1.0;
+        }
+        if recovered {
+            record.failures_recovered += 1.0;
+            record.recovery_cost += levers.recovery_cost;
+        }
+
+        // 4. Relationship update.
+        let tenure = context.period - customers.since[customer_idx] as u32;
+        let on_intro_terms = flags & flag::INITIAL == 0 && levers.intro_discount > 0.0;
+        let opportunism = if on_intro_terms && tenure == levers.intro_periods {
+            levers.price_rise_opportunism
+        } else {
+            0.0
+        };
+        let loyalty_member = segment.targeted && levers.loyalty_reward > 0.0;
+        let loyalty = |value: f64| if loyalty_member { value } else { 0.0 };
+        let favour = levers.care_favour * care_level
+            + if recovered {
+                episode_params.recovery_favour
+            } else {
+                0.0
+            }
+            + loyalty(levers.loyalty_favour);
+        let benefits =
+            (levers.care_benefits * care_level + loyalty(levers.loyalty_benefits)).min(1.0);
+        let before = Relationship {
+            trust: customers.trust[customer_idx] as f64,
+            reciprocity: customers.reciprocity[customer_idx] as f64,
+            commitment: customers.commitment[customer_idx] as f64,
+        };
+        let after = before.after_episode(
+            &Episode {
+                disconfirmation,
+                favour,
+                opportunism,
+                benefits,
+                switching_cost: levers.structural_bonds,
+                commitment_baseline: segment.commitment_baseline,
+            },
+            &model.relationship,
+        );
+        customers.trust[customer_idx] = after.trust as f32;
+        customers.reciprocity[customer_idx] = after.reciprocity as f32;
+        customers.commitment[customer_idx] = after.commitment as f32;
+        let mut new_flags = flags | flag::HAD_EPISODE;
+        if flags & flag::HAD_EPISODE == 0 && unrecovered {
+            new_flags |= flag::FAILED_FIRST;
+        }
+
+        // 5. Purchase.
+        let price = if on_intro_terms && tenure < levers.intro_periods {
+            levers.price_level * (1.0 - levers.intro_discount)
+        } else {
+            levers.price_level
+        };
+        if draws.uniform(slot::PURCHASE) < segment.purchase_probability {
+            let spend = segment.value
+                * share_of_wallet(model.market.base_share_of_wallet, after.commitment);
+            let revenue = spend * price;
+            record.revenue += revenue;
+            record.cogs += model.market.cogs_share * spend * self.input_cost_factor;
+            if area != DIRECT as usize {
+                record.distributor_margin += revenue * self.distributor_margin;
+            }
+            record.loyalty_cost += loyalty(revenue * levers.loyalty_reward);
+        }
+
+        // 6. Defection.
+        let novice = flags & flag::NOVICE != 0;
+        let hazard = defection_hazard(
+            &model.defection,
+            &DefectionDrivers {
+                commitment: after.commitment,
+                trust: after.trust,
+                trust_multiplier: if novice {
+                    model.defection.novice_trust_multiplier
+                } else {
+                    1.0
+                },
+                unrecovered_failure: unrecovered,
+                price_sensitivity: segment.price_sensitivity,
+                price,
+                rival_campaign: context.rival_campaign,
+            },
+        );
+        if draws.uniform(slot::DEFECTION) < hazard {
+            new_flags =
+                (new_flags & !(flag::ACTIVE | flag::INITIAL | flag::REFERRED)) | flag::LAPSED;
+            customers.since[customer_idx] = context.period as u16;
+            if unrecovered {
+                customers.detractor_until[customer_idx] =
+                    (context.period + model.market.detractor_periods).min(u16::MAX as u32) as u16;
+            }
+            record.defections += 1.0;
+            self.totals.tenure_periods += tenure as u64;
+        } else {
+            sums.add_active(after, new_flags & flag::INITIAL != 0);
+        }
+        customers.flags[customer_idx] = new_flags;
+    }
+
+    /// Step 7 of docs/model.md §4 for a prospect: advertising and word of mouth.
+    #[inline(always)]
+    fn court(
+        &mut self,
+        customer_idx: usize,
+        context: &PeriodContext,
+        record: &mut PeriodRecord,
+        sums: &mut CustomerSums,
+    ) {
+        let market = &self.config.model.market;
+        let relationship = &self.config.model.relationship;
+        let flags = self.customers.flags[customer_idx];
+        let area = self.customers.distributor[customer_idx] as usize;
+        let draws = CounterDraws::new(self.seeds.agents, context.period, customer_idx as u32);
+        let burned = flag::LAPSED | flag::FAILED_FIRST;
+        let conversion_factor = if flags & burned == burned {
+            market.failed_first_winback_factor
+        } else {
+            1.0
+        };
+        let advertising = self.area_advertising[area] * conversion_factor;
+
+        let (acquired, referred) = if self.mixed_mode {
+            let chance = mixed_adoption_probability(
+                advertising,
+                self.word_of_mouth * conversion_factor,
+                context.adopted_share,
+            );
+            let u = draws.uniform(slot::ADVERTISING);
+            (u < chance, u >= advertising)
+        } else {
+            let (advocates, detractors) = self.count_voices(customer_idx);
+            let by_advertising = draws.uniform(slot::ADVERTISING) < advertising;
+            let by_word = advocates > 0
+                && draws.uniform(slot::WORD_OF_MOUTH)
+                    < word_of_mouth_reach(self.word_of_mouth, advocates) * conversion_factor;
+            let deterred = detractors > 0
+                && draws.uniform(slot::DETERRENCE)
+                    >= not_deterred(market.negative_word_of_mouth, detractors);
+            (
+                (by_advertising || by_word) && !deterred,
+                by_word && !by_advertising,
+            )
+        };
+        if !acquired {
+            return;
+        }
+        let customers = &mut self.customers;
+        let kept = flags & (flag::NOVICE | flag::FAILED_FIRST | flag::HAD_EPISODE);
+        customers.flags[customer_idx] =
+            kept | flag::ACTIVE | if referred { flag::REFERRED } else { 0 };
+        let trust = relationship.initial_trust
+            + if referred {
+                relationship.referred_trust_bonus
+            } else {
+                0.0
+            };
+        let start = Relationship {
+            trust: trust.min(1.0),
+            reciprocity: 0.0,
+            commitment: relationship.initial_commitment,
+        };
+        customers.trust[customer_idx] = start.trust as f32;
+        customers.reciprocity[customer_idx] = 0.0;
+        customers.commitment[customer_idx] = start.commitment as f32;
+        customers.since[customer_idx] = context.period as u16;
+        if referred {
+            record.acquired_referred += 1.0;
+            self.totals.referred += 1;
+        } else {
+            record.acquired_paid += 1.0;
+        }
+        self.totals.acquired += 1;
+        self.totals.spells += 1;
+        sums.add_active(start, false);
+    }
+
+    /// Advocates and detractors among a prospect's neighbours (start-of-period snapshot).
+    #[inline(always)]
+    fn count_voices(&self, customer_idx: usize) -> (u32, u32) {
+        let (mut advocates, mut detractors) = (0u32, 0u32);
+        for &neighbour in self.world.network.neighbours(customer_idx) {
+            let speaks = self.voices[neighbour as usize];
+            advocates += u32::from(speaks == voice::ADVOCATE);
+            detractors += u32::from(speaks == voice::DETRACTOR);
+        }
+        (advocates, detractors)
+    }
+
+    /// Per-run metrics once the horizon is reached (docs/model.md §9).
+    fn finish(&mut self, periods: &[PeriodRecord]) -> RunMetrics {
+        let horizon = self.config.periods;
+        for customer_idx in 0..self.customers.len() {
+            if self.customers.flags[customer_idx] & flag::ACTIVE != 0 {
+                self.totals.tenure_periods +=
+                    (horizon - self.customers.since[customer_idx] as u32) as u64;
+            }
+        }
+        let totals = &self.totals;
+        let sum = |f: fn(&PeriodRecord) -> f64| periods.iter().map(f).sum::<f64>();
+        let defections = sum(|r| r.defections);
+        let acquisition_spend = sum(|r| r.acquisition_cost + r.referral_cost);
+        let ratio = |numerator: f64, denominator: f64| {
+            if denominator > 0.0 {
+                numerator / denominator
+            } else {
+                f64::NAN
+            }
+        };
+        let last = periods.last().copied().unwrap_or_default();
+        RunMetrics {
+            npv: totals.npv,
+            clv: ratio(
+                totals.discounted_customer_margin,
+                (totals.n_initial + totals.acquired) as f64,
+            ),
+            cac: ratio(acquisition_spend, totals.acquired as f64),
+            retention: 1.0 - ratio(defections, totals.customer_periods_at_risk as f64),
+            final_active: last.active,
+            mean_tenure: ratio(totals.tenure_periods as f64, totals.spells as f64),
+            acquired: totals.acquired as f64,
+            referred_share: ratio(totals.referred as f64, totals.acquired as f64),
+            customer_trust: last.customer_trust,
+            customer_commitment: last.customer_commitment,
+            supplier_trust: last.supplier_trust,
+            supplier_commitment: last.supplier_commitment,
+            distributor_trust: last.distributor_trust,
+            distributor_commitment: last.distributor_commitment,
+            revenue: sum(|r| r.revenue),
+            profit: sum(|r| r.profit),
+        }
+    }
+}
+
+/// A partner's view of one period's dealings under a policy (docs/model.md §5, §6).
+fn partner_episode(policy: &PartnerPolicy) -> Episode {
+    Episode {
+        disconfirmation: policy.episode,
+        favour: policy.favour,
+        opportunism: policy.opportunism,
+        benefits: policy.benefits,
+        switching_cost: policy.switching_cost,
+        commitment_baseline: policy.commitment_baseline,
+    }
+}
+
+/// Sums over the customers active at the end of a period.
+#[derive(Debug, Default)]
+struct CustomerSums {
+    active: u32,
+    initial_active: u32,
+    trust: f64,
+    reciprocity: f64,
+    commitment: f64,
+}
+
+impl CustomerSums {
+    #[inline(always)]
+    fn add_active(&mut self, relationship: Relationship, initial: bool) {
+        self.active += 1;
+        self.initial_active += u32::from(initial);
+        self.trust += relationship.trust;
+        self.reciprocity += relationship.reciprocity;
+        self.commitment += relationship.commitment;
+    }
+}

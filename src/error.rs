@@ -1,0 +1,97 @@
+//! The library's errors. Each message names the file, the key and what is allowed.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// Where in a scenario file a problem was found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    pub line: usize,
+    pub column: usize,
+}
+
+/// Everything that can go wrong in relsim.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A scenario file that cannot be read.
+    #[error("cannot read scenario file {}: {source}", path.display())]
+    ReadScenario {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// A scenario that is malformed or out of range.
+    #[error("{}", describe_invalid(file, key, location.as_ref(), message))]
+    InvalidScenario {
+        /// The file (or preset) the scenario came from.
+        file: String,
+        /// Dotted path of the offending key, e.g. `market.population` or `segments[1].value`.
+        key: String,
+        location: Option<Location>,
+        message: String,
+    },
+    /// A `--set KEY=VALUE` override that cannot be applied.
+    #[error("--set {assignment}: {message}")]
+    InvalidOverride { assignment: String, message: String },
+    /// A name that is not a bundled preset.
+    #[error("unknown preset `{name}`; bundled presets are: {available}")]
+    UnknownPreset { name: String, available: String },
+    /// A command-line value that is out of range.
+    #[error("{option}: {message}")]
+    InvalidOption { option: String, message: String },
+    /// A run that would need more memory than allowed without `--allow-large`.
+    #[error(
+        "this run needs about {needed_mib} MiB of memory, more than a quarter of this machine's \
+         {total_mib} MiB; reduce market.population or --threads, or pass --allow-large"
+    )]
+    TooLarge { needed_mib: u64, total_mib: u64 },
+    /// An output directory holding files other than relsim's own or results that are unreadable.
+    #[error("{}: {message}", path.display())]
+    InvalidOutput { path: PathBuf, message: String },
+    /// A file that could not be written.
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// A thread pool that could not be started.
+    #[error("cannot start {threads} worker threads: {message}")]
+    ThreadPool { threads: usize, message: String },
+}
+
+fn describe_invalid(file: &str, key: &str, location: Option<&Location>, message: &str) -> String {
+    let mut text = String::from(file);
+    if let Some(location) = location {
+        text.push_str(&format!(":{}:{}", location.line, location.column));
+    }
+    if !key.is_empty() {
+        text.push_str(&format!(": {key}"));
+    }
+    text.push_str(": ");
+    text.push_str(message);
+    text
+}
+
+impl Error {
+    /// The process exit code for this error: 2 for bad input, 1 for anything else.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::ReadScenario { .. }
+            | Error::InvalidScenario { .. }
+            | Error::InvalidOverride { .. }
+            | Error::UnknownPreset { .. }
+            | Error::InvalidOption { .. }
+            | Error::TooLarge { .. }
+            | Error::InvalidOutput { .. } => 2,
+            Error::Write { .. } | Error::ThreadPool { .. } => 1,
+        }
+    }
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}, column {}", self.line, self.column)
+    }
+}
+
+/// relsim's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,186 @@
+//! A [`RunSink`] that aggregates runs into everything the result files report: per-strategy
+//! summaries, paired comparisons, time series and the per-run table.
+
+use serde::Serialize;
+
+use super::{RunRecord, RunSink};
+use crate::engine::{PeriodRecord, RunMetrics};
+use crate::error::Result;
+use crate::scenario::Scenario;
+use crate::stats::{paired_difference, Interval, PairedDifference, Summary, Welford};
+
+/// One row of runs.csv.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunRow {
+    pub strategy_idx: usize,
+    pub replication: u64,
+    pub seed: u64,
+    pub metrics: RunMetrics,
+}
+
+/// Summary of one metric of one strategy.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MetricSummary {
+    pub strategy_idx: usize,
+    pub metric: &'static str,
+    pub summary: Summary,
+}
+
+/// Paired comparison of two strategies on one metric: `a − b`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Comparison {
+    pub strategy_a: usize,
+    pub strategy_b: usize,
+    pub metric: &'static str,
+    pub difference: PairedDifference,
+}
+
+/// Mean and CI of one period metric across replications.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SeriesPoint {
+    pub strategy_idx: usize,
+    pub period: u32,
+    pub metric: &'static str,
+    pub interval: Interval,
+}
+
+/// Everything an experiment produced, ready for exporters and reports.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ExperimentResults {
+    pub strategy_names: Vec<String>,
+    pub replications: u64,
+    pub runs: Vec<RunRow>,
+    pub summaries: Vec<MetricSummary>,
+    pub comparisons: Vec<Comparison>,
+    pub timeseries: Vec<SeriesPoint>,
+}
+
+impl ExperimentResults {
+    /// The summary of `metric` for strategy `strategy_idx`.
+    pub fn summary(&self, strategy_idx: usize, metric: &str) -> Option<&Summary> {
+        self.summaries
+            .iter()
+            .find(|s| s.strategy_idx == strategy_idx && s.metric == metric)
+            .map(|s| &s.summary)
+    }
+
+    /// The comparison `a − b` on `metric`.
+    pub fn comparison(&self, a: usize, b: usize, metric: &str) -> Option<&Comparison> {
+        self.comparisons
+            .iter()
+            .find(|c| c.strategy_a == a && c.strategy_b == b && c.metric == metric)
+    }
+}
+
+/// Aggregates runs as they arrive; the time series are kept as running moments, so memory does
+/// not grow with the number of replications except for the small per-run table.
+#[derive(Debug, Clone)]
+pub struct ResultsCollector {
+    strategy_names: Vec<String>,
+    periods: usize,
+    /// `[strategy][period][metric]`, flattened.
+    series: Vec<Welford>,
+    runs: Vec<RunRow>,
+}
+
+impl ResultsCollector {
+    pub fn new(scenario: &Scenario) -> Self {
+        let n_strategies = scenario.strategies.len();
+        let periods = scenario.periods as usize;
+        Self {
+            strategy_names: scenario.strategies.iter().map(|s| s.name.clone()).collect(),
+            periods,
+            series: vec![Welford::default(); n_strategies * periods * PeriodRecord::COUNT],
+            runs: Vec::with_capacity(scenario.replications as usize * n_strategies),
+        }
+    }
+
+    fn series_idx(&self, strategy_idx: usize, period_idx: usize, metric_idx: usize) -> usize {
+        (strategy_idx * self.periods + period_idx) * PeriodRecord::COUNT + metric_idx
+    }
+
+    /// Summaries, comparisons and time series of everything collected.
+    pub fn finish(self) -> ExperimentResults {
+        let n_strategies = self.strategy_names.len();
+        let metric_values = |strategy_idx: usize, metric_idx: usize| -> Vec<f64> {
+            self.runs
+                .iter()
+                .filter(|row| row.strategy_idx == strategy_idx)
+                .map(|row| row.metrics.values()[metric_idx])
+                .collect()
+        };
+        let mut summaries = Vec::new();
+        for strategy_idx in 0..n_strategies {
+            for (metric_idx, &metric) in RunMetrics::NAMES.iter().enumerate() {
+                summaries.push(MetricSummary {
+                    strategy_idx,
+                    metric,
+                    summary: Summary::of(&metric_values(strategy_idx, metric_idx)),
+                });
+            }
+        }
+        let mut comparisons = Vec::new();
+        for strategy_a in 0..n_strategies {
+            for strategy_b in (strategy_a + 1)..n_strategies {
+                for (metric_idx, &metric) in RunMetrics::NAMES.iter().enumerate() {
+                    comparisons.push(Comparison {
+                        strategy_a,
+                        strategy_b,
+                        metric,
+                        difference: paired_difference(
+                            &metric_values(strategy_a, metric_idx),
+                            &metric_values(strategy_b, metric_idx),
+                        ),
+                    });
+                }
+            }
+        }
+        let mut timeseries = Vec::with_capacity(self.series.len());
+        for strategy_idx in 0..n_strategies {
+            for period_idx in 0..self.periods {
+                for (metric_idx, &metric) in PeriodRecord::NAMES.iter().enumerate() {
+                    timeseries.push(SeriesPoint {
+                        strategy_idx,
+                        period: period_idx as u32 + 1,
+                        metric,
+                        interval: self.series
+                            [self.series_idx(strategy_idx, period_idx, metric_idx)]
+                        .interval(),
+                    });
+                }
+            }
+        }
+        let replications = self
+            .runs
+            .iter()
+            .map(|r| r.replication + 1)
+            .max()
+            .unwrap_or(0);
+        ExperimentResults {
+            strategy_names: self.strategy_names,
+            replications,
+            runs: self.runs,
+            summaries,
+            comparisons,
+            timeseries,
+        }
+    }
+}
+
+impl RunSink for ResultsCollector {
+    fn accept(&mut self, run: RunRecord) -> Result<()> {
+        for (period_idx, record) in run.output.periods.iter().enumerate() {
+            for (metric_idx, value) in record.values().into_iter().enumerate() {
+                let idx = self.series_idx(run.strategy_idx, period_idx, metric_idx);
+                self.series[idx].push(value);
+            }
+        }
+        self.runs.push(RunRow {
+            strategy_idx: run.strategy_idx,
+            replication: run.replication,
+            seed: run.seed,
+            metrics: run.output.metrics,
+        });
+        Ok(())
+    }
+}

@@ -1,0 +1,154 @@
+//! Experiments: many replications of every strategy of a scenario, in parallel.
+//!
+//! **The only module that uses threads.** Replication `r` derives all its seeds from
+//! `(master seed, r)` and simulates every strategy on the same [`World`] and streams (common
+//! random numbers, docs/model.md §1). Replications run in parallel in fixed-size batches and are
+//! handed to the [`RunSink`] in replication order, so the sink sees the same sequence — and
+//! writes the same bytes — whatever the number of threads.
+
+pub mod collector;
+
+use rayon::prelude::*;
+
+use crate::engine::{simulate, ReplicationSeeds, RunConfig, RunOutput, World};
+use crate::error::{Error, Result};
+use crate::scenario::Scenario;
+pub use collector::{ExperimentResults, ResultsCollector};
+
+/// One strategy's run on one replication, as handed to a [`RunSink`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunRecord {
+    pub strategy_idx: usize,
+    pub replication: u64,
+    /// The replication's seed, derived from the master seed.
+    pub seed: u64,
+    pub output: RunOutput,
+}
+
+/// Receives runs in a deterministic order: replication by replication, strategies in scenario
+/// order within each. Implementations may aggregate, or stream to disk.
+pub trait RunSink {
+    fn accept(&mut self, run: RunRecord) -> Result<()>;
+}
+
+/// How to run an experiment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExperimentOptions {
+    /// Worker threads; 0 means one per core.
+    pub threads: usize,
+    /// Replications simulated before their records are handed to the sink; bounds memory.
+    pub batch_size: usize,
+}
+
+impl Default for ExperimentOptions {
+    fn default() -> Self {
+        Self {
+            threads: 0,
+            batch_size: 64,
+        }
+    }
+}
+
+/// What the experiment did, for the manifest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExperimentInfo {
+    pub threads: usize,
+    pub replications: u64,
+    pub customer_steps: u64,
+}
+
+/// Simulates every strategy of one replication on a shared world.
+pub fn simulate_replication(scenario: &Scenario, replication: u64) -> Vec<RunRecord> {
+    let seeds = ReplicationSeeds::derive(scenario.seed, replication);
+    let world = World::generate(&scenario.model, &seeds);
+    let discount_rate = scenario.discount_rate();
+    scenario
+        .strategies
+        .iter()
+        .enumerate()
+        .map(|(strategy_idx, strategy)| {
+            let config = RunConfig {
+                model: &scenario.model,
+                levers: &strategy.levers,
+                periods: scenario.periods,
+                discount_rate,
+            };
+            RunRecord {
+                strategy_idx,
+                replication,
+                seed: seeds.replication,
+                output: simulate(&config, &world, &seeds),
+            }
+        })
+        .collect()
+}
+
+/// Runs `scenario.replications` replications in parallel, feeding `sink` in replication order.
+/// `on_replication_done` is called (from worker threads) after each replication.
+pub fn run_experiment(
+    scenario: &Scenario,
+    options: ExperimentOptions,
+    sink: &mut dyn RunSink,
+    on_replication_done: &(dyn Fn() + Sync),
+) -> Result<ExperimentInfo> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(options.threads)
+        .build()
+        .map_err(|err| Error::ThreadPool {
+            threads: options.threads,
+            message: err.to_string(),
+        })?;
+    let replications = scenario.replications as u64;
+    let batch_size = options.batch_size.max(1) as u64;
+    let mut start = 0;
+    while start < replications {
+        let end = (start + batch_size).min(replications);
+        let batch: Vec<Vec<RunRecord>> = pool.install(|| {
+            (start..end)
+                .into_par_iter()
+                .map(|replication| {
+                    let runs = simulate_replication(scenario, replication);
+                    on_replication_done();
+                    runs
+                })
+                .collect()
+        });
+        for run in batch.into_iter().flatten() {
+            sink.accept(run)?;
+        }
+        start = end;
+    }
+    Ok(ExperimentInfo {
+        threads: pool.current_num_threads(),
+        replications,
+        customer_steps: replications * scenario.customer_steps_per_replication(),
+    })
+}
+
+/// Rough peak memory of an experiment: each worker holds one replication's world and one
+/// strategy's customer state (network generation briefly needs three times the final CSR), plus
+/// the collector's time series and per-run table.
+pub fn estimate_memory_bytes(scenario: &Scenario, threads: usize) -> u64 {
+    use crate::model::customers::Customers;
+    use crate::model::params::NetworkParams;
+    let population = scenario.model.market.population as u64;
+    let mean_degree = match scenario.model.network {
+        NetworkParams::WattsStrogatz { mean_degree, .. }
+        | NetworkParams::BarabasiAlbert { mean_degree }
+        | NetworkParams::ErdosRenyi { mean_degree } => mean_degree as u64,
+        NetworkParams::None | NetworkParams::Mixed => 0,
+    };
+    let network = 3 * (population * mean_degree * 4 + population * 4);
+    let per_customer = Customers::BYTES_PER_CUSTOMER as u64 + 1 + 4;
+    let per_worker = population * per_customer + network;
+    let strategies = scenario.strategies.len() as u64;
+    let periods = scenario.periods as u64;
+    let collector = strategies * periods * crate::engine::PeriodRecord::COUNT as u64 * 24
+        + strategies * scenario.replications as u64 * 256;
+    let batch = ExperimentOptions::default().batch_size as u64
+        * strategies
+        * periods
+        * crate::engine::PeriodRecord::COUNT as u64
+        * 8;
+    threads.max(1) as u64 * per_worker + collector + batch
+}

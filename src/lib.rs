@@ -1,0 +1,28 @@
+//! relsim: an agent-based Monte-Carlo simulator of a firm's stakeholder network that answers
+//! *when does investing in long-term relationships pay off compared with chasing transactions?*
+//!
+//! The model is specified in `docs/model.md`; `ARCHITECTURE.md` maps it to the modules below.
+//!
+//! - [`scenario`] reads and validates scenario files into a [`Scenario`].
+//! - [`model`] holds the equations, parameters, customers and networks (pure).
+//! - [`strategy`] holds the levers and presets.
+//! - [`engine`] simulates one strategy on one replication (pure, single-threaded).
+//! - [`experiment`] runs replications in parallel with common random numbers and collects results.
+//! - [`stats`] summarises across replications.
+//! - [`output`] writes result files; [`report`] prints the terminal summary.
+//! - [`cli`] is the command line; [`commands`] implements its commands.
+
+pub mod cli;
+pub mod commands;
+pub mod engine;
+pub mod error;
+pub mod experiment;
+pub mod model;
+pub mod output;
+pub mod report;
+pub mod scenario;
+pub mod stats;
+pub mod strategy;
+
+pub use error::{Error, Result};
+pub use scenario::Scenario;

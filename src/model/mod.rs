@@ -1,0 +1,15 @@
+//! The model of docs/model.md: parameters, customers, the social network, the stakeholder graph
+//! and one function per equation. Pure: no IO, no clock, no threads.
+
+pub mod customer;
+pub mod customers;
+pub mod economics;
+pub mod network;
+pub mod params;
+pub mod partners;
+pub mod relationship;
+pub mod rng;
+pub mod stakeholders;
+
+pub use params::ModelParams;
+pub use relationship::{Episode, Relationship};

@@ -1,0 +1,261 @@
+//! The customers' social network in compressed sparse row (CSR) form (docs/model.md §2).
+//!
+//! Generators produce an undirected edge list; [`SocialNetwork::from_edges`] turns it into CSR,
+//! dropping self-loops and duplicate edges. Node ids are customer indices (`u32`), so the
+//! network costs 4 bytes per edge endpoint plus 4 bytes per customer of offsets.
+
+use super::params::NetworkParams;
+use super::rng::Xoshiro256PlusPlus;
+
+/// An undirected graph over customers in CSR form.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SocialNetwork {
+    /// `offsets[i]..offsets[i + 1]` indexes the neighbours of customer `i`.
+    offsets: Vec<u32>,
+    neighbours: Vec<u32>,
+}
+
+impl SocialNetwork {
+    /// A network of `n_customers` without ties.
+    pub fn empty(n_customers: u32) -> Self {
+        Self {
+            offsets: vec![0; n_customers as usize + 1],
+            neighbours: Vec::new(),
+        }
+    }
+
+    /// Builds the network the parameters ask for. `mixed` and `none` have no ties.
+    pub fn generate(
+        params: &NetworkParams,
+        n_customers: u32,
+        rng: &mut Xoshiro256PlusPlus,
+    ) -> Self {
+        let edges = match *params {
+            NetworkParams::WattsStrogatz {
+                mean_degree,
+                rewiring,
+            } => watts_strogatz_edges(n_customers, mean_degree, rewiring, rng),
+            NetworkParams::BarabasiAlbert { mean_degree } => {
+                barabasi_albert_edges(n_customers, mean_degree, rng)
+            }
+            NetworkParams::ErdosRenyi { mean_degree } => {
+                erdos_renyi_edges(n_customers, mean_degree, rng)
+            }
+            NetworkParams::None | NetworkParams::Mixed => Vec::new(),
+        };
+        Self::from_edges(n_customers, &edges)
+    }
+
+    /// CSR from an undirected edge list; self-loops and repeated edges are dropped.
+    pub fn from_edges(n_customers: u32, edges: &[(u32, u32)]) -> Self {
+        let n = n_customers as usize;
+        let mut degree = vec![0u32; n + 1];
+        for &(a, b) in edges {
+            if a != b {
+                degree[a as usize] += 1;
+                degree[b as usize] += 1;
+            }
+        }
+        let mut offsets = vec![0u32; n + 1];
+        for i in 0..n {
+            offsets[i + 1] = offsets[i] + degree[i];
+        }
+        let mut cursor = offsets.clone();
+        let mut neighbours = vec![0u32; offsets[n] as usize];
+        for &(a, b) in edges {
+            if a != b {
+                neighbours[cursor[a as usize] as usize] = b;
+                cursor[a as usize] += 1;
+                neighbours[cursor[b as usize] as usize] = a;
+                cursor[b as usize] += 1;
+            }
+        }
+        // Sort and de-duplicate each row, compacting in place.
+        let mut compact_offsets = vec![0u32; n + 1];
+        let mut write = 0usize;
+        for i in 0..n {
+            let (start, end) = (offsets[i] as usize, offsets[i + 1] as usize);
+            neighbours[start..end].sort_unstable();
+            let mut previous = None;
+            for read in start..end {
+                let v = neighbours[read];
+                if previous != Some(v) {
+                    neighbours[write] = v;
+                    write += 1;
+                    previous = Some(v);
+                }
+            }
+            compact_offsets[i + 1] = write as u32;
+        }
+        neighbours.truncate(write);
+        neighbours.shrink_to_fit();
+        Self {
+            offsets: compact_offsets,
+            neighbours,
+        }
+    }
+
+    /// Number of customers.
+    pub fn n_customers(&self) -> usize {
+        self.offsets.len() - 1
+    }
+
+    /// Number of undirected edges.
+    pub fn n_edges(&self) -> usize {
+        self.neighbours.len() / 2
+    }
+
+    /// The neighbours of `customer_idx`, sorted.
+    #[inline(always)]
+    pub fn neighbours(&self, customer_idx: usize) -> &[u32] {
+        let start = self.offsets[customer_idx] as usize;
+        let end = self.offsets[customer_idx + 1] as usize;
+        &self.neighbours[start..end]
+    }
+
+    /// Bytes held by the network's arrays.
+    pub fn memory_bytes(&self) -> usize {
+        (self.offsets.capacity() + self.neighbours.capacity()) * std::mem::size_of::<u32>()
+    }
+}
+
+/// Watts–Strogatz: a ring where each node links to its `mean_degree / 2` clockwise neighbours,
+/// each edge's far end rewired to a uniform node with probability `rewiring`.
+fn watts_strogatz_edges(
+    n: u32,
+    mean_degree: u32,
+    rewiring: f64,
+    rng: &mut Xoshiro256PlusPlus,
+) -> Vec<(u32, u32)> {
+    let half = (mean_degree / 2).min(n.saturating_sub(1) / 2);
+    let mut edges = Vec::with_capacity(n as usize * half as usize);
+    for node in 0..n {
+        for step in 1..=half {
+            let lattice_neighbour = (node + step) % n;
+            let target = if rng.uniform() < rewiring {
+                rng.below(n)
+            } else {
+                lattice_neighbour
+            };
+            edges.push((node, target));
+        }
+    }
+    edges
+}
+
+/// Barabási–Albert preferential attachment with `m = mean_degree / 2` edges per new node, started
+/// from a clique of `m + 1` nodes. Sampling uniformly from the list of edge endpoints picks nodes
+/// in proportion to their degree.
+fn barabasi_albert_edges(
+    n: u32,
+    mean_degree: u32,
+    rng: &mut Xoshiro256PlusPlus,
+) -> Vec<(u32, u32)> {
+    let m = (mean_degree / 2).max(1);
+    let seed_nodes = (m + 1).min(n);
+    let mut edges = Vec::with_capacity(n as usize * m as usize);
+    let mut endpoints: Vec<u32> = Vec::with_capacity(2 * n as usize * m as usize);
+    for a in 0..seed_nodes {
+        for b in (a + 1)..seed_nodes {
+            edges.push((a, b));
+            endpoints.extend([a, b]);
+        }
+    }
+    for node in seed_nodes..n {
+        for _ in 0..m {
+            let target = endpoints[rng.below(endpoints.len() as u32) as usize];
+            edges.push((node, target));
+            endpoints.extend([node, target]);
+        }
+    }
+    edges
+}
+
+/// Erdős–Rényi `G(n, M)` with `M = n·mean_degree / 2` uniformly drawn edges.
+fn erdos_renyi_edges(n: u32, mean_degree: u32, rng: &mut Xoshiro256PlusPlus) -> Vec<(u32, u32)> {
+    if n < 2 {
+        return Vec::new();
+    }
+    let n_edges = n as usize * mean_degree as usize / 2;
+    (0..n_edges).map(|_| (rng.below(n), rng.below(n))).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mean_degree(network: &SocialNetwork) -> f64 {
+        2.0 * network.n_edges() as f64 / network.n_customers() as f64
+    }
+
+    fn is_symmetric(network: &SocialNetwork) -> bool {
+        (0..network.n_customers()).all(|i| {
+            network.neighbours(i).iter().all(|&j| {
+                network
+                    .neighbours(j as usize)
+                    .binary_search(&(i as u32))
+                    .is_ok()
+            })
+        })
+    }
+
+    #[test]
+    fn csr_drops_loops_and_duplicates() {
+        let network = SocialNetwork::from_edges(4, &[(0, 1), (1, 0), (2, 2), (1, 3)]);
+        assert_eq!(network.neighbours(0), &[1]);
+        assert_eq!(network.neighbours(1), &[0, 3]);
+        assert!(network.neighbours(2).is_empty());
+        assert_eq!(network.n_edges(), 2);
+    }
+
+    #[test]
+    fn lattice_without_rewiring_is_a_ring() {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
+        let params = NetworkParams::WattsStrogatz {
+            mean_degree: 4,
+            rewiring: 0.0,
+        };
+        let network = SocialNetwork::generate(&params, 10, &mut rng);
+        assert_eq!(network.neighbours(0), &[1, 2, 8, 9]);
+        assert_eq!(mean_degree(&network), 4.0);
+    }
+
+    #[test]
+    fn generators_reach_their_mean_degree_and_are_symmetric() {
+        let cases = [
+            NetworkParams::WattsStrogatz {
+                mean_degree: 8,
+                rewiring: 0.1,
+            },
+            NetworkParams::BarabasiAlbert { mean_degree: 8 },
+            NetworkParams::ErdosRenyi { mean_degree: 8 },
+        ];
+        for params in cases {
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
+            let network = SocialNetwork::generate(&params, 5_000, &mut rng);
+            let degree = mean_degree(&network);
+            assert!((7.8..=8.01).contains(&degree), "{params:?}: {degree}");
+            assert!(is_symmetric(&network), "{params:?}");
+        }
+    }
+
+    #[test]
+    fn preferential_attachment_makes_hubs() {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
+        let ba = SocialNetwork::generate(
+            &NetworkParams::BarabasiAlbert { mean_degree: 8 },
+            5_000,
+            &mut rng,
+        );
+        let max_degree = (0..5_000).map(|i| ba.neighbours(i).len()).max().unwrap();
+        assert!(max_degree > 60, "max degree {max_degree}");
+    }
+
+    #[test]
+    fn none_and_mixed_have_no_ties() {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
+        for params in [NetworkParams::None, NetworkParams::Mixed] {
+            assert_eq!(SocialNetwork::generate(&params, 100, &mut rng).n_edges(), 0);
+        }
+    }
+}

@@ -1,0 +1,375 @@
+//! Model parameters: every number of docs/model.md that a scenario can set, with its default.
+//!
+//! These are plain data. Each struct mirrors one section of a scenario file (serde, unknown keys
+//! rejected); ranges are checked in `scenario::validate`, not here.
+
+use serde::{Deserialize, Serialize};
+
+/// Everything the engine needs to know about the market, independent of strategy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelParams {
+    pub market: MarketParams,
+    pub relationship: RelationshipParams,
+    pub episode: EpisodeParams,
+    pub defection: DefectionParams,
+    pub segments: Vec<SegmentParams>,
+    pub network: NetworkParams,
+    pub suppliers: SupplierParams,
+    pub distributors: DistributorParams,
+}
+
+/// Market size, economics, events and acquisition (docs/model.md §2, §4, §9).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MarketParams {
+    /// Customers the firm could ever serve (prospects, active and lapsed).
+    pub population: u32,
+    /// Customers active at period 0.
+    pub initial_active: u32,
+    /// Cost of goods as a share of spend at the reference price (before the input cost factor).
+    pub cogs_share: f64,
+    /// Fixed cost per period.
+    pub fixed_cost: f64,
+    /// Probability of a supply shortage in a period.
+    pub shortage_probability: f64,
+    /// Probability of a rival's campaign in a period.
+    pub rival_campaign_probability: f64,
+    /// Baseline service failure probability `f_base`.
+    pub base_failure: f64,
+    /// How much a missing share of supply adds to the failure probability.
+    pub stockout_impact: f64,
+    /// Advertising reach at saturation `p_max` (per prospect per period).
+    pub advertising_max_reach: f64,
+    /// Spend per prospect at which reach is `1 − 1/e` of `p_max` (`s_half`).
+    pub advertising_half_spend: f64,
+    /// Positive word of mouth per advocate neighbour `q_wom` (per period).
+    pub word_of_mouth: f64,
+    /// Negative word of mouth per detractor neighbour `q_neg`.
+    pub negative_word_of_mouth: f64,
+    /// Trust at or above which an active customer is an advocate.
+    pub advocate_trust: f64,
+    /// Periods a lapsed customer waits before it can be won back.
+    pub winback_cooldown: u32,
+    /// Periods a customer who left after a failure spreads negative word of mouth.
+    pub detractor_periods: u32,
+    /// Conversion multiplier for lapsed customers whose first episode failed.
+    pub failed_first_winback_factor: f64,
+    /// Share of customers served directly (the rest through distributors).
+    pub direct_share: f64,
+    /// Share of wallet of an uncommitted customer `s₀`.
+    pub base_share_of_wallet: f64,
+}
+
+impl Default for MarketParams {
+    fn default() -> Self {
+        Self {
+            population: 20_000,
+            initial_active: 2_000,
+            cogs_share: 0.6,
+            fixed_cost: 0.0,
+            shortage_probability: 0.05,
+            rival_campaign_probability: 0.10,
+            base_failure: 0.04,
+            stockout_impact: 1.0,
+            advertising_max_reach: 0.03,
+            advertising_half_spend: 2.0,
+            word_of_mouth: 0.02,
+            negative_word_of_mouth: 0.05,
+            advocate_trust: 0.7,
+            winback_cooldown: 12,
+            detractor_periods: 6,
+            failed_first_winback_factor: 0.4,
+            direct_share: 0.3,
+            base_share_of_wallet: 0.4,
+        }
+    }
+}
+
+/// Learning rates and weights of the trust–reciprocity–commitment model (docs/model.md §3).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RelationshipParams {
+    /// `λ⁺`: trust learning rate after a good episode.
+    pub trust_gain: f64,
+    /// `λ⁻`: trust learning rate after a bad episode.
+    pub trust_loss: f64,
+    /// `λ_opp`: trust lost per unit of opportunism.
+    pub opportunism_trust_loss: f64,
+    /// `φ`: decay of the reciprocity balance per period.
+    pub reciprocity_decay: f64,
+    /// `μ`: speed at which commitment moves toward its target.
+    pub commitment_speed: f64,
+    /// `w_τ`: weight of trust in the commitment target.
+    pub weight_trust: f64,
+    /// `w_β`: weight of the reciprocity balance.
+    pub weight_reciprocity: f64,
+    /// `w_b`: weight of relationship benefits.
+    pub weight_benefits: f64,
+    /// `w_s`: weight of switching costs.
+    pub weight_switching_cost: f64,
+    /// `τ₀`: a new customer's trust.
+    pub initial_trust: f64,
+    /// `κ₀`: a new customer's commitment.
+    pub initial_commitment: f64,
+    /// Extra initial trust of a referred customer.
+    pub referred_trust_bonus: f64,
+}
+
+impl Default for RelationshipParams {
+    fn default() -> Self {
+        Self {
+            trust_gain: 0.15,
+            trust_loss: 0.60,
+            opportunism_trust_loss: 0.30,
+            reciprocity_decay: 0.1,
+            commitment_speed: 0.2,
+            weight_trust: 3.0,
+            weight_reciprocity: 1.5,
+            weight_benefits: 1.0,
+            weight_switching_cost: 1.0,
+            initial_trust: 0.5,
+            initial_commitment: 0.2,
+            referred_trust_bonus: 0.1,
+        }
+    }
+}
+
+/// Disconfirmation `δ` of each episode outcome and the favour of a recovery (docs/model.md §4).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EpisodeParams {
+    /// `δ` of an episode without failure.
+    pub success: f64,
+    /// Extra `δ` of a successful episode under personal care (automated care gets its share).
+    pub care_bonus: f64,
+    /// `δ` of a failure that was recovered (the recovery paradox).
+    pub recovered: f64,
+    /// `δ` of a failure that was not recovered.
+    pub unrecovered: f64,
+    /// Favour `g` a recovery gesture adds to the reciprocity balance.
+    pub recovery_favour: f64,
+}
+
+impl Default for EpisodeParams {
+    fn default() -> Self {
+        Self {
+            success: 0.10,
+            care_bonus: 0.10,
+            recovered: 0.05,
+            unrecovered: -0.50,
+            recovery_favour: 0.2,
+        }
+    }
+}
+
+/// Coefficients of the defection hazard (docs/model.md §4.6).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DefectionParams {
+    /// `h₀`: baseline log-odds of leaving in a period.
+    pub baseline: f64,
+    /// `a_κ`: weight of commitment.
+    pub commitment: f64,
+    /// `a_τ`: weight of trust.
+    pub trust: f64,
+    /// Multiplier of `a_τ` for novice customers, who lean on trust.
+    pub novice_trust_multiplier: f64,
+    /// `a_f`: weight of an unrecovered failure this period.
+    pub unrecovered_failure: f64,
+    /// `a_p`: weight of the price premium, scaled by sensitivity and distrust.
+    pub price: f64,
+    /// `a_r`: weight of a rival's campaign.
+    pub rival_campaign: f64,
+}
+
+impl Default for DefectionParams {
+    fn default() -> Self {
+        Self {
+            baseline: -2.2,
+            commitment: 2.5,
+            trust: 1.0,
+            novice_trust_multiplier: 2.0,
+            unrecovered_failure: 1.6,
+            price: 4.0,
+            rival_campaign: 0.8,
+        }
+    }
+}
+
+/// One customer segment (docs/model.md §2).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SegmentParams {
+    pub name: String,
+    /// Share of the population (shares are normalised to sum to 1).
+    pub share: f64,
+    /// Mean spend per period at the reference price, with full share of wallet.
+    pub value: f64,
+    /// Probability of buying in a period.
+    pub purchase_probability: f64,
+    /// Sensitivity to the price level in the defection hazard.
+    pub price_sensitivity: f64,
+    /// Share of novice buyers, who lean on trust.
+    #[serde(default)]
+    pub novice_share: f64,
+    /// `w₀`: baseline of the commitment target (shared values).
+    #[serde(default = "default_commitment_baseline")]
+    pub commitment_baseline: f64,
+}
+
+fn default_commitment_baseline() -> f64 {
+    -2.0
+}
+
+/// The default market of docs/model.md §2: key accounts, regulars and occasional buyers.
+pub fn default_segments() -> Vec<SegmentParams> {
+    let segment =
+        |name: &str, share, value, purchase_probability, price_sensitivity| SegmentParams {
+            name: name.to_string(),
+            share,
+            value,
+            purchase_probability,
+            price_sensitivity,
+            novice_share: 0.0,
+            commitment_baseline: default_commitment_baseline(),
+        };
+    vec![
+        segment("key_accounts", 0.05, 1500.0, 0.9, 0.3),
+        segment("regulars", 0.35, 250.0, 0.8, 0.6),
+        segment("occasional", 0.60, 60.0, 0.5, 1.0),
+    ]
+}
+
+/// The customers' social network (docs/model.md §2).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum NetworkParams {
+    /// Small world: ring lattice of `mean_degree` neighbours, each edge rewired with `rewiring`.
+    WattsStrogatz { mean_degree: u32, rewiring: f64 },
+    /// Preferential attachment, `mean_degree / 2` edges per new node.
+    BarabasiAlbert { mean_degree: u32 },
+    /// Random graph with `population · mean_degree / 2` edges.
+    ErdosRenyi { mean_degree: u32 },
+    /// No social ties: no word of mouth.
+    None,
+    /// Fully mixed mean field: word of mouth acts through the adopted share (Bass).
+    Mixed,
+}
+
+impl Default for NetworkParams {
+    fn default() -> Self {
+        NetworkParams::WattsStrogatz {
+            mean_degree: 8,
+            rewiring: 0.1,
+        }
+    }
+}
+
+/// What a policy toward a partner does to the partner's relationship each period
+/// (docs/model.md §5, §6).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartnerPolicy {
+    /// Favour `g` given each period (fair prices, prompt payment, co-marketing).
+    pub favour: f64,
+    /// Opportunistic act `o` each period (re-tendering, squeezed margins).
+    pub opportunism: f64,
+    /// Disconfirmation `δ` of the period's dealings as the partner sees them.
+    pub episode: f64,
+    /// Relationship benefits in `[0, 1]` (shared forecasts, joint planning).
+    pub benefits: f64,
+    /// Switching cost in `[0, 1]` (integration, contracts).
+    pub switching_cost: f64,
+    /// `w₀`: baseline of the partner's commitment target (shared values).
+    pub commitment_baseline: f64,
+}
+
+impl PartnerPolicy {
+    fn partnership() -> Self {
+        Self {
+            favour: 0.3,
+            opportunism: 0.0,
+            episode: 0.10,
+            benefits: 0.5,
+            switching_cost: 0.3,
+            commitment_baseline: -2.0,
+        }
+    }
+
+    fn arms_length() -> Self {
+        Self {
+            favour: 0.0,
+            opportunism: 0.2,
+            episode: 0.0,
+            benefits: 0.0,
+            switching_cost: 0.0,
+            commitment_baseline: -2.0,
+        }
+    }
+}
+
+/// Suppliers (docs/model.md §5).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SupplierParams {
+    pub count: u32,
+    /// Delivery probability in normal times.
+    pub normal_delivery: f64,
+    /// `r_short`: delivery probability of an uncommitted supplier during a shortage.
+    pub shortage_delivery: f64,
+    /// Input cost factor under the partnership policy.
+    pub partnership_cost_factor: f64,
+    /// Input cost factor under the spot policy.
+    pub spot_cost_factor: f64,
+    pub partnership: PartnerPolicy,
+    pub spot: PartnerPolicy,
+    /// Suppliers' starting trust and commitment toward the firm.
+    pub initial_trust: f64,
+    pub initial_commitment: f64,
+}
+
+impl Default for SupplierParams {
+    fn default() -> Self {
+        Self {
+            count: 5,
+            normal_delivery: 0.98,
+            shortage_delivery: 0.5,
+            partnership_cost_factor: 1.0,
+            spot_cost_factor: 0.95,
+            partnership: PartnerPolicy::partnership(),
+            spot: PartnerPolicy::arms_length(),
+            initial_trust: 0.5,
+            initial_commitment: 0.5,
+        }
+    }
+}
+
+/// Distributors (docs/model.md §6).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DistributorParams {
+    pub count: u32,
+    /// Margin on revenue through the distributor under the partnership policy.
+    pub partnership_margin: f64,
+    /// Margin under the squeeze policy.
+    pub squeeze_margin: f64,
+    pub partnership: PartnerPolicy,
+    pub squeeze: PartnerPolicy,
+    /// Distributors' starting trust and commitment toward the firm.
+    pub initial_trust: f64,
+    pub initial_commitment: f64,
+}
+
+impl Default for DistributorParams {
+    fn default() -> Self {
+        Self {
+            count: 8,
+            partnership_margin: 0.20,
+            squeeze_margin: 0.12,
+            partnership: PartnerPolicy::partnership(),
+            squeeze: PartnerPolicy::arms_length(),
+            initial_trust: 0.5,
+            initial_commitment: 0.5,
+        }
+    }
+}

@@ -1,0 +1,185 @@
+//! The comparison table printed after a run, and the one-sentence verdict.
+
+use std::fmt::Write;
+
+use super::format::{human, percent, signed, unit};
+use crate::experiment::ExperimentResults;
+use crate::stats::Summary;
+
+/// How a metric is shown in the table.
+#[derive(Clone, Copy)]
+enum Style {
+    Money,
+    Count,
+    Share,
+    Unit,
+}
+
+/// The rows of the comparison table: metric, label, style.
+const TABLE_ROWS: &[(&str, &str, Style)] = &[
+    ("npv", "NPV of profit", Style::Money),
+    ("clv", "customer lifetime value", Style::Money),
+    ("cac", "acquisition cost per customer", Style::Money),
+    ("retention", "monthly retention", Style::Share),
+    ("final_active", "final active customers", Style::Count),
+    ("customer_trust", "customer trust", Style::Unit),
+    ("customer_commitment", "customer commitment", Style::Unit),
+    ("supplier_trust", "supplier trust", Style::Unit),
+    ("supplier_commitment", "supplier commitment", Style::Unit),
+    ("distributor_trust", "distributor trust", Style::Unit),
+    (
+        "distributor_commitment",
+        "distributor commitment",
+        Style::Unit,
+    ),
+];
+
+fn show(value: f64, style: Style) -> String {
+    match style {
+        Style::Money | Style::Count => human(value),
+        Style::Share => percent(value),
+        Style::Unit => unit(value),
+    }
+}
+
+fn cell(summary: Option<&Summary>, style: Style) -> String {
+    match summary {
+        Some(s) => format!(
+            "{} [{}, {}]",
+            show(s.interval.mean, style),
+            show(s.interval.ci_low, style),
+            show(s.interval.ci_high, style)
+        ),
+        None => "n/a".to_string(),
+    }
+}
+
+/// The table of means with 95 % CIs, the paired NPV differences and the verdict.
+pub fn terminal_report(results: &ExperimentResults, title: &str) -> String {
+    let names = &results.strategy_names;
+    let label_width = TABLE_ROWS.iter().map(|r| r.1.len()).max().unwrap_or(0) + 2;
+    let cells: Vec<Vec<String>> = TABLE_ROWS
+        .iter()
+        .map(|&(metric, _, style)| {
+            (0..names.len())
+                .map(|idx| cell(results.summary(idx, metric), style))
+                .collect()
+        })
+        .collect();
+    let column_width: Vec<usize> = (0..names.len())
+        .map(|idx| {
+            cells
+                .iter()
+                .map(|row| row[idx].len())
+                .chain([names[idx].len()])
+                .max()
+                .unwrap_or(0)
+                + 3
+        })
+        .collect();
+
+    let mut text = String::new();
+    let _ = writeln!(text, "{title}");
+    let _ = writeln!(
+        text,
+        "mean [95% confidence interval] over {} replications",
+        results.replications
+    );
+    let _ = writeln!(text);
+    let _ = write!(text, "{:label_width$}", "");
+    for (idx, name) in names.iter().enumerate() {
+        let _ = write!(text, "{:width$}", name, width = column_width[idx]);
+    }
+    let _ = writeln!(text);
+    for (row_idx, &(_, label, _)) in TABLE_ROWS.iter().enumerate() {
+        let _ = write!(text, "{label:label_width$}");
+        for (idx, value) in cells[row_idx].iter().enumerate() {
+            let _ = write!(text, "{:width$}", value, width = column_width[idx]);
+        }
+        let _ = writeln!(text);
+    }
+
+    if names.len() > 1 {
+        let _ = writeln!(text);
+        let _ = writeln!(
+            text,
+            "paired NPV differences (each replication gives both strategies the same market):"
+        );
+        for comparison in results.comparisons.iter().filter(|c| c.metric == "npv") {
+            let d = &comparison.difference;
+            let (a, b) = (&names[comparison.strategy_a], &names[comparison.strategy_b]);
+            let _ = writeln!(
+                text,
+                "  {a} − {b}: {} [{}, {}]; {a} wins {} of replications, {b} {}",
+                signed(d.interval.mean),
+                signed(d.interval.ci_low),
+                signed(d.interval.ci_high),
+                percent(d.p_a_better),
+                percent(1.0 - d.p_a_better),
+            );
+        }
+    }
+    let _ = writeln!(text);
+    let _ = writeln!(text, "verdict: {}", verdict(results));
+    text
+}
+
+/// One plain sentence: which strategy has the highest mean NPV, by how much over the runner-up,
+/// and how sure we are.
+pub fn verdict(results: &ExperimentResults) -> String {
+    let names = &results.strategy_names;
+    let npv = |idx: usize| {
+        results
+            .summary(idx, "npv")
+            .map_or(f64::NEG_INFINITY, |s| s.interval.mean)
+    };
+    let mut ranking: Vec<usize> = (0..names.len()).collect();
+    ranking.sort_by(|&a, &b| npv(b).total_cmp(&npv(a)));
+    let Some(&best) = ranking.first() else {
+        return "no strategies were run".to_string();
+    };
+    let Some(&runner_up) = ranking.get(1) else {
+        return format!("{} alone: mean NPV {}", names[best], human(npv(best)));
+    };
+    let (lo, hi) = (best.min(runner_up), best.max(runner_up));
+    let Some(comparison) = results.comparison(lo, hi, "npv") else {
+        return format!("{} has the highest mean NPV", names[best]);
+    };
+    let d = comparison.difference;
+    let sign = if best == lo { 1.0 } else { -1.0 };
+    let (mean, low, high) = if sign > 0.0 {
+        (d.interval.mean, d.interval.ci_low, d.interval.ci_high)
+    } else {
+        (-d.interval.mean, -d.interval.ci_high, -d.interval.ci_low)
+    };
+    let wins = if sign > 0.0 {
+        d.p_a_better
+    } else {
+        1.0 - d.p_a_better
+    };
+    if low > 0.0 {
+        format!(
+            "{} beats {} in {} of {} replications; NPV {}, 95% CI [{}, {}]",
+            names[best],
+            names[runner_up],
+            percent(wins),
+            d.interval.n,
+            signed(mean),
+            signed(low),
+            signed(high)
+        )
+    } else {
+        format!(
+            "no clear winner: {} leads {} by NPV {} but the 95% CI [{}, {}] includes zero \
+             ({} wins {} of {} replications); run more replications to separate them",
+            names[best],
+            names[runner_up],
+            signed(mean),
+            signed(low),
+            signed(high),
+            names[best],
+            percent(wins),
+            d.interval.n
+        )
+    }
+}

@@ -1,0 +1,139 @@
+//! Scenarios: the TOML file format, command-line overrides, validation and bundled presets.
+//!
+//! Reading a scenario goes: text → TOML syntax check → [`file::ScenarioFile`] (serde, unknown
+//! keys rejected, errors name key, line and column) → overrides applied → [`validate`] →
+//! [`Scenario`], whose every value is in range.
+
+pub mod file;
+pub mod overrides;
+pub mod presets;
+pub mod validate;
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::model::economics::per_period_discount_rate;
+use crate::model::params::ModelParams;
+use crate::strategy::Strategy;
+use file::ScenarioFile;
+pub use overrides::Override;
+
+/// A checked scenario: the market, the strategies to compare and how to run them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Scenario {
+    pub name: String,
+    pub description: String,
+    pub periods: u32,
+    pub periods_per_year: f64,
+    pub replications: u32,
+    pub seed: u64,
+    pub annual_discount_rate: f64,
+    pub model: ModelParams,
+    pub strategies: Vec<Strategy>,
+}
+
+impl Scenario {
+    /// Discount rate per period `d` (docs/model.md §1).
+    pub fn discount_rate(&self) -> f64 {
+        per_period_discount_rate(self.annual_discount_rate, self.periods_per_year)
+    }
+
+    /// Customer-steps one replication of every strategy simulates.
+    pub fn customer_steps_per_replication(&self) -> u64 {
+        self.model.market.population as u64 * self.periods as u64 * self.strategies.len() as u64
+    }
+
+    /// The expanded scenario as TOML, every default written out.
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_else(|err| format!("# cannot show: {err}\n"))
+    }
+}
+
+/// Parses and validates scenario text. `source_name` names it in messages.
+pub fn parse(text: &str, source_name: &str, overrides: &[Override]) -> Result<Scenario> {
+    // Syntax first, so that a malformed file is reported with its own line.
+    let mut table: toml::Table =
+        text.parse()
+            .map_err(|err: toml::de::Error| Error::InvalidScenario {
+                file: source_name.to_string(),
+                key: String::new(),
+                location: err
+                    .span()
+                    .map(|span| validate::location_of(text, span.start)),
+                message: err.message().trim().to_string(),
+            })?;
+    // The file alone, with spans, so that type errors point at their line.
+    let from_text: ScenarioFile =
+        serde_path_to_error::deserialize(toml::Deserializer::new(text))
+            .map_err(|err| validate::describe_parse_error(err, source_name, Some(text)))?;
+    if overrides.is_empty() {
+        return validate::validate(from_text, source_name, Some(text));
+    }
+    for assignment in overrides {
+        assignment.apply(&mut table)?;
+    }
+    let overridden: ScenarioFile = serde_path_to_error::deserialize(toml::Value::Table(table))
+        .map_err(|err| {
+            let key = err.path().to_string();
+            let message = err.inner().message().trim().to_string();
+            Error::InvalidScenario {
+                file: format!("{source_name} with --set"),
+                key: if key == "." { String::new() } else { key },
+                location: None,
+                message,
+            }
+        })?;
+    validate::validate(overridden, &format!("{source_name} with --set"), None)
+}
+
+/// Where a scenario comes from: a file, or a bundled preset by name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScenarioSource {
+    /// How messages and the manifest name it.
+    pub name: String,
+    pub text: String,
+}
+
+impl ScenarioSource {
+    /// Reads `spec` as a file if one exists at that path, else as a bundled preset's name.
+    pub fn open(spec: &str) -> Result<Self> {
+        let path = Path::new(spec);
+        if path.exists() {
+            let text = std::fs::read_to_string(path).map_err(|source| Error::ReadScenario {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            return Ok(Self {
+                name: spec.to_string(),
+                text,
+            });
+        }
+        match presets::find(spec) {
+            Some(preset) => Ok(Self {
+                name: format!("preset {}", preset.name),
+                text: preset.text.to_string(),
+            }),
+            None if spec.ends_with(".toml") || spec.contains('/') => Err(Error::ReadScenario {
+                path: path.to_path_buf(),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    format!(
+                        "no such file (bundled presets, usable by name: {})",
+                        presets::names().join(", ")
+                    ),
+                ),
+            }),
+            None => Err(Error::UnknownPreset {
+                name: spec.to_string(),
+                available: presets::names().join(", "),
+            }),
+        }
+    }
+
+    /// Parses and validates this source.
+    pub fn scenario(&self, overrides: &[Override]) -> Result<Scenario> {
+        parse(&self.text, &self.name, overrides)
+    }
+}
