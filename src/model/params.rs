@@ -185,11 +185,11 @@ pub struct DefectionParams {
 impl Default for DefectionParams {
     fn default() -> Self {
         Self {
-            baseline: -2.2,
-            commitment: 2.5,
-            trust: 1.0,
+            baseline: -3.25,
+            commitment: 1.9,
+            trust: 0.3,
             novice_trust_multiplier: 2.0,
-            unrecovered_failure: 1.6,
+            unrecovered_failure: 3.29,
             price: 4.0,
             rival_campaign: 0.8,
         }

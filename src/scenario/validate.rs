@@ -93,19 +93,40 @@ impl<'a> Checker<'a> {
     }
 }
 
-/// Best-effort line and column of `key`'s last segment in the file: the first line that assigns
-/// it (`name = …`) after the table that holds it.
+/// Best-effort line and column of `key` in the file: the line that assigns its last segment
+/// (`name = …`) inside the table that holds it, counting `[[array]]` headers for indexed keys
+/// such as `segments[1].value`.
 fn locate_key(text: &str, key: &str) -> Option<Location> {
-    let leaf = key.rsplit('.').next()?.split('[').next()?;
-    let table = key
-        .rsplit_once('.')
-        .map(|(parent, _)| parent.split('[').next().unwrap_or(parent).to_string());
-    let mut in_table = table.is_none();
+    let (table, leaf) = match key.rsplit_once('.') {
+        Some((table, leaf)) => (Some(table), leaf),
+        None => (None, key),
+    };
+    // `segments[1]` → ("segments", Some(1)); `market` → ("market", None).
+    let (table_name, wanted_entry) = match table {
+        Some(t) => match t.split_once('[') {
+            Some((name, rest)) => (Some(name), rest.trim_end_matches(']').parse::<usize>().ok()),
+            None => (Some(t), None),
+        },
+        None => (None, None),
+    };
+    let mut in_table = table_name.is_none();
+    let mut entries_seen = 0usize;
     for (line_idx, line) in text.lines().enumerate() {
         let trimmed = line.trim_start();
         if trimmed.starts_with('[') {
-            let header = trimmed.trim_matches(|c| c == '[' || c == ']' || c == ' ');
-            in_table = table.as_deref() == Some(header);
+            let is_array_entry = trimmed.starts_with("[[");
+            let header = trimmed
+                .split('#')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .trim_matches(|c| c == '[' || c == ']')
+                .trim();
+            in_table = table_name == Some(header);
+            if in_table && is_array_entry {
+                entries_seen += 1;
+                in_table = wanted_entry.map_or(true, |wanted| wanted + 1 == entries_seen);
+            }
             continue;
         }
         if !in_table {
@@ -539,6 +560,11 @@ mod tests {
             Some(Location { line: 1, column: 1 })
         );
         assert_eq!(locate_key(text, "market.count"), None);
+        let text = "[[segments]]\nvalue = 1\n[[segments]] # second\nvalue = 2\n";
+        assert_eq!(
+            locate_key(text, "segments[1].value"),
+            Some(Location { line: 4, column: 1 })
+        );
     }
 
     #[test]

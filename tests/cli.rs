@@ -1,0 +1,371 @@
+//! The command line as a user meets it: commands, output files, bad input, reproducibility.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn relsim() -> Command {
+    Command::cargo_bin("relsim").expect("the relsim binary is built")
+}
+
+fn data(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
+}
+
+/// Runs the small scenario into `out` with extra arguments; returns the folder.
+fn run_small(out: &Path, extra: &[&str]) -> PathBuf {
+    relsim()
+        .arg("run")
+        .arg(data("small.toml"))
+        .arg("--out")
+        .arg(out)
+        .arg("--quiet")
+        .args(extra)
+        .assert()
+        .success()
+        .stdout(predicate::str::is_empty());
+    out.to_path_buf()
+}
+
+const RESULT_CSVS: [&str; 4] = [
+    "summary.csv",
+    "comparisons.csv",
+    "timeseries.csv",
+    "runs.csv",
+];
+
+#[test]
+fn run_prints_table_and_verdict_and_writes_every_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("small");
+    relsim()
+        .args([
+            "run",
+            data("small.toml").to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("NPV of profit"))
+        .stdout(predicate::str::contains("customer lifetime value"))
+        .stdout(predicate::str::contains("acquisition cost per customer"))
+        .stdout(predicate::str::contains("monthly retention"))
+        .stdout(predicate::str::contains("distributor commitment"))
+        .stdout(predicate::str::contains("relationship − hybrid"))
+        .stdout(predicate::str::contains("verdict: "));
+    let summary = fs::read_to_string(out.join("summary.csv")).unwrap();
+    assert!(summary.starts_with("strategy,metric,mean,sd,ci_low,ci_high,p05,p50,p95,n\n"));
+    for metric in [
+        "npv",
+        "clv",
+        "cac",
+        "retention",
+        "final_active",
+        "customer_trust",
+        "customer_commitment",
+        "supplier_commitment",
+        "distributor_commitment",
+    ] {
+        for strategy in ["transactional", "relationship", "hybrid"] {
+            assert!(
+                summary.contains(&format!("\n{strategy},{metric},")),
+                "summary.csv lacks {strategy} {metric}"
+            );
+        }
+    }
+    let comparisons = fs::read_to_string(out.join("comparisons.csv")).unwrap();
+    assert!(comparisons
+        .starts_with("strategy_a,strategy_b,metric,mean_diff,ci_low,ci_high,p_a_better,n\n"));
+    assert!(comparisons.contains("\ntransactional,relationship,npv,"));
+    let timeseries = fs::read_to_string(out.join("timeseries.csv")).unwrap();
+    assert!(timeseries.starts_with("strategy,period,metric,mean,sd,ci_low,ci_high,n\n"));
+    assert!(timeseries.contains("\nhybrid,24,cumulative_npv,"));
+    let runs = fs::read_to_string(out.join("runs.csv")).unwrap();
+    assert!(runs.starts_with("strategy,replication,seed,npv,clv,cac,retention,"));
+    assert_eq!(runs.lines().count(), 1 + 3 * 8);
+    let manifest: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    for key in [
+        "relsim_version",
+        "scenario_sha256",
+        "master_seed",
+        "replications",
+        "threads",
+        "wall_time_seconds",
+        "customer_steps",
+        "customer_steps_per_second",
+    ] {
+        assert!(manifest.get(key).is_some(), "manifest lacks {key}");
+    }
+    assert_eq!(manifest["customer_steps"], 3000 * 24 * 3 * 8);
+    assert_eq!(manifest["master_seed"], 99);
+    assert_eq!(manifest["scenario_sha256"].as_str().unwrap().len(), 64);
+    // No temporary files are left behind.
+    let leftovers: Vec<_> = fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn same_seed_twice_gives_identical_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = run_small(&dir.path().join("a"), &[]);
+    let second = run_small(&dir.path().join("b"), &[]);
+    for file in RESULT_CSVS {
+        assert_eq!(
+            fs::read(first.join(file)).unwrap(),
+            fs::read(second.join(file)).unwrap(),
+            "{file} differs between two runs with the same seed"
+        );
+    }
+}
+
+#[test]
+fn thread_count_does_not_change_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let one = run_small(&dir.path().join("one"), &["--threads", "1"]);
+    let two = run_small(&dir.path().join("two"), &["--threads", "2"]);
+    let three = run_small(&dir.path().join("three"), &["--threads", "3"]);
+    for file in RESULT_CSVS {
+        let reference = fs::read(one.join(file)).unwrap();
+        assert_eq!(
+            reference,
+            fs::read(two.join(file)).unwrap(),
+            "{file}: 1 vs 2 threads"
+        );
+        assert_eq!(
+            reference,
+            fs::read(three.join(file)).unwrap(),
+            "{file}: 1 vs 3 threads"
+        );
+    }
+}
+
+#[test]
+fn a_different_seed_gives_different_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = run_small(&dir.path().join("a"), &[]);
+    let b = run_small(&dir.path().join("b"), &["--seed", "100"]);
+    assert_ne!(
+        fs::read(a.join("runs.csv")).unwrap(),
+        fs::read(b.join("runs.csv")).unwrap()
+    );
+}
+
+#[test]
+fn command_line_overrides_reach_the_simulation() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_small(
+        &dir.path().join("o"),
+        &[
+            "--replications",
+            "3",
+            "--set",
+            "market.population=1000",
+            "--set",
+            "periods=12",
+        ],
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["replications"], 3);
+    assert_eq!(manifest["population"], 1000);
+    assert_eq!(manifest["periods"], 12);
+    assert_eq!(manifest["overrides"][0], "market.population=1000");
+}
+
+#[test]
+fn presets_lists_every_bundled_scenario_with_its_description() {
+    relsim()
+        .arg("presets")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("default"))
+        .stdout(predicate::str::contains("b2b_it_services"))
+        .stdout(predicate::str::contains("subscription_education"))
+        .stdout(predicate::str::contains("mass_retail"))
+        .stdout(predicate::str::contains("transactional marketing"));
+}
+
+#[test]
+fn bundled_scenarios_on_disk_match_the_compiled_presets() {
+    for name in [
+        "default",
+        "b2b_it_services",
+        "subscription_education",
+        "mass_retail",
+    ] {
+        let on_disk = fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("scenarios/{name}.toml")),
+        )
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let written = dir.path().join("copy.toml");
+        relsim()
+            .args(["init", name, "-o", written.to_str().unwrap()])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("relsim run"));
+        assert_eq!(fs::read_to_string(&written).unwrap(), on_disk);
+    }
+}
+
+#[test]
+fn init_refuses_to_overwrite_without_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mine.toml");
+    fs::write(&path, "keep me").unwrap();
+    relsim()
+        .args(["init", "default", "-o", path.to_str().unwrap()])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--force"));
+    assert_eq!(fs::read_to_string(&path).unwrap(), "keep me");
+    relsim()
+        .args(["init", "default", "-o", path.to_str().unwrap(), "--force"])
+        .assert()
+        .success();
+    assert!(fs::read_to_string(&path)
+        .unwrap()
+        .contains("name = \"default\""));
+}
+
+#[test]
+fn validate_prints_the_expanded_scenario() {
+    relsim()
+        .args(["validate", data("small.toml").to_str().unwrap()])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("valid"))
+        .stdout(predicate::str::contains("trust_gain = 0.15"))
+        .stdout(predicate::str::contains("recovery_rate = 0.8"))
+        .stdout(predicate::str::contains("kind = \"watts_strogatz\""));
+}
+
+#[test]
+fn validate_accepts_a_preset_name_and_overrides() {
+    relsim()
+        .args(["validate", "b2b_it_services", "--set", "network.kind=mixed"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("kind = \"mixed\""));
+}
+
+#[test]
+fn help_shows_an_example_for_each_command() {
+    relsim()
+        .arg("--help")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Examples:"));
+    for command in ["run", "validate", "presets", "init"] {
+        relsim()
+            .args([command, "--help"])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains(format!("relsim {command}")));
+    }
+}
+
+/// Every file under tests/data/bad/ is a scenario that must be refused with exit code 2 and a
+/// one-line message holding each `|`-separated fragment of its first-line `# expect:` comment.
+#[test]
+fn bad_scenario_files_are_refused_with_a_message_naming_the_key() {
+    let mut checked = 0;
+    let mut entries: Vec<_> = fs::read_dir(data("bad"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    entries.sort();
+    for path in entries {
+        let text = fs::read_to_string(&path).unwrap();
+        let expected = text
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix("# expect:"))
+            .unwrap_or_else(|| panic!("{} has no '# expect:' line", path.display()));
+        let fragments: Vec<&str> = expected.split('|').map(str::trim).collect();
+        check_refused(&["validate", path.to_str().unwrap()], &fragments);
+        checked += 1;
+    }
+    assert!(checked >= 20, "only {checked} bad-input files");
+}
+
+/// Bad command-line input: overrides, options, missing files and presets.
+#[test]
+fn bad_command_line_input_is_refused_with_a_clear_message() {
+    let small = data("small.toml");
+    let small = small.to_str().unwrap();
+    let cases: &[(&[&str], &[&str])] = &[
+        (
+            &["run", small, "--set", "market.population=abc"],
+            &["market.population", "u32"],
+        ),
+        (
+            &["run", small, "--set", "nonsense"],
+            &["--set nonsense", "KEY=VALUE"],
+        ),
+        (
+            &["run", small, "--set", "strategies.9.price_level=1"],
+            &["strategies", "index 9"],
+        ),
+        (
+            &["run", small, "--set", "market.shortage_probability=2"],
+            &["market.shortage_probability", "between 0 and 1"],
+        ),
+        (
+            &["run", small, "--set", "market.colour=2"],
+            &["colour", "unknown field"],
+        ),
+        (
+            &["run", small, "--replications", "0"],
+            &["replications", "from 1"],
+        ),
+        (
+            &["run", "no/such/file.toml"],
+            &["no/such/file.toml", "no such file"],
+        ),
+        (&["run", "nowhere"], &["unknown preset", "mass_retail"]),
+        (&["init", "nowhere"], &["unknown preset", "default"]),
+    ];
+    for (args, fragments) in cases {
+        check_refused(args, fragments);
+    }
+}
+
+#[test]
+fn unknown_options_are_usage_errors() {
+    relsim().args(["run", "default", "--fast"]).assert().code(2);
+    relsim().arg("fly").assert().code(2);
+}
+
+fn check_refused(args: &[&str], fragments: &[&str]) {
+    let output = relsim().args(args).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "{args:?}: exit code; stderr: {stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{args:?} panicked: {stderr}");
+    assert_eq!(
+        stderr.trim().lines().count(),
+        1,
+        "{args:?}: not one line: {stderr}"
+    );
+    assert!(stderr.starts_with("error: "), "{args:?}: {stderr}");
+    for fragment in fragments {
+        assert!(
+            stderr.contains(fragment),
+            "{args:?}: {stderr:?} lacks {fragment:?}"
+        );
+    }
+}
