@@ -1,0 +1,239 @@
+//! Engine invariants and mechanism directions, checked on small scenarios through the library.
+
+use relsim::engine::{simulate, ReplicationSeeds, RunConfig, RunOutput, World};
+use relsim::experiment::{
+    run_experiment, simulate_replication, ExperimentOptions, ResultsCollector,
+};
+use relsim::scenario::{parse, Override, Scenario};
+
+const SMALL: &str = include_str!("data/small.toml");
+
+fn small_scenario(overrides: &[&str]) -> Scenario {
+    let overrides: Vec<Override> = overrides
+        .iter()
+        .map(|o| Override::parse(o).unwrap())
+        .collect();
+    parse(SMALL, "small.toml", &overrides).unwrap()
+}
+
+/// Runs strategy `strategy_idx` of `scenario` on replication `replication`.
+fn run(scenario: &Scenario, strategy_idx: usize, replication: u64) -> RunOutput {
+    let seeds = ReplicationSeeds::derive(scenario.seed, replication);
+    let world = World::generate(&scenario.model, &seeds);
+    let config = RunConfig {
+        model: &scenario.model,
+        levers: &scenario.strategies[strategy_idx].levers,
+        periods: scenario.periods,
+        discount_rate: scenario.discount_rate(),
+    };
+    simulate(&config, &world, &seeds)
+}
+
+/// Mean of a per-run metric over `replications` replications.
+fn mean_metric(
+    scenario: &Scenario,
+    strategy_idx: usize,
+    replications: u64,
+    metric: fn(&RunOutput) -> f64,
+) -> f64 {
+    (0..replications)
+        .map(|r| metric(&run(scenario, strategy_idx, r)))
+        .sum::<f64>()
+        / replications as f64
+}
+
+#[test]
+fn customers_are_conserved_period_by_period() {
+    let scenario = small_scenario(&[]);
+    for strategy_idx in 0..scenario.strategies.len() {
+        let output = run(&scenario, strategy_idx, 0);
+        let mut previous_active = scenario.model.market.initial_active as f64;
+        for record in &output.periods {
+            let expected = previous_active - record.defections
+                + record.acquired_paid
+                + record.acquired_referred;
+            assert_eq!(record.active, expected);
+            assert!(record.active <= scenario.model.market.population as f64);
+            previous_active = record.active;
+        }
+    }
+}
+
+#[test]
+fn accounting_identities_hold() {
+    let scenario = small_scenario(&[]);
+    let d = scenario.discount_rate();
+    for strategy_idx in 0..scenario.strategies.len() {
+        let output = run(&scenario, strategy_idx, 1);
+        let mut npv = 0.0;
+        for (t, r) in output.periods.iter().enumerate() {
+            let costs = r.cogs
+                + r.distributor_margin
+                + r.acquisition_cost
+                + r.care_cost
+                + r.loyalty_cost
+                + r.recovery_cost
+                + r.referral_cost
+                + r.fixed_cost;
+            assert!((r.profit - (r.revenue - costs)).abs() < 1e-6 * r.revenue.abs().max(1.0));
+            npv += r.profit / (1.0 + d).powi(t as i32 + 1);
+            assert!((r.cumulative_npv - npv).abs() < 1e-6 * npv.abs().max(1.0));
+            assert!(r.failures_recovered <= r.failures);
+            assert!((0.0..=1.0).contains(&r.retention));
+            assert!((0.0..=1.0).contains(&r.fill_rate));
+        }
+        assert!((output.metrics.npv - npv).abs() < 1e-6 * npv.abs().max(1.0));
+    }
+}
+
+#[test]
+fn identical_strategies_get_identical_runs_under_common_random_numbers() {
+    let text = format!(
+        "{SMALL}\n[[strategies]]\npreset = \"relationship\"\nname = \"relationship_again\"\n"
+    );
+    let scenario = parse(&text, "crn", &[]).unwrap();
+    let mut collector = ResultsCollector::new(&scenario);
+    run_experiment(
+        &scenario,
+        ExperimentOptions::default(),
+        &mut collector,
+        &|| {},
+    )
+    .unwrap();
+    let results = collector.finish();
+    let comparison = results.comparison(1, 3, "npv").unwrap();
+    assert_eq!(comparison.difference.interval.mean, 0.0);
+    assert_eq!(comparison.difference.interval.sd, 0.0);
+    assert_eq!(comparison.difference.p_a_better, 0.5);
+}
+
+#[test]
+fn strategies_of_one_replication_face_the_same_market_events() {
+    let scenario = small_scenario(&[]);
+    let runs = simulate_replication(&scenario, 3);
+    for period_idx in 0..scenario.periods as usize {
+        let shortage = runs[0].output.periods[period_idx].shortage;
+        let rival = runs[0].output.periods[period_idx].rival_campaign;
+        for run in &runs[1..] {
+            assert_eq!(run.output.periods[period_idx].shortage, shortage);
+            assert_eq!(run.output.periods[period_idx].rival_campaign, rival);
+        }
+    }
+}
+
+#[test]
+fn personal_care_never_exceeds_manager_capacity() {
+    // 2 managers × 10 customers, automated care off: exactly 20 get personal care, none automated.
+    let scenario = small_scenario(&[
+        "strategies.1.personal_care_managers=2",
+        "strategies.1.manager_capacity=10",
+        "strategies.1.automated_care=false",
+    ]);
+    let output = run(&scenario, 1, 0);
+    for record in &output.periods {
+        assert!(record.personal_care_customers <= 20.0);
+        assert_eq!(record.automated_care_customers, 0.0);
+    }
+    assert_eq!(output.periods[0].personal_care_customers, 20.0);
+    let expected_care_cost = 2.0 * 3_000.0;
+    assert_eq!(output.periods[0].care_cost, expected_care_cost);
+    // With automated care on, everyone beyond the managers gets it.
+    let scenario = small_scenario(&[]);
+    let first = &run(&scenario, 1, 0).periods[0];
+    assert_eq!(first.personal_care_customers, 100.0);
+    assert!(first.automated_care_customers > 150.0);
+}
+
+#[test]
+fn hybrid_gives_care_only_to_valuable_segments() {
+    let scenario = small_scenario(&["strategies.2.personal_care_managers=0"]);
+    let hybrid = run(&scenario, 2, 0);
+    let relationship = run(&scenario, 1, 0);
+    // Occasional buyers (60 % of customers) are below hybrid's target value.
+    let share = hybrid.periods[0].automated_care_customers
+        / (relationship.periods[0].automated_care_customers
+            + relationship.periods[0].personal_care_customers);
+    assert!(
+        (0.3..0.5).contains(&share),
+        "hybrid cares for {share} of the base"
+    );
+}
+
+#[test]
+fn no_word_of_mouth_without_a_network() {
+    let scenario = small_scenario(&["network.kind=none"]);
+    let output = run(&scenario, 1, 0);
+    assert_eq!(output.metrics.referred_share, 0.0);
+    assert!(output.metrics.acquired > 0.0);
+}
+
+#[test]
+fn mixed_mode_refers_customers_through_the_adopted_share() {
+    let scenario = small_scenario(&["network.kind=mixed", "market.word_of_mouth=0.2"]);
+    let output = run(&scenario, 1, 0);
+    assert!(
+        output.metrics.referred_share > 0.1,
+        "{}",
+        output.metrics.referred_share
+    );
+}
+
+#[test]
+fn no_failures_when_nothing_can_fail() {
+    let scenario = small_scenario(&[
+        "market.base_failure=0",
+        "market.shortage_probability=0",
+        "suppliers.normal_delivery=1",
+        "distributors.count=0",
+    ]);
+    for strategy_idx in 0..3 {
+        let output = run(&scenario, strategy_idx, 0);
+        assert!(output.periods.iter().all(|r| r.failures == 0.0));
+        assert!(output.periods.iter().all(|r| r.fill_rate == 1.0));
+    }
+}
+
+#[test]
+fn service_recovery_keeps_customers() {
+    let without_recovery = small_scenario(&["strategies.1.recovery_rate=0"]);
+    let with_recovery = small_scenario(&["strategies.1.recovery_rate=1"]);
+    let retention = |output: &RunOutput| output.metrics.retention;
+    let without = mean_metric(&without_recovery, 1, 4, retention);
+    let with = mean_metric(&with_recovery, 1, 4, retention);
+    assert!(with > without + 0.002, "with {with}, without {without}");
+}
+
+#[test]
+fn committed_suppliers_deliver_more_in_shortages() {
+    // Shortages every period: spot suppliers lose commitment and deliver less.
+    let scenario = small_scenario(&["market.shortage_probability=1"]);
+    let fill = |output: &RunOutput| {
+        output.periods[12..]
+            .iter()
+            .map(|r| r.fill_rate)
+            .sum::<f64>()
+            / 12.0
+    };
+    let spot = mean_metric(&scenario, 0, 4, fill);
+    let partnership = mean_metric(&scenario, 1, 4, fill);
+    assert!(
+        partnership > spot + 0.2,
+        "partnership {partnership}, spot {spot}"
+    );
+}
+
+#[test]
+fn transactional_customers_leave_more_often_than_relationship_customers() {
+    let scenario = small_scenario(&[]);
+    let retention = |output: &RunOutput| output.metrics.retention;
+    let transactional = mean_metric(&scenario, 0, 4, retention);
+    let relationship = mean_metric(&scenario, 1, 4, retention);
+    assert!(relationship > transactional + 0.02);
+}
+
+#[test]
+fn runs_are_reproducible_from_their_seed() {
+    let scenario = small_scenario(&[]);
+    assert_eq!(run(&scenario, 2, 5), run(&scenario, 2, 5));
+    assert_ne!(run(&scenario, 2, 5), run(&scenario, 2, 6));
+}
