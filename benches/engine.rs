@@ -1,1 +1,108 @@
-fn main() {}
+//! Engine throughput in customer-steps per second (one customer-step = one customer's whole
+//! period), one thread, default model with every mechanism on and a Watts–Strogatz network.
+//!
+//! Run with `cargo bench --bench engine`.
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use relsim::engine::{simulate, ReplicationSeeds, RunConfig, World};
+use relsim::experiment::{run_experiment, ExperimentOptions, RunRecord, RunSink};
+use relsim::scenario::{presets, Override, Scenario};
+
+fn default_scenario(overrides: &[String]) -> Scenario {
+    let overrides: Vec<Override> = overrides.iter().map(|o| Override::parse(o).unwrap()).collect();
+    let text = presets::find("default").unwrap().text;
+    relsim::scenario::parse(text, "default", &overrides).unwrap()
+}
+
+/// One strategy, one replication, N customers (10 % active at start), 60 periods.
+fn engine_throughput(c: &mut Criterion) {
+    let mut group = c.benchmark_group("engine_one_thread");
+    group.sample_size(10);
+    for population in [10_000u32, 100_000, 1_000_000] {
+        let scenario = default_scenario(&[
+            format!("market.population={population}"),
+            format!("market.initial_active={}", population / 10),
+        ]);
+        let seeds = ReplicationSeeds::derive(scenario.seed, 0);
+        let world = World::generate(&scenario.model, &seeds);
+        for (strategy_idx, strategy) in scenario.strategies.iter().enumerate().take(2) {
+            let config = RunConfig {
+                model: &scenario.model,
+                levers: &scenario.strategies[strategy_idx].levers,
+                periods: scenario.periods,
+                discount_rate: scenario.discount_rate(),
+            };
+            group.throughput(Throughput::Elements(population as u64 * scenario.periods as u64));
+            group.bench_with_input(
+                BenchmarkId::new(strategy.name.as_str(), population),
+                &config,
+                |b, config| b.iter(|| simulate(config, &world, &seeds)),
+            );
+        }
+    }
+    group.finish();
+}
+
+/// Cost of word of mouth as the network's mean degree grows (N = 100 000, relationship).
+fn degree_scaling(c: &mut Criterion) {
+    let mut group = c.benchmark_group("engine_by_degree");
+    group.sample_size(10);
+    for degree in [0u32, 4, 8, 16, 32] {
+        let network = if degree == 0 {
+            "network.kind=none".to_string()
+        } else {
+            format!("network.mean_degree={degree}")
+        };
+        let scenario = default_scenario(&[
+            "market.population=100000".into(),
+            "market.initial_active=10000".into(),
+            network,
+        ]);
+        let seeds = ReplicationSeeds::derive(scenario.seed, 0);
+        let world = World::generate(&scenario.model, &seeds);
+        let config = RunConfig {
+            model: &scenario.model,
+            levers: &scenario.strategies[1].levers,
+            periods: scenario.periods,
+            discount_rate: scenario.discount_rate(),
+        };
+        group.throughput(Throughput::Elements(100_000 * scenario.periods as u64));
+        group.bench_with_input(BenchmarkId::from_parameter(degree), &config, |b, config| {
+            b.iter(|| simulate(config, &world, &seeds))
+        });
+    }
+    group.finish();
+}
+
+struct Discard;
+
+impl RunSink for Discard {
+    fn accept(&mut self, _run: RunRecord) -> relsim::Result<()> {
+        Ok(())
+    }
+}
+
+/// Whole replications in parallel: 1 thread vs 2 threads (efficiency = t1 / (2 · t2)).
+fn parallel_replications(c: &mut Criterion) {
+    let mut group = c.benchmark_group("replications_parallel");
+    group.sample_size(10);
+    let scenario = default_scenario(&["replications=16".into()]);
+    group.throughput(Throughput::Elements(
+        scenario.replications as u64 * scenario.customer_steps_per_replication(),
+    ));
+    for threads in [1usize, 2] {
+        group.bench_with_input(BenchmarkId::new("threads", threads), &threads, |b, &threads| {
+            b.iter(|| {
+                let options = ExperimentOptions {
+                    threads,
+                    ..Default::default()
+                };
+                run_experiment(&scenario, options, &mut Discard, &|| {}).unwrap()
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, engine_throughput, degree_scaling, parallel_replications);
+criterion_main!(benches);
