@@ -9,7 +9,10 @@ use relsim::experiment::{run_experiment, ExperimentOptions, RunRecord, RunSink};
 use relsim::scenario::{presets, Override, Scenario};
 
 fn default_scenario(overrides: &[String]) -> Scenario {
-    let overrides: Vec<Override> = overrides.iter().map(|o| Override::parse(o).unwrap()).collect();
+    let overrides: Vec<Override> = overrides
+        .iter()
+        .map(|o| Override::parse(o).unwrap())
+        .collect();
     let text = presets::find("default").unwrap().text;
     relsim::scenario::parse(text, "default", &overrides).unwrap()
 }
@@ -32,7 +35,9 @@ fn engine_throughput(c: &mut Criterion) {
                 periods: scenario.periods,
                 discount_rate: scenario.discount_rate(),
             };
-            group.throughput(Throughput::Elements(population as u64 * scenario.periods as u64));
+            group.throughput(Throughput::Elements(
+                population as u64 * scenario.periods as u64,
+            ));
             group.bench_with_input(
                 BenchmarkId::new(strategy.name.as_str(), population),
                 &config,
@@ -91,18 +96,27 @@ fn parallel_replications(c: &mut Criterion) {
         scenario.replications as u64 * scenario.customer_steps_per_replication(),
     ));
     for threads in [1usize, 2] {
-        group.bench_with_input(BenchmarkId::new("threads", threads), &threads, |b, &threads| {
-            b.iter(|| {
-                let options = ExperimentOptions {
-                    threads,
-                    ..Default::default()
-                };
-                run_experiment(&scenario, options, &mut Discard, &|| {}).unwrap()
-            })
-        });
+        group.bench_with_input(
+            BenchmarkId::new("threads", threads),
+            &threads,
+            |b, &threads| {
+                b.iter(|| {
+                    let options = ExperimentOptions {
+                        threads,
+                        ..Default::default()
+                    };
+                    run_experiment(&scenario, options, &mut Discard, &|| {}).unwrap()
+                })
+            },
+        );
     }
     group.finish();
 }
 
-criterion_group!(benches, engine_throughput, degree_scaling, parallel_replications);
+criterion_group!(
+    benches,
+    engine_throughput,
+    degree_scaling,
+    parallel_replications
+);
 criterion_main!(benches);
