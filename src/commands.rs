@@ -103,11 +103,9 @@ pub fn run(options: &RunOptions) -> Result<RunReport> {
     } else {
         let bar = ProgressBar::new(scenario.replications as u64);
         bar.set_style(
-            ProgressStyle::with_template(
-                "{msg} [{bar:40}] {pos}/{len} replications ({elapsed}, {eta} left)",
-            )
-            .expect("the template is valid")
-            .progress_chars("=> "),
+            ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} replications, {eta} left")
+                .expect("the template is valid")
+                .progress_chars("=> "),
         );
         bar.set_message(format!("simulating {}", scenario.name));
         bar

@@ -369,3 +369,25 @@ fn check_refused(args: &[&str], fragments: &[&str]) {
         );
     }
 }
+
+#[test]
+fn runs_too_large_for_this_machine_are_refused_without_allow_large() {
+    let output = relsim()
+        .args([
+            "run",
+            "default",
+            "--set",
+            "market.population=50000000",
+            "--set",
+            "network.mean_degree=200",
+            "--threads",
+            "64",
+            "--quiet",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--allow-large"), "{stderr}");
+    assert!(stderr.contains("MiB"), "{stderr}");
+}
