@@ -18,6 +18,7 @@ Examples:
   relsim run mass_retail --replications 50      run a bundled preset by name
   relsim validate my_market.toml                check a file and show every value it implies
   relsim presets                                list the bundled scenarios
+  relsim verify                                 check the model against known results
   relsim init b2b_it_services -o my_market.toml copy a preset to edit";
 
 /// relsim's command line.
@@ -80,6 +81,23 @@ Examples:
 Example:
   relsim presets")]
     Presets,
+    /// Check the model against analytic results and stylized facts (exit 1 if any case fails).
+    #[command(after_help = "\
+Examples:
+  relsim verify
+  relsim verify --case bass_diffusion --case tenure_mean
+  relsim verify --markdown > table.md")]
+    Verify {
+        /// Run only this case (repeatable); `relsim verify` lists every case id.
+        #[arg(long = "case", value_name = "ID")]
+        cases: Vec<String>,
+        /// Worker threads (0 = one per core). Results do not depend on it.
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+        /// Print the table as Markdown (as in docs/validation.md).
+        #[arg(long)]
+        markdown: bool,
+    },
     /// Write a bundled scenario to a file for editing.
     #[command(after_help = "\
 Examples:
@@ -130,6 +148,25 @@ pub fn execute(cli: Cli) -> Result<()> {
             overrides,
         } => print!("{}", commands::validate(&scenario, &overrides)?),
         Command::Presets => print!("{}", commands::presets()),
+        Command::Verify {
+            cases,
+            threads,
+            markdown,
+        } => {
+            let results = crate::verify::verify(threads, &cases)?;
+            if markdown {
+                print!("{}", crate::verify::markdown(&results));
+            } else {
+                print!("{}", crate::verify::table(&results));
+            }
+            let failed = results.iter().filter(|r| !r.pass).count();
+            if failed > 0 {
+                return Err(crate::Error::VerificationFailed {
+                    failed,
+                    total: results.len(),
+                });
+            }
+        }
         Command::Init {
             name,
             output,

@@ -53,6 +53,9 @@ pub enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// `relsim verify` found cases that do not hold.
+    #[error("{failed} of {total} verification cases failed")]
+    VerificationFailed { failed: usize, total: usize },
     /// A thread pool that could not be started.
     #[error("cannot start {threads} worker threads: {message}")]
     ThreadPool { threads: usize, message: String },
@@ -82,7 +85,7 @@ impl Error {
             | Error::InvalidOption { .. }
             | Error::TooLarge { .. }
             | Error::InvalidOutput { .. } => 2,
-            Error::Write { .. } | Error::ThreadPool { .. } => 1,
+            Error::Write { .. } | Error::ThreadPool { .. } | Error::VerificationFailed { .. } => 1,
         }
     }
 }

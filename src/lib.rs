@@ -10,6 +10,7 @@
 //! - [`experiment`] runs replications in parallel with common random numbers and collects results.
 //! - [`stats`] summarises across replications.
 //! - [`output`] writes result files; [`report`] prints the terminal summary.
+//! - [`verify`] checks the model against analytic results and stylized facts.
 //! - [`cli`] is the command line; [`commands`] implements its commands.
 
 pub mod cli;
@@ -23,6 +24,7 @@ pub mod report;
 pub mod scenario;
 pub mod stats;
 pub mod strategy;
+pub mod verify;
 
 pub use error::{Error, Result};
 pub use scenario::Scenario;

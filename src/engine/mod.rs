@@ -15,7 +15,7 @@ use crate::model::customer::{
 use crate::model::customers::{flag, Customers, Population, DIRECT};
 use crate::model::economics::discount_factor;
 use crate::model::network::SocialNetwork;
-use crate::model::params::{ModelParams, NetworkParams, PartnerPolicy};
+use crate::model::params::{CashFlowTiming, ModelParams, NetworkParams, PartnerPolicy};
 use crate::model::partners::{channel_quality, delivery_probability, distributor_effort};
 use crate::model::relationship::{Episode, Relationship};
 use crate::model::rng::{derive_seed, mix64, CounterDraws, Stream, Xoshiro256PlusPlus};
@@ -144,6 +144,8 @@ struct PeriodContext {
     rival_campaign: bool,
     /// `F`: active share of the population at the start of the period (mixed mode).
     adopted_share: f64,
+    /// Discount factor of this period's cash flows.
+    discount: f64,
 }
 
 /// Running totals a run needs beyond its period records.
@@ -152,9 +154,21 @@ struct RunTotals {
     n_initial: u64,
     acquired: u64,
     referred: u64,
-    /// Periods of completed spells plus censored ones (added at the end).
+    /// Periods of completed spells plus censored ones (added at the end), and their squares.
     tenure_periods: u64,
+    tenure_periods_squared: u64,
     spells: u64,
+    /// Lifetime value (discounted to acquisition) summed over referred and over paid spells.
+    referred_value: f64,
+    referred_spells: u64,
+    paid_value: f64,
+    paid_spells: u64,
+    /// Unrecovered failures suffered with commitment ≥ 0.7, and exits right after them.
+    strong_bond_failures: u64,
+    strong_bond_failure_exits: u64,
+    /// Unrecovered failures in a customer's first episode, and exits right after them.
+    failed_first_episodes: u64,
+    failed_first_exits: u64,
     npv: f64,
     /// Discounted margin after serving costs, before acquisition costs (for CLV).
     discounted_customer_margin: f64,
@@ -185,6 +199,9 @@ struct Engine<'a> {
     /// Positive word of mouth per advocate after the referral programme.
     word_of_mouth: f64,
     mixed_mode: bool,
+    /// Lifetime values compare spells over their first `lifetime_window` periods, counting only
+    /// spells that began early enough to be observed that long (no censoring bias).
+    lifetime_window: u32,
     totals: RunTotals,
 }
 
@@ -249,9 +266,9 @@ impl<'a> Engine<'a> {
             distributor_margin,
             word_of_mouth: (model.market.word_of_mouth * levers.referral_multiplier).min(1.0),
             mixed_mode: matches!(model.network, NetworkParams::Mixed),
+            lifetime_window: (config.periods / 2).max(1),
             totals: RunTotals {
                 n_initial,
-                spells: n_initial,
                 ..Default::default()
             },
         }
@@ -285,11 +302,16 @@ impl<'a> Engine<'a> {
 
         // 3.–7. Customers.
         let n_active_at_start: u32 = self.active_in_segment.iter().sum();
+        let cash_period = match model.market.cash_flow_timing {
+            CashFlowTiming::StartOfPeriod => period - 1,
+            CashFlowTiming::EndOfPeriod | CashFlowTiming::AfterRetention => period,
+        };
         let context = PeriodContext {
             period,
             fill_rate,
             rival_campaign,
             adopted_share: n_active_at_start as f64 / self.customers.len().max(1) as f64,
+            discount: discount_factor(self.config.discount_rate, cash_period),
         };
         let mut sums = CustomerSums::default();
         for customer_idx in 0..self.customers.len() {
@@ -314,9 +336,8 @@ impl<'a> Engine<'a> {
             - record.recovery_cost;
         record.profit =
             customer_margin - record.acquisition_cost - record.referral_cost - record.fixed_cost;
-        let discount = discount_factor(self.config.discount_rate, period);
-        self.totals.npv += record.profit * discount;
-        self.totals.discounted_customer_margin += customer_margin * discount;
+        self.totals.npv += record.profit * context.discount;
+        self.totals.discounted_customer_margin += customer_margin * context.discount;
         record.cumulative_npv = self.totals.npv;
 
         // Customer counts and means.
@@ -490,15 +511,16 @@ impl<'a> Engine<'a> {
         let draws = CounterDraws::new(self.seeds.agents, context.period, customer_idx as u32);
 
         // Care: personal while managers have room, automated beyond if the strategy says so.
-        let care_level = if self.personal_care_quota[segment_idx] > 0 {
+        // Personal care is paid per manager; automated care per customer.
+        let (care_level, variable_care_cost) = if self.personal_care_quota[segment_idx] > 0 {
             self.personal_care_quota[segment_idx] -= 1;
             record.personal_care_customers += 1.0;
-            1.0
+            (1.0, 0.0)
         } else if levers.automated_care && segment.targeted {
             record.automated_care_customers += 1.0;
-            levers.automated_care_effect
+            (levers.automated_care_effect, levers.automated_care_cost)
         } else {
-            0.0
+            (0.0, 0.0)
         };
 
         // 3. Service episode.
@@ -558,7 +580,13 @@ impl<'a> Engine<'a> {
                 favour,
                 opportunism,
                 benefits,
-                switching_cost: levers.structural_bonds,
+                switching_cost: (levers.structural_bonds
+                    + if flags & flag::REFERRED != 0 {
+                        model.relationship.referral_bond
+                    } else {
+                        0.0
+                    })
+                .min(1.0),
                 commitment_baseline: segment.commitment_baseline,
             },
             &model.relationship,
@@ -571,25 +599,12 @@ impl<'a> Engine<'a> {
             new_flags |= flag::FAILED_FIRST;
         }
 
-        // 5. Purchase.
+        // 5.–6. Purchase and defection; under `after_retention` only a retained customer buys.
         let price = if on_intro_terms && tenure < levers.intro_periods {
             levers.price_level * (1.0 - levers.intro_discount)
         } else {
             levers.price_level
         };
-        if draws.uniform(slot::PURCHASE) < segment.purchase_probability {
-            let spend = segment.value
-                * share_of_wallet(model.market.base_share_of_wallet, after.commitment);
-            let revenue = spend * price;
-            record.revenue += revenue;
-            record.cogs += model.market.cogs_share * spend * self.input_cost_factor;
-            if area != DIRECT as usize {
-                record.distributor_margin += revenue * self.distributor_margin;
-            }
-            record.loyalty_cost += loyalty(revenue * levers.loyalty_reward);
-        }
-
-        // 6. Defection.
         let novice = flags & flag::NOVICE != 0;
         let hazard = defection_hazard(
             &model.defection,
@@ -607,7 +622,45 @@ impl<'a> Engine<'a> {
                 rival_campaign: context.rival_campaign,
             },
         );
-        if draws.uniform(slot::DEFECTION) < hazard {
+        let leaves = draws.uniform(slot::DEFECTION) < hazard;
+        let buys = draws.uniform(slot::PURCHASE) < segment.purchase_probability
+            && !(leaves && model.market.cash_flow_timing == CashFlowTiming::AfterRetention);
+        // Margin after the serving costs this customer causes (for lifetime value).
+        let mut margin = -(variable_care_cost + if recovered { levers.recovery_cost } else { 0.0 });
+        if buys {
+            let spend = segment.value
+                * share_of_wallet(model.market.base_share_of_wallet, after.commitment);
+            let revenue = spend * price;
+            let cogs = model.market.cogs_share * spend * self.input_cost_factor;
+            let channel_margin = if area != DIRECT as usize {
+                revenue * self.distributor_margin
+            } else {
+                0.0
+            };
+            let reward = loyalty(revenue * levers.loyalty_reward);
+            record.revenue += revenue;
+            record.cogs += cogs;
+            record.distributor_margin += channel_margin;
+            record.loyalty_cost += reward;
+            margin += revenue - cogs - channel_margin - reward;
+        }
+        if tenure <= self.lifetime_window {
+            customers.spell_margin[customer_idx] += (margin * context.discount) as f32;
+        }
+
+        // Stylized-fact counters (docs/model.md §11).
+        if unrecovered && before.commitment >= 0.7 {
+            self.totals.strong_bond_failures += 1;
+            self.totals.strong_bond_failure_exits += u64::from(leaves);
+        }
+        if unrecovered && flags & flag::HAD_EPISODE == 0 {
+            self.totals.failed_first_episodes += 1;
+            self.totals.failed_first_exits += u64::from(leaves);
+        }
+
+        if leaves {
+            self.close_spell(customer_idx, context.period);
+            let customers = &mut self.customers;
             new_flags =
                 (new_flags & !(flag::ACTIVE | flag::INITIAL | flag::REFERRED)) | flag::LAPSED;
             customers.since[customer_idx] = context.period as u16;
@@ -616,11 +669,34 @@ impl<'a> Engine<'a> {
                     (context.period + model.market.detractor_periods).min(u16::MAX as u32) as u16;
             }
             record.defections += 1.0;
-            self.totals.tenure_periods += tenure as u64;
         } else {
             sums.add_active(after, new_flags & flag::INITIAL != 0);
         }
-        customers.flags[customer_idx] = new_flags;
+        self.customers.flags[customer_idx] = new_flags;
+    }
+
+    /// Ends a customer's spell at `period`: its tenure and lifetime value join the totals.
+    fn close_spell(&mut self, customer_idx: usize, period: u32) {
+        let since = self.customers.since[customer_idx] as u32;
+        let tenure = (period - since) as u64;
+        let totals = &mut self.totals;
+        totals.spells += 1;
+        totals.tenure_periods += tenure;
+        totals.tenure_periods_squared += tenure * tenure;
+        let flags = self.customers.flags[customer_idx];
+        let window_observed = since + self.lifetime_window <= self.config.periods;
+        if flags & flag::INITIAL == 0 && window_observed {
+            // Discounted to period 0 while accumulating; bring it back to the acquisition period.
+            let value = self.customers.spell_margin[customer_idx] as f64
+                / discount_factor(self.config.discount_rate, since);
+            if flags & flag::REFERRED != 0 {
+                totals.referred_value += value;
+                totals.referred_spells += 1;
+            } else {
+                totals.paid_value += value;
+                totals.paid_spells += 1;
+            }
+        }
     }
 
     /// Step 7 of docs/model.md §4 for a prospect: advertising and word of mouth.
@@ -634,6 +710,11 @@ impl<'a> Engine<'a> {
     ) {
         let market = &self.config.model.market;
         let relationship = &self.config.model.relationship;
+        if let Some(capacity) = market.acquisition_capacity {
+            if record.acquired_paid + record.acquired_referred >= capacity as f64 {
+                return;
+            }
+        }
         let flags = self.customers.flags[customer_idx];
         let area = self.customers.distributor[customer_idx] as usize;
         let draws = CounterDraws::new(self.seeds.agents, context.period, customer_idx as u32);
@@ -689,6 +770,7 @@ impl<'a> Engine<'a> {
         customers.reciprocity[customer_idx] = 0.0;
         customers.commitment[customer_idx] = start.commitment as f32;
         customers.since[customer_idx] = context.period as u16;
+        customers.spell_margin[customer_idx] = 0.0;
         if referred {
             record.acquired_referred += 1.0;
             self.totals.referred += 1;
@@ -696,7 +778,6 @@ impl<'a> Engine<'a> {
             record.acquired_paid += 1.0;
         }
         self.totals.acquired += 1;
-        self.totals.spells += 1;
         sums.add_active(start, false);
     }
 
@@ -717,8 +798,7 @@ impl<'a> Engine<'a> {
         let horizon = self.config.periods;
         for customer_idx in 0..self.customers.len() {
             if self.customers.flags[customer_idx] & flag::ACTIVE != 0 {
-                self.totals.tenure_periods +=
-                    (horizon - self.customers.since[customer_idx] as u32) as u64;
+                self.close_spell(customer_idx, horizon);
             }
         }
         let totals = &self.totals;
@@ -733,6 +813,7 @@ impl<'a> Engine<'a> {
             }
         };
         let last = periods.last().copied().unwrap_or_default();
+        let mean_tenure = ratio(totals.tenure_periods as f64, totals.spells as f64);
         RunMetrics {
             npv: totals.npv,
             clv: ratio(
@@ -742,7 +823,12 @@ impl<'a> Engine<'a> {
             cac: ratio(acquisition_spend, totals.acquired as f64),
             retention: 1.0 - ratio(defections, totals.customer_periods_at_risk as f64),
             final_active: last.active,
-            mean_tenure: ratio(totals.tenure_periods as f64, totals.spells as f64),
+            mean_tenure,
+            tenure_variance: ratio(
+                totals.tenure_periods_squared as f64
+                    - totals.spells as f64 * mean_tenure * mean_tenure,
+                totals.spells as f64 - 1.0,
+            ),
             acquired: totals.acquired as f64,
             referred_share: ratio(totals.referred as f64, totals.acquired as f64),
             customer_trust: last.customer_trust,
@@ -753,6 +839,16 @@ impl<'a> Engine<'a> {
             distributor_commitment: last.distributor_commitment,
             revenue: sum(|r| r.revenue),
             profit: sum(|r| r.profit),
+            referred_clv: ratio(totals.referred_value, totals.referred_spells as f64),
+            paid_clv: ratio(totals.paid_value, totals.paid_spells as f64),
+            strong_bond_failure_exit: ratio(
+                totals.strong_bond_failure_exits as f64,
+                totals.strong_bond_failures as f64,
+            ),
+            failed_first_exit: ratio(
+                totals.failed_first_exits as f64,
+                totals.failed_first_episodes as f64,
+            ),
         }
     }
 }

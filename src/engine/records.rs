@@ -97,6 +97,8 @@ metric_record! {
         final_active,
         /// Mean spell length in periods of every customer served (censored at the horizon).
         mean_tenure,
+        /// Variance of spell lengths (censored at the horizon).
+        tenure_variance,
         /// Customers acquired during the run.
         acquired,
         /// Share of acquisitions won by word of mouth.
@@ -111,6 +113,17 @@ metric_record! {
         revenue,
         /// Undiscounted profit over the horizon.
         profit,
+        /// Lifetime value of referred customers: margin after variable serving costs over the
+        /// first ⌊T/2⌋ periods of a spell, discounted to its acquisition, for spells acquired
+        /// in the first half of the run (so every one is observed for the whole window).
+        referred_clv,
+        /// The same for customers won by advertising.
+        paid_clv,
+        /// Share of unrecovered failures suffered with commitment ≥ 0.7 after which the
+        /// customer left in the same period.
+        strong_bond_failure_exit,
+        /// Share of failed (unrecovered) first episodes after which the customer left.
+        failed_first_exit,
     }
 }
 

@@ -123,6 +123,8 @@ pub struct Customers {
     pub since: Vec<u16>,
     /// Last period in which a customer who left after a failure spreads negative word.
     pub detractor_until: Vec<u16>,
+    /// Margin earned in the current spell, discounted to period 0.
+    pub spell_margin: Vec<f32>,
 }
 
 impl Customers {
@@ -150,6 +152,7 @@ impl Customers {
             distributor: population.distributor.clone(),
             since: vec![0; n],
             detractor_until: vec![0; n],
+            spell_margin: vec![0.0; n],
         }
     }
 
@@ -162,7 +165,7 @@ impl Customers {
     }
 
     /// Bytes of state per customer.
-    pub const BYTES_PER_CUSTOMER: usize = 3 * 4 + 3 + 2 * 2;
+    pub const BYTES_PER_CUSTOMER: usize = 4 * 4 + 3 + 2 * 2;
 }
 
 #[cfg(test)]

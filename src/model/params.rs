@@ -3,7 +3,7 @@
 //! These are plain data. Each struct mirrors one section of a scenario file (serde, unknown keys
 //! rejected); ranges are checked in `scenario::validate`, not here.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 /// Everything the engine needs to know about the market, independent of strategy.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -58,6 +58,27 @@ pub struct MarketParams {
     pub direct_share: f64,
     /// Share of wallet of an uncommitted customer `s₀`.
     pub base_share_of_wallet: f64,
+    /// When a period's cash flows happen (docs/model.md §9); sets the CLV timing convention.
+    pub cash_flow_timing: CashFlowTiming,
+    /// Most customers the firm can take on per period (sales capacity); none if absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acquisition_capacity: Option<u32>,
+}
+
+/// When a period's cash flows happen relative to the customer's decision to stay, which fixes
+/// the customer-lifetime-value timing convention (Fader & Hardie 2012). For a customer with
+/// constant margin `m` and retention `r` at discount rate `d`, the expected CLV is:
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CashFlowTiming {
+    /// The customer buys, then may leave; cash at the end of the period: `m/(1 + d − r)`.
+    EndOfPeriod,
+    /// The customer buys, then may leave; cash at the start of the period:
+    /// `m(1 + d)/(1 + d − r)`.
+    StartOfPeriod,
+    /// The customer first decides to stay, and only a retained customer buys; cash at the end
+    /// of the period (Gupta & Lehmann 2003): `m·r/(1 + d − r)`.
+    AfterRetention,
 }
 
 impl Default for MarketParams {
@@ -81,6 +102,8 @@ impl Default for MarketParams {
             failed_first_winback_factor: 0.4,
             direct_share: 0.3,
             base_share_of_wallet: 0.4,
+            cash_flow_timing: CashFlowTiming::EndOfPeriod,
+            acquisition_capacity: None,
         }
     }
 }
@@ -113,6 +136,9 @@ pub struct RelationshipParams {
     pub initial_commitment: f64,
     /// Extra initial trust of a referred customer.
     pub referred_trust_bonus: f64,
+    /// Social switching cost in `[0, 1]` a referred customer carries while active: leaving would
+    /// let down the friend who referred it.
+    pub referral_bond: f64,
 }
 
 impl Default for RelationshipParams {
@@ -129,7 +155,8 @@ impl Default for RelationshipParams {
             weight_switching_cost: 1.0,
             initial_trust: 0.5,
             initial_commitment: 0.2,
-            referred_trust_bonus: 0.1,
+            referred_trust_bonus: 0.15,
+            referral_bond: 1.0,
         }
     }
 }
@@ -284,6 +311,40 @@ pub struct PartnerPolicy {
     pub commitment_baseline: f64,
 }
 
+/// A partner policy as written in a file: a key left out keeps the policy's own default, so
+/// `[suppliers.spot]` with only `opportunism = 0.3` changes just that.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PartnerPolicyChanges {
+    favour: Option<f64>,
+    opportunism: Option<f64>,
+    episode: Option<f64>,
+    benefits: Option<f64>,
+    switching_cost: Option<f64>,
+    commitment_baseline: Option<f64>,
+}
+
+impl PartnerPolicyChanges {
+    fn applied_to(self, base: PartnerPolicy) -> PartnerPolicy {
+        PartnerPolicy {
+            favour: self.favour.unwrap_or(base.favour),
+            opportunism: self.opportunism.unwrap_or(base.opportunism),
+            episode: self.episode.unwrap_or(base.episode),
+            benefits: self.benefits.unwrap_or(base.benefits),
+            switching_cost: self.switching_cost.unwrap_or(base.switching_cost),
+            commitment_baseline: self.commitment_baseline.unwrap_or(base.commitment_baseline),
+        }
+    }
+}
+
+fn partnership_policy<'de, D: Deserializer<'de>>(d: D) -> Result<PartnerPolicy, D::Error> {
+    Ok(PartnerPolicyChanges::deserialize(d)?.applied_to(PartnerPolicy::partnership()))
+}
+
+fn arms_length_policy<'de, D: Deserializer<'de>>(d: D) -> Result<PartnerPolicy, D::Error> {
+    Ok(PartnerPolicyChanges::deserialize(d)?.applied_to(PartnerPolicy::arms_length()))
+}
+
 impl PartnerPolicy {
     fn partnership() -> Self {
         Self {
@@ -321,7 +382,9 @@ pub struct SupplierParams {
     pub partnership_cost_factor: f64,
     /// Input cost factor under the spot policy.
     pub spot_cost_factor: f64,
+    #[serde(deserialize_with = "partnership_policy")]
     pub partnership: PartnerPolicy,
+    #[serde(deserialize_with = "arms_length_policy")]
     pub spot: PartnerPolicy,
     /// Suppliers' starting trust and commitment toward the firm.
     pub initial_trust: f64,
@@ -353,7 +416,9 @@ pub struct DistributorParams {
     pub partnership_margin: f64,
     /// Margin under the squeeze policy.
     pub squeeze_margin: f64,
+    #[serde(deserialize_with = "partnership_policy")]
     pub partnership: PartnerPolicy,
+    #[serde(deserialize_with = "arms_length_policy")]
     pub squeeze: PartnerPolicy,
     /// Distributors' starting trust and commitment toward the firm.
     pub initial_trust: f64,

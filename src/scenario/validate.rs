@@ -125,7 +125,7 @@ fn locate_key(text: &str, key: &str) -> Option<Location> {
             in_table = table_name == Some(header);
             if in_table && is_array_entry {
                 entries_seen += 1;
-                in_table = wanted_entry.map_or(true, |wanted| wanted + 1 == entries_seen);
+                in_table = wanted_entry.is_none_or(|wanted| wanted + 1 == entries_seen);
             }
             continue;
         }
@@ -239,6 +239,7 @@ pub fn validate(file: ScenarioFile, source_name: &str, text: Option<&str>) -> Re
     check.probability("relationship.initial_trust", r.initial_trust);
     check.probability("relationship.initial_commitment", r.initial_commitment);
     check.probability("relationship.referred_trust_bonus", r.referred_trust_bonus);
+    check.probability("relationship.referral_bond", r.referral_bond);
 
     let e = &file.episode;
     check.range("episode.success", e.success, -1.0, 1.0);
