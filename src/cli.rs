@@ -18,6 +18,7 @@ Examples:
   relsim run mass_retail --replications 50      run a bundled preset by name
   relsim validate my_market.toml                check a file and show every value it implies
   relsim presets                                list the bundled scenarios
+  relsim plot outputs/default                   redraw charts and report from a run's files
   relsim verify                                 check the model against known results
   relsim init b2b_it_services -o my_market.toml copy a preset to edit";
 
@@ -63,6 +64,17 @@ Examples:
         /// Run even if the memory estimate exceeds a quarter of this machine's memory.
         #[arg(long)]
         allow_large: bool,
+        /// Skip the charts and report.html (for batch runs).
+        #[arg(long)]
+        no_plots: bool,
+    },
+    /// Redraw the charts and report.html of a finished run from its files, without simulating.
+    #[command(after_help = "\
+Example:
+  relsim plot outputs/default")]
+    Plot {
+        /// The output folder of a `relsim run`.
+        dir: PathBuf,
     },
     /// Check a scenario and print it with every default written out.
     #[command(after_help = "\
@@ -127,6 +139,7 @@ pub fn execute(cli: Cli) -> Result<()> {
             out,
             quiet,
             allow_large,
+            no_plots,
         } => {
             let report = commands::run(&RunOptions {
                 scenario,
@@ -137,11 +150,28 @@ pub fn execute(cli: Cli) -> Result<()> {
                 out,
                 quiet,
                 allow_large,
+                no_plots,
             })?;
             if !quiet {
                 println!("{}", report.table);
-                println!("results written to {}/", report.out_dir.display());
+                if no_plots {
+                    println!("results written to {}/", report.out_dir.display());
+                } else {
+                    println!(
+                        "results, charts and report.html written to {}/ (charts took {:.2} s)",
+                        report.out_dir.display(),
+                        report.plot_seconds
+                    );
+                }
             }
+        }
+        Command::Plot { dir } => {
+            let files = commands::plot(&dir)?;
+            println!(
+                "{} charts and report.html written to {}/",
+                files.len() - 1,
+                dir.display()
+            );
         }
         Command::Validate {
             scenario,

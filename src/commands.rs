@@ -12,7 +12,7 @@ use crate::experiment::{
     estimate_memory_bytes, run_experiment, ExperimentOptions, ExperimentResults, ResultsCollector,
 };
 use crate::output::{self, ExportInput, Manifest};
-use crate::report::terminal_report;
+use crate::report::{html_report, terminal_report};
 use crate::scenario::{presets, Override, Scenario, ScenarioSource};
 
 /// Options of `relsim run`.
@@ -32,6 +32,8 @@ pub struct RunOptions {
     pub quiet: bool,
     /// Run even if the memory estimate exceeds a quarter of RAM.
     pub allow_large: bool,
+    /// Skip charts and report (for batch use).
+    pub no_plots: bool,
 }
 
 /// What `relsim run` produced.
@@ -44,6 +46,8 @@ pub struct RunReport {
     pub files: Vec<PathBuf>,
     /// The terminal table and verdict.
     pub table: String,
+    /// Seconds spent drawing charts and the report (0 with `--no-plots`).
+    pub plot_seconds: f64,
 }
 
 fn parse_overrides(options: &[String]) -> Result<Vec<Override>> {
@@ -145,13 +149,23 @@ pub fn run(options: &RunOptions) -> Result<RunReport> {
         .out
         .clone()
         .unwrap_or_else(|| Path::new("outputs").join(&scenario.name));
-    let files = output::write_all(
+    let mut files = output::write_all(
         &out_dir,
         &ExportInput {
             results: &results,
             manifest: &manifest,
+            scenario: &scenario,
         },
     )?;
+    let plot_started = Instant::now();
+    if !options.no_plots {
+        files.extend(plot(&out_dir)?);
+    }
+    let plot_seconds = if options.no_plots {
+        0.0
+    } else {
+        plot_started.elapsed().as_secs_f64()
+    };
     let title = format!(
         "relsim · {} · {} replications × {} strategies · {} periods · {:.1} s ({:.0}M customer-steps/s)",
         scenario.name,
@@ -169,7 +183,26 @@ pub fn run(options: &RunOptions) -> Result<RunReport> {
         out_dir,
         files,
         table,
+        plot_seconds,
     })
+}
+
+/// `relsim plot`: draws every chart (PNG and SVG) and `report.html` from the files of an output
+/// folder, without simulating. `relsim run` calls it too, so both give the same charts.
+pub fn plot(dir: &Path) -> Result<Vec<PathBuf>> {
+    let folder = output::load_output(dir)?;
+    let (charts, mut files) = crate::plot::write_charts(dir, &folder.results)?;
+    let html = html_report(
+        &folder.results,
+        &folder.manifest,
+        &folder.scenario.description,
+        &folder.scenario_text,
+        &charts,
+    );
+    let report_path = dir.join("report.html");
+    output::write_atomically(&report_path, |out| out.write_all(html.as_bytes()))?;
+    files.push(report_path);
+    Ok(files)
 }
 
 /// `relsim validate`: the expanded scenario as TOML, every default written out.

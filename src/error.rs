@@ -53,6 +53,9 @@ pub enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// A chart that could not be drawn.
+    #[error("cannot draw the {chart} chart: {message}")]
+    Plot { chart: String, message: String },
     /// `relsim verify` found cases that do not hold.
     #[error("{failed} of {total} verification cases failed")]
     VerificationFailed { failed: usize, total: usize },
@@ -85,7 +88,10 @@ impl Error {
             | Error::InvalidOption { .. }
             | Error::TooLarge { .. }
             | Error::InvalidOutput { .. } => 2,
-            Error::Write { .. } | Error::ThreadPool { .. } | Error::VerificationFailed { .. } => 1,
+            Error::Write { .. }
+            | Error::ThreadPool { .. }
+            | Error::Plot { .. }
+            | Error::VerificationFailed { .. } => 1,
         }
     }
 }

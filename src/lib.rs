@@ -9,7 +9,8 @@
 //! - [`engine`] simulates one strategy on one replication (pure, single-threaded).
 //! - [`experiment`] runs replications in parallel with common random numbers and collects results.
 //! - [`stats`] summarises across replications.
-//! - [`output`] writes result files; [`report`] prints the terminal summary.
+//! - [`output`] writes result files; [`plot`] draws the charts; [`report`] prints the terminal
+//!   summary and writes the HTML report.
 //! - [`verify`] checks the model against analytic results and stylized facts.
 //! - [`cli`] is the command line; [`commands`] implements its commands.
 
@@ -20,6 +21,7 @@ pub mod error;
 pub mod experiment;
 pub mod model;
 pub mod output;
+pub mod plot;
 pub mod report;
 pub mod scenario;
 pub mod stats;

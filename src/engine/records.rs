@@ -25,6 +25,14 @@ macro_rules! metric_record {
             pub fn values(&self) -> [f64; Self::COUNT] {
                 [$(self.$field),*]
             }
+
+            /// The record holding `values`, in the order of [`Self::NAMES`].
+            pub fn from_values(values: [f64; Self::COUNT]) -> Self {
+                let mut fields = values.into_iter();
+                Self {
+                    $($field: fields.next().expect("one value per field"),)*
+                }
+            }
         }
     };
 }

@@ -6,7 +6,9 @@
 mod comparisons_csv;
 mod csv;
 mod manifest;
+pub mod read;
 mod runs_csv;
+mod scenario_toml;
 mod summary_csv;
 mod timeseries_csv;
 
@@ -16,13 +18,16 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::experiment::ExperimentResults;
+use crate::scenario::Scenario;
 pub use manifest::Manifest;
+pub use read::{load_output, OutputFolder};
 
-/// What exporters read: the results and the manifest describing the run.
+/// What exporters read: the results, the manifest describing the run, and the scenario.
 #[derive(Debug, Clone, Copy)]
 pub struct ExportInput<'a> {
     pub results: &'a ExperimentResults,
     pub manifest: &'a Manifest,
+    pub scenario: &'a Scenario,
 }
 
 /// Writes one result file.
@@ -41,6 +46,7 @@ pub fn exporters() -> Vec<Box<dyn Exporter>> {
         Box::new(timeseries_csv::TimeseriesCsv),
         Box::new(runs_csv::RunsCsv),
         Box::new(manifest::ManifestJson),
+        Box::new(scenario_toml::ScenarioToml),
     ]
 }
 

@@ -17,6 +17,8 @@ pub fn human(value: f64) -> String {
     };
     let digits = match scaled.abs() {
         m if m >= 100.0 => 0,
+        // Whole numbers below a thousand need no decimals (axis ticks: 0, 50, 250).
+        _ if suffix.is_empty() && scaled.fract() == 0.0 => 0,
         m if m >= 10.0 => 1,
         _ => 2,
     };
@@ -59,6 +61,9 @@ mod tests {
         assert_eq!(human(1_234_567.0), "1.23M");
         assert_eq!(human(-45_600.0), "-45.6k");
         assert_eq!(human(980.0), "980");
+        assert_eq!(human(0.0), "0");
+        assert_eq!(human(50.0), "50");
+        assert_eq!(human(12.5), "12.5");
         assert_eq!(human(3.25159), "3.25");
         assert_eq!(human(2.5e9), "2.50B");
         assert_eq!(human(f64::NAN), "n/a");

@@ -1,6 +1,9 @@
-//! Human-readable summaries of results: the terminal table and the verdict sentence.
+//! Human-readable summaries of results: the terminal table, the verdict sentence and the HTML
+//! report.
 
 pub mod format;
+pub mod html;
 pub mod terminal;
 
+pub use html::html_report;
 pub use terminal::{terminal_report, verdict};

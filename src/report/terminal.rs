@@ -8,7 +8,7 @@ use crate::stats::Summary;
 
 /// How a metric is shown in the table.
 #[derive(Clone, Copy)]
-enum Style {
+pub(crate) enum Style {
     Money,
     Count,
     Share,
@@ -16,7 +16,7 @@ enum Style {
 }
 
 /// The rows of the comparison table: metric, label, style.
-const TABLE_ROWS: &[(&str, &str, Style)] = &[
+pub(crate) const TABLE_ROWS: &[(&str, &str, Style)] = &[
     ("npv", "NPV of profit", Style::Money),
     ("clv", "customer lifetime value", Style::Money),
     ("cac", "acquisition cost per customer", Style::Money),
@@ -42,7 +42,8 @@ fn show(value: f64, style: Style) -> String {
     }
 }
 
-fn cell(summary: Option<&Summary>, style: Style) -> String {
+/// A mean with its 95 % CI, formatted for `style`.
+pub(crate) fn cell(summary: Option<&Summary>, style: Style) -> String {
     match summary {
         Some(s) => format!(
             "{} [{}, {}]",

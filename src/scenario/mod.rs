@@ -30,6 +30,8 @@ pub struct Scenario {
     pub replications: u32,
     pub seed: u64,
     pub annual_discount_rate: f64,
+    /// Written at the top level, as in a scenario file.
+    #[serde(flatten)]
     pub model: ModelParams,
     pub strategies: Vec<Strategy>,
 }
@@ -45,7 +47,8 @@ impl Scenario {
         self.model.market.population as u64 * self.periods as u64 * self.strategies.len() as u64
     }
 
-    /// The expanded scenario as TOML, every default written out.
+    /// The expanded scenario as TOML, every default written out. The text is itself a valid
+    /// scenario file that reads back to the same scenario.
     pub fn to_toml(&self) -> String {
         toml::to_string_pretty(self).unwrap_or_else(|err| format!("# cannot show: {err}\n"))
     }

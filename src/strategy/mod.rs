@@ -164,11 +164,13 @@ pub struct Levers {
     pub distributor_policy: DistributorPolicy,
 }
 
-/// A named strategy of a scenario.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A named strategy of a scenario. It serializes as a scenario file writes it: name, preset
+/// and every lever side by side.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Strategy {
     pub name: String,
     pub preset: Preset,
+    #[serde(flatten)]
     pub levers: Levers,
 }
 

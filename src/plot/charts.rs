@@ -1,0 +1,596 @@
+//! The charts: one function each, drawing on any plotters backend from `ExperimentResults`.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::{strategy_colour, DrawResult, FONT};
+use crate::experiment::ExperimentResults;
+use crate::report::format::{human, percent};
+use crate::stats::Interval;
+
+type Area<DB> = DrawingArea<DB, Shift>;
+
+/// How an axis shows its numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scale {
+    /// Money or counts: `1.2M`, `45k`.
+    Amount,
+    /// Shares: `95%`.
+    Share,
+    /// Scores in [0, 1]: `0.75`.
+    Unit,
+}
+
+impl Scale {
+    fn label(self, value: f64) -> String {
+        match self {
+            Scale::Amount => human(value),
+            Scale::Share => {
+                let text = percent(value);
+                text.replace(".0%", "%")
+            }
+            Scale::Unit => format!("{value:.2}"),
+        }
+    }
+}
+
+/// One line of a line panel: a strategy's mean per period with its 95 % band.
+struct Line {
+    colour: RGBColor,
+    dashed: bool,
+    /// `(period, interval)`.
+    points: Vec<(f64, Interval)>,
+}
+
+/// A panel of lines over months.
+struct LinePanel<'a> {
+    title: &'a str,
+    y_desc: &'a str,
+    scale: Scale,
+    lines: Vec<Line>,
+    /// Fixed y range, if the quantity has natural bounds.
+    y_range: Option<(f64, f64)>,
+}
+
+/// Title and legend across the top; returns the area left for the panels. When `line_kinds`
+/// names what solid and dashed lines mean, the legend says so too.
+pub(super) fn frame<DB: DrawingBackend>(
+    root: &Area<DB>,
+    title: &str,
+    strategy_names: &[String],
+    line_kinds: Option<(&str, &str)>,
+) -> Result<Area<DB>, Box<dyn std::error::Error>>
+where
+    DB::ErrorType: 'static,
+{
+    const LEGEND_Y: i32 = 91;
+    let legend_text = |text: &str, x: i32, colour: RGBColor| {
+        Text::new(
+            text.to_string(),
+            (x, LEGEND_Y),
+            (FONT, 26)
+                .into_font()
+                .color(&colour)
+                .pos(Pos::new(HPos::Left, VPos::Center)),
+        )
+    };
+    let (width, _) = root.dim_in_pixel();
+    let (header, body) = root.split_vertically(120);
+    header.draw(&Text::new(
+        title.to_string(),
+        (width as i32 / 2, 38),
+        (FONT, 44)
+            .into_font()
+            .style(FontStyle::Bold)
+            .color(&BLACK)
+            .pos(Pos::new(HPos::Center, VPos::Center)),
+    ))?;
+    // The legend sits above the panels, so it never covers data.
+    let entry_width = 300;
+    let kinds_width = if line_kinds.is_some() { 560 } else { 0 };
+    let total = entry_width * strategy_names.len() as i32 + kinds_width;
+    let mut x = (width as i32 - total) / 2;
+    for (idx, name) in strategy_names.iter().enumerate() {
+        let colour = strategy_colour(idx);
+        header.draw(&Rectangle::new(
+            [(x, LEGEND_Y - 3), (x + 44, LEGEND_Y + 3)],
+            colour.filled(),
+        ))?;
+        header.draw(&legend_text(name, x + 54, BLACK))?;
+        x += entry_width;
+    }
+    if let Some((solid, dashed)) = line_kinds {
+        let grey = RGBColor(90, 90, 90);
+        header.draw(&PathElement::new(
+            vec![(x, LEGEND_Y), (x + 44, LEGEND_Y)],
+            grey.stroke_width(4),
+        ))?;
+        header.draw(&legend_text(solid, x + 54, grey))?;
+        let x = x + 280;
+        for dash in 0..3 {
+            let start = x + dash * 16;
+            header.draw(&PathElement::new(
+                vec![(start, LEGEND_Y), (start + 10, LEGEND_Y)],
+                grey.stroke_width(4),
+            ))?;
+        }
+        header.draw(&legend_text(dashed, x + 54, grey))?;
+    }
+    Ok(body)
+}
+
+/// The per-period series of `metric` for `strategy_idx`.
+fn series(results: &ExperimentResults, strategy_idx: usize, metric: &str) -> Vec<(f64, Interval)> {
+    results
+        .timeseries
+        .iter()
+        .filter(|p| p.strategy_idx == strategy_idx && p.metric == metric)
+        .map(|p| (p.period as f64, p.interval))
+        .collect()
+}
+
+/// One line per strategy of `metric`.
+fn strategy_lines(results: &ExperimentResults, metric: &str, dashed: bool) -> Vec<Line> {
+    (0..results.strategy_names.len())
+        .map(|idx| Line {
+            colour: strategy_colour(idx),
+            dashed,
+            points: series(results, idx, metric),
+        })
+        .collect()
+}
+
+/// Smallest and largest finite value of an iterator, padded by 5 % (or ±1 when flat).
+fn padded_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
+    let (low, high) = values
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        });
+    if !low.is_finite() {
+        return (0.0, 1.0);
+    }
+    let pad = if high > low { (high - low) * 0.05 } else { 1.0 };
+    (low - pad, high + pad)
+}
+
+fn line_panel<DB: DrawingBackend>(area: &Area<DB>, panel: &LinePanel) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let last_period = panel
+        .lines
+        .iter()
+        .flat_map(|l| l.points.last().map(|p| p.0))
+        .fold(1.0, f64::max);
+    let (y_low, y_high) = panel.y_range.unwrap_or_else(|| {
+        padded_range(panel.lines.iter().flat_map(|l| {
+            l.points
+                .iter()
+                .flat_map(|(_, i)| [i.mean, i.ci_low, i.ci_high])
+        }))
+    });
+    let mut chart = ChartBuilder::on(area)
+        .caption(panel.title, (FONT, 30))
+        .margin(24)
+        .x_label_area_size(64)
+        .y_label_area_size(110)
+        .build_cartesian_2d(0.0..last_period, y_low..y_high)?;
+    let scale = panel.scale;
+    chart
+        .configure_mesh()
+        .x_desc("month")
+        .y_desc(panel.y_desc)
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .y_label_formatter(&|y| scale.label(*y))
+        .x_labels(8)
+        .y_labels(8)
+        .label_style((FONT, 22))
+        .axis_desc_style((FONT, 24))
+        .bold_line_style(RGBColor(220, 220, 220))
+        .light_line_style(RGBColor(245, 245, 245))
+        .draw()?;
+    for line in &panel.lines {
+        let band: Vec<(f64, f64)> = line
+            .points
+            .iter()
+            .filter(|(_, i)| i.ci_high.is_finite())
+            .map(|(x, i)| (*x, i.ci_high))
+            .chain(
+                line.points
+                    .iter()
+                    .rev()
+                    .filter(|(_, i)| i.ci_low.is_finite())
+                    .map(|(x, i)| (*x, i.ci_low)),
+            )
+            .collect();
+        if band.len() > 2 {
+            chart.draw_series(std::iter::once(Polygon::new(
+                band,
+                line.colour.mix(0.18).filled(),
+            )))?;
+        }
+        let means: Vec<(f64, f64)> = line
+            .points
+            .iter()
+            .filter(|(_, i)| i.mean.is_finite())
+            .map(|(x, i)| (*x, i.mean))
+            .collect();
+        if line.dashed {
+            chart.draw_series(DashedLineSeries::new(
+                means,
+                14,
+                9,
+                line.colour.stroke_width(4),
+            ))?;
+        } else {
+            chart.draw_series(LineSeries::new(means, line.colour.stroke_width(4)))?;
+        }
+    }
+    Ok(())
+}
+
+/// Survival of the starting customers, and monthly retention.
+pub(super) fn retention<DB: DrawingBackend>(
+    area: &Area<DB>,
+    results: &ExperimentResults,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let panels = area.split_evenly((1, 2));
+    line_panel(
+        &panels[0],
+        &LinePanel {
+            title: "Starting customers still active",
+            y_desc: "share of starting customers",
+            scale: Scale::Share,
+            lines: strategy_lines(results, "initial_survival", false),
+            y_range: Some((0.0, 1.0)),
+        },
+    )?;
+    line_panel(
+        &panels[1],
+        &LinePanel {
+            title: "Monthly retention rate",
+            y_desc: "customers kept in the month",
+            scale: Scale::Share,
+            lines: strategy_lines(results, "retention", false),
+            y_range: None,
+        },
+    )
+}
+
+/// Cumulative NPV and profit per month.
+pub(super) fn profit<DB: DrawingBackend>(area: &Area<DB>, results: &ExperimentResults) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let panels = area.split_evenly((1, 2));
+    line_panel(
+        &panels[0],
+        &LinePanel {
+            title: "Cumulative discounted profit (NPV)",
+            y_desc: "NPV to date (currency units)",
+            scale: Scale::Amount,
+            lines: strategy_lines(results, "cumulative_npv", false),
+            y_range: None,
+        },
+    )?;
+    line_panel(
+        &panels[1],
+        &LinePanel {
+            title: "Profit per month",
+            y_desc: "profit (currency units)",
+            scale: Scale::Amount,
+            lines: strategy_lines(results, "profit", false),
+            y_range: None,
+        },
+    )
+}
+
+/// Active base, acquisitions (paid and referred) and defections.
+pub(super) fn customers<DB: DrawingBackend>(
+    area: &Area<DB>,
+    results: &ExperimentResults,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let panels = area.split_evenly((1, 3));
+    line_panel(
+        &panels[0],
+        &LinePanel {
+            title: "Active customers",
+            y_desc: "customers",
+            scale: Scale::Amount,
+            lines: strategy_lines(results, "active", false),
+            y_range: None,
+        },
+    )?;
+    let mut acquisitions = strategy_lines(results, "acquired_paid", false);
+    acquisitions.extend(strategy_lines(results, "acquired_referred", true));
+    line_panel(
+        &panels[1],
+        &LinePanel {
+            title: "Won each month",
+            y_desc: "customers per month",
+            scale: Scale::Amount,
+            lines: acquisitions,
+            y_range: None,
+        },
+    )?;
+    line_panel(
+        &panels[2],
+        &LinePanel {
+            title: "Lost",
+            y_desc: "customers per month",
+            scale: Scale::Amount,
+            lines: strategy_lines(results, "defections", false),
+            y_range: None,
+        },
+    )
+}
+
+/// Trust and commitment of customers, suppliers and distributors.
+pub(super) fn relationships<DB: DrawingBackend>(
+    area: &Area<DB>,
+    results: &ExperimentResults,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let panels = area.split_evenly((1, 3));
+    for (panel, (title, who)) in panels.iter().zip([
+        ("Customers", "customer"),
+        ("Suppliers", "supplier"),
+        ("Distributors", "distributor"),
+    ]) {
+        let mut lines = strategy_lines(results, &format!("{who}_trust"), false);
+        lines.extend(strategy_lines(results, &format!("{who}_commitment"), true));
+        line_panel(
+            panel,
+            &LinePanel {
+                title,
+                y_desc: "mean score (0–1)",
+                scale: Scale::Unit,
+                lines,
+                y_range: Some((0.0, 1.0)),
+            },
+        )?;
+    }
+    Ok(())
+}
+
+/// Counts of `values` in `bins` equal bins over `[low, high]`.
+fn histogram(values: &[f64], low: f64, high: f64, bins: usize) -> Vec<u32> {
+    let mut counts = vec![0u32; bins];
+    let width = (high - low) / bins as f64;
+    for &v in values.iter().filter(|v| v.is_finite()) {
+        let bin = (((v - low) / width) as usize).min(bins - 1);
+        counts[bin] += 1;
+    }
+    counts
+}
+
+/// Histograms of bars sharing one x range: each `(colour, values)` drawn translucent.
+fn histogram_panel<DB: DrawingBackend>(
+    area: &Area<DB>,
+    title: &str,
+    x_desc: &str,
+    groups: &[(RGBColor, Vec<f64>)],
+    mark_zero: bool,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    const BINS: usize = 30;
+    let (mut low, mut high) =
+        padded_range(groups.iter().flat_map(|(_, values)| values.iter().copied()));
+    if mark_zero {
+        low = low.min(0.0);
+        high = high.max(0.0);
+    }
+    let counts: Vec<Vec<u32>> = groups
+        .iter()
+        .map(|(_, values)| histogram(values, low, high, BINS))
+        .collect();
+    let max_count = counts.iter().flatten().copied().max().unwrap_or(1).max(1) as f64;
+    let mut chart = ChartBuilder::on(area)
+        .caption(title, (FONT, 30))
+        .margin(24)
+        .x_label_area_size(64)
+        .y_label_area_size(90)
+        .build_cartesian_2d(low..high, 0.0..max_count * 1.1)?;
+    chart
+        .configure_mesh()
+        .x_desc(x_desc)
+        .y_desc("replications")
+        .x_label_formatter(&|x| human(*x))
+        .y_label_formatter(&|y| format!("{y:.0}"))
+        .x_labels(6)
+        .y_labels(6)
+        .label_style((FONT, 22))
+        .axis_desc_style((FONT, 24))
+        .bold_line_style(RGBColor(220, 220, 220))
+        .light_line_style(RGBColor(245, 245, 245))
+        .draw()?;
+    let width = (high - low) / BINS as f64;
+    for ((colour, _), group_counts) in groups.iter().zip(&counts) {
+        chart.draw_series(group_counts.iter().enumerate().filter(|(_, &c)| c > 0).map(
+            |(bin, &count)| {
+                let x0 = low + bin as f64 * width;
+                Rectangle::new(
+                    [(x0, 0.0), (x0 + width, count as f64)],
+                    colour.mix(0.55).filled(),
+                )
+            },
+        ))?;
+    }
+    if mark_zero {
+        chart.draw_series(LineSeries::new(
+            vec![(0.0, 0.0), (0.0, max_count * 1.1)],
+            RED.stroke_width(4),
+        ))?;
+    }
+    Ok(())
+}
+
+/// NPV distribution per strategy and the paired difference of the first two strategies.
+pub(super) fn npv_distribution<DB: DrawingBackend>(
+    area: &Area<DB>,
+    results: &ExperimentResults,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let npv_of = |strategy_idx: usize| -> Vec<f64> {
+        let mut rows: Vec<_> = results
+            .runs
+            .iter()
+            .filter(|r| r.strategy_idx == strategy_idx)
+            .collect();
+        rows.sort_by_key(|r| r.replication);
+        rows.iter().map(|r| r.metrics.npv).collect()
+    };
+    let groups: Vec<(RGBColor, Vec<f64>)> = (0..results.strategy_names.len())
+        .map(|idx| (strategy_colour(idx), npv_of(idx)))
+        .collect();
+    let panels = area.split_evenly((1, 2));
+    histogram_panel(
+        &panels[0],
+        "NPV of each replication",
+        "NPV (currency units)",
+        &groups,
+        false,
+    )?;
+    if groups.len() >= 2 {
+        let differences: Vec<f64> = groups[0]
+            .1
+            .iter()
+            .zip(&groups[1].1)
+            .map(|(a, b)| a - b)
+            .collect();
+        let title = format!(
+            "Paired difference: {} − {}",
+            results.strategy_names[0], results.strategy_names[1]
+        );
+        histogram_panel(
+            &panels[1],
+            &title,
+            "NPV difference (currency units)",
+            &[(RGBColor(90, 90, 90), differences)],
+            true,
+        )?;
+    }
+    Ok(())
+}
+
+/// The costs shown in the costs chart: label and period metric.
+const COSTS: [(&str, &str); 6] = [
+    ("acquisition", "acquisition_cost"),
+    ("care", "care_cost"),
+    ("loyalty rewards", "loyalty_cost"),
+    ("service recovery", "recovery_cost"),
+    ("referral bonuses", "referral_cost"),
+    ("distributor margins", "distributor_margin"),
+];
+
+/// Mean total spend per cost category and strategy, as grouped horizontal bars.
+pub(super) fn costs<DB: DrawingBackend>(area: &Area<DB>, results: &ExperimentResults) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let n_strategies = results.strategy_names.len();
+    let totals: Vec<Vec<f64>> = COSTS
+        .iter()
+        .map(|(_, metric)| {
+            (0..n_strategies)
+                .map(|idx| {
+                    series(results, idx, metric)
+                        .iter()
+                        .map(|(_, i)| i.mean)
+                        .filter(|v| v.is_finite())
+                        .sum()
+                })
+                .collect()
+        })
+        .collect();
+    let max_total = totals.iter().flatten().copied().fold(1.0, f64::max);
+    let rows = COSTS.len() * n_strategies;
+    let mut chart = ChartBuilder::on(area)
+        .margin(30)
+        .x_label_area_size(70)
+        .y_label_area_size(260)
+        .build_cartesian_2d(0.0..max_total * 1.15, (0..rows).into_segmented())?;
+    chart
+        .configure_mesh()
+        .x_desc("mean total over the horizon (currency units)")
+        .x_label_formatter(&|x| human(*x))
+        .y_label_formatter(&|row| match row {
+            // Name each group once, beside its middle bar.
+            SegmentValue::CenterOf(row) if row % n_strategies == n_strategies / 2 => {
+                COSTS[row / n_strategies].0.to_string()
+            }
+            _ => String::new(),
+        })
+        .y_labels(rows)
+        .disable_y_mesh()
+        .label_style((FONT, 24))
+        .axis_desc_style((FONT, 24))
+        .bold_line_style(RGBColor(220, 220, 220))
+        .light_line_style(RGBColor(245, 245, 245))
+        .draw()?;
+    for (category, strategy_totals) in totals.iter().enumerate() {
+        for (strategy_idx, &total) in strategy_totals.iter().enumerate() {
+            let row = category * n_strategies + strategy_idx;
+            let mut bar = Rectangle::new(
+                [
+                    (0.0, SegmentValue::Exact(row)),
+                    (total, SegmentValue::Exact(row + 1)),
+                ],
+                strategy_colour(strategy_idx).filled(),
+            );
+            bar.set_margin(2, 2, 0, 0);
+            chart.draw_series(std::iter::once(bar))?;
+            if total > 0.0 {
+                chart.draw_series(std::iter::once(Text::new(
+                    format!(" {}", human(total)),
+                    (total, SegmentValue::CenterOf(row)),
+                    (FONT, 20)
+                        .into_font()
+                        .color(&BLACK)
+                        .pos(Pos::new(HPos::Left, VPos::Center)),
+                )))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn histogram_counts_every_finite_value_once() {
+        let counts = histogram(&[0.0, 0.5, 1.0, f64::NAN, 0.99], 0.0, 1.0, 2);
+        assert_eq!(counts, vec![1, 3]);
+    }
+
+    #[test]
+    fn ranges_pad_and_survive_empty_input() {
+        assert_eq!(padded_range([1.0, 3.0].into_iter()), (0.9, 3.1));
+        assert_eq!(padded_range(std::iter::empty()), (0.0, 1.0));
+        assert_eq!(padded_range([2.0].into_iter()), (1.0, 3.0));
+    }
+
+    #[test]
+    fn axis_labels_read_well() {
+        assert_eq!(Scale::Amount.label(1_200_000.0), "1.20M");
+        assert_eq!(Scale::Share.label(0.95), "95%");
+        assert_eq!(Scale::Share.label(0.955), "95.5%");
+        assert_eq!(Scale::Unit.label(0.5), "0.50");
+    }
+}

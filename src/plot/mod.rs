@@ -1,0 +1,211 @@
+//! Charts of a run, drawn with plotters from the results alone (never from engine state).
+//!
+//! Each chart is drawn once per backend by one generic function: to SVG text (for print and for
+//! inlining in the report) and to an RGB buffer that is encoded as PNG (for slides). Text is set
+//! in DejaVu Sans, which is compiled in. Neither the charts nor the tests depend on the fonts
+//! installed on the machine.
+
+mod charts;
+
+use std::error::Error as StdError;
+use std::path::{Path, PathBuf};
+use std::sync::Once;
+
+use plotters::prelude::*;
+
+use crate::error::{Error, Result};
+use crate::experiment::ExperimentResults;
+use crate::output::write_atomically;
+
+/// Width and height of every chart in pixels: 16:9, sharp on a projector.
+pub const CHART_SIZE: (u32, u32) = (1600, 900);
+
+/// The font family every chart uses, registered from the bundled DejaVu Sans.
+pub(crate) const FONT: &str = "sans-serif";
+
+/// One chart: its file stem, title and the caption that tells a reader how to read it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChartSpec {
+    pub name: &'static str,
+    pub title: &'static str,
+    pub caption: &'static str,
+}
+
+/// Every chart, in the order of the report.
+pub const CHARTS: [ChartSpec; 6] = [
+    ChartSpec {
+        name: "retention",
+        title: "Retention",
+        caption: "Left: the share of the customers active at the start who are still customers, \
+                  month by month (a survival curve). Right: the share of customers active at the \
+                  start of each month who stay through it. Lines are means across replications, \
+                  shaded bands their 95 % confidence intervals.",
+    },
+    ChartSpec {
+        name: "profit",
+        title: "Profit",
+        caption: "Left: cumulative discounted profit (NPV) up to each month; where the lines \
+                  cross, one strategy's early savings are overtaken by the other's returns. Right: \
+                  profit in each month. Bands are 95 % confidence intervals of the mean.",
+    },
+    ChartSpec {
+        name: "customers",
+        title: "Customers",
+        caption:
+            "Left: active customers. Middle: customers won each month, by advertising (solid) \
+                  and by word of mouth (dashed); word of mouth takes off once enough customers \
+                  trust the firm to recommend it. Right: customers lost each month. Bands are \
+                  95 % confidence intervals of the mean.",
+    },
+    ChartSpec {
+        name: "relationships",
+        title: "Relationship health",
+        caption: "Mean trust (solid) and commitment (dashed), from 0 to 1, of the firm's active \
+                  customers, its suppliers and its distributors. Arm's-length policies erode \
+                  partners' trust; partnerships build commitment, which keeps supply and channel \
+                  effort up. Strategies with the same partner policy have the same partner \
+                  relationships, so their lines lie on top of each other.",
+    },
+    ChartSpec {
+        name: "npv_distribution",
+        title: "NPV across replications",
+        caption: "Left: how NPV varies across replications for each strategy (one bar per range \
+                  of NPV). Right: the paired difference in NPV between the first two strategies \
+                  in each replication (both face the same market); the red line marks zero, and \
+                  the share of bars to its right is the share of replications the first strategy \
+                  wins.",
+    },
+    ChartSpec {
+        name: "costs",
+        title: "Where the money goes",
+        caption: "Mean total spend over the horizon (undiscounted) on each cost other than the \
+                  goods themselves: acquisition (advertising), care, loyalty rewards, service \
+                  recovery, referral bonuses and distributor margins.",
+    },
+];
+
+/// The colour of strategy `idx`, the same in every chart (Okabe–Ito, safe for colour blindness).
+pub fn strategy_colour(idx: usize) -> RGBColor {
+    const PALETTE: [RGBColor; 7] = [
+        RGBColor(230, 159, 0),
+        RGBColor(0, 114, 178),
+        RGBColor(0, 158, 115),
+        RGBColor(204, 121, 167),
+        RGBColor(86, 180, 233),
+        RGBColor(213, 94, 0),
+        RGBColor(0, 0, 0),
+    ];
+    PALETTE[idx % PALETTE.len()]
+}
+
+/// Makes DejaVu Sans the `sans-serif` family (once per process).
+fn register_fonts() {
+    static REGISTER: Once = Once::new();
+    REGISTER.call_once(|| {
+        let regular: &'static [u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+        let bold: &'static [u8] = include_bytes!("../../assets/fonts/DejaVuSans-Bold.ttf");
+        // The bundled files are valid fonts; a failure here is a build defect.
+        plotters::style::register_font(FONT, FontStyle::Normal, regular)
+            .unwrap_or_else(|_| panic!("bundled DejaVuSans.ttf is not a font"));
+        plotters::style::register_font(FONT, FontStyle::Bold, bold)
+            .unwrap_or_else(|_| panic!("bundled DejaVuSans-Bold.ttf is not a font"));
+    });
+}
+
+/// The result of drawing on any backend.
+pub(crate) type DrawResult = std::result::Result<(), Box<dyn StdError>>;
+
+/// Draws `chart` on a backend's drawing area.
+fn draw<DB: DrawingBackend>(
+    chart: &ChartSpec,
+    results: &ExperimentResults,
+    root: DrawingArea<DB, plotters::coord::Shift>,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    // Both backends lay text out with the font's metrics, so it must be known before drawing.
+    register_fonts();
+    root.fill(&WHITE)?;
+    let line_kinds = match chart.name {
+        "customers" => Some(("advertising", "word of mouth")),
+        "relationships" => Some(("trust", "commitment")),
+        _ => None,
+    };
+    let body = charts::frame(&root, chart.title, &results.strategy_names, line_kinds)?;
+    match chart.name {
+        "retention" => charts::retention(&body, results)?,
+        "profit" => charts::profit(&body, results)?,
+        "customers" => charts::customers(&body, results)?,
+        "relationships" => charts::relationships(&body, results)?,
+        "npv_distribution" => charts::npv_distribution(&body, results)?,
+        "costs" => charts::costs(&body, results)?,
+        other => return Err(format!("no chart called {other}").into()),
+    }
+    root.present()?;
+    Ok(())
+}
+
+/// A chart as SVG text.
+pub fn render_svg(chart: &ChartSpec, results: &ExperimentResults) -> Result<String> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, CHART_SIZE).into_drawing_area();
+        draw(chart, results, root).map_err(|err| plot_error(chart, err))?;
+    }
+    Ok(svg)
+}
+
+/// A chart as PNG bytes.
+pub fn render_png(chart: &ChartSpec, results: &ExperimentResults) -> Result<Vec<u8>> {
+    let (width, height) = CHART_SIZE;
+    let mut pixels = vec![0u8; width as usize * height as usize * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut pixels, CHART_SIZE).into_drawing_area();
+        draw(chart, results, root).map_err(|err| plot_error(chart, err))?;
+    }
+    let mut png_bytes = Vec::new();
+    {
+        let mut encoder = png::Encoder::new(&mut png_bytes, width, height);
+        encoder.set_color(png::ColorType::Rgb);
+        encoder.set_depth(png::BitDepth::Eight);
+        let mut writer = encoder
+            .write_header()
+            .map_err(|err| plot_error(chart, err.into()))?;
+        writer
+            .write_image_data(&pixels)
+            .map_err(|err| plot_error(chart, err.into()))?;
+    }
+    Ok(png_bytes)
+}
+
+fn plot_error(chart: &ChartSpec, err: Box<dyn StdError>) -> Error {
+    Error::Plot {
+        chart: chart.name.to_string(),
+        message: err.to_string(),
+    }
+}
+
+/// Each chart with its SVG text, as the report inlines them.
+pub type RenderedCharts = Vec<(ChartSpec, String)>;
+
+/// Every chart as `NAME.png` and `NAME.svg` in `dir`. Returns the SVG texts (for the report)
+/// and the paths written.
+pub fn write_charts(
+    dir: &Path,
+    results: &ExperimentResults,
+) -> Result<(RenderedCharts, Vec<PathBuf>)> {
+    let mut svgs = Vec::new();
+    let mut paths = Vec::new();
+    for chart in CHARTS {
+        let svg = render_svg(&chart, results)?;
+        let png_bytes = render_png(&chart, results)?;
+        let svg_path = dir.join(format!("{}.svg", chart.name));
+        write_atomically(&svg_path, |out| out.write_all(svg.as_bytes()))?;
+        let png_path = dir.join(format!("{}.png", chart.name));
+        write_atomically(&png_path, |out| out.write_all(&png_bytes))?;
+        paths.extend([png_path, svg_path]);
+        svgs.push((chart, svg));
+    }
+    Ok((svgs, paths))
+}

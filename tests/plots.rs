@@ -1,0 +1,223 @@
+//! Charts and report: every file produced and valid, the report self-contained and truthful,
+//! and `relsim plot` reproducing the charts from the CSV files alone.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use relsim::plot::{CHARTS, CHART_SIZE};
+use relsim::report::format::{percent, signed};
+
+fn relsim() -> Command {
+    Command::cargo_bin("relsim").expect("the relsim binary is built")
+}
+
+fn small_scenario() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/small.toml")
+}
+
+fn run_small(out: &Path, extra: &[&str]) {
+    relsim()
+        .arg("run")
+        .arg(small_scenario())
+        .arg("--out")
+        .arg(out)
+        .arg("--quiet")
+        .args(extra)
+        .assert()
+        .success();
+}
+
+#[test]
+fn every_chart_is_written_as_valid_png_and_svg() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    run_small(&out, &[]);
+    for chart in CHARTS {
+        let png_file = fs::File::open(out.join(format!("{}.png", chart.name))).unwrap();
+        let mut reader = png::Decoder::new(png_file).read_info().unwrap();
+        let mut pixels = vec![0; reader.output_buffer_size()];
+        let frame = reader.next_frame(&mut pixels).unwrap();
+        assert_eq!((frame.width, frame.height), CHART_SIZE, "{}", chart.name);
+        // A chart is more than a blank page: many distinct colours are drawn.
+        let distinct: std::collections::HashSet<&[u8]> = pixels.chunks(3).collect();
+        assert!(distinct.len() > 20, "{} looks blank", chart.name);
+
+        let svg = fs::read_to_string(out.join(format!("{}.svg", chart.name))).unwrap();
+        let document = roxmltree::Document::parse(&svg)
+            .unwrap_or_else(|err| panic!("{}.svg does not parse: {err}", chart.name));
+        assert_eq!(document.root_element().tag_name().name(), "svg");
+        assert!(
+            svg.contains(chart.title),
+            "{}.svg lacks its title",
+            chart.name
+        );
+    }
+}
+
+#[test]
+fn report_is_self_contained_and_shows_every_chart() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    run_small(&out, &[]);
+    let html = fs::read_to_string(out.join("report.html")).unwrap();
+    for forbidden in [
+        "http://", "https://", "<script", "<link", "<img", "url(", "@import", "src=",
+    ] {
+        assert!(
+            !html.contains(forbidden),
+            "report.html contains {forbidden:?}"
+        );
+    }
+    assert_eq!(html.matches("<svg").count(), CHARTS.len());
+    for chart in CHARTS {
+        assert!(html.contains(&format!("<figure id=\"{}\">", chart.name)));
+        assert!(html.contains("<figcaption>"));
+    }
+    assert!(html.contains("<h2>Summary</h2>"));
+    assert!(html.contains("<h2>Scenario parameters</h2>"));
+    assert!(html.contains("recovery_rate = 0.8"));
+}
+
+/// Reads a CSV file into rows of fields (the files relsim writes need no quoting here).
+fn csv_rows(path: &Path) -> Vec<Vec<String>> {
+    fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').map(str::to_string).collect())
+        .collect()
+}
+
+#[test]
+fn verdict_in_report_matches_the_csv_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    run_small(&out, &["--replications", "12"]);
+    // Rank strategies by mean NPV from summary.csv.
+    let mut npv: Vec<(String, f64)> = csv_rows(&out.join("summary.csv"))
+        .into_iter()
+        .filter(|row| row[1] == "npv")
+        .map(|row| (row[0].clone(), row[2].parse().unwrap()))
+        .collect();
+    npv.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let (best, runner_up) = (&npv[0].0, &npv[1].0);
+    // The paired NPV difference of the two from comparisons.csv, oriented best − runner-up.
+    let row = csv_rows(&out.join("comparisons.csv"))
+        .into_iter()
+        .find(|row| {
+            row[2] == "npv"
+                && ((&row[0] == best && &row[1] == runner_up)
+                    || (&row[0] == runner_up && &row[1] == best))
+        })
+        .unwrap();
+    let value = |idx: usize| -> f64 { row[idx].parse().unwrap() };
+    let (mean, low, high, wins) = if &row[0] == best {
+        (value(3), value(4), value(5), value(6))
+    } else {
+        (-value(3), -value(5), -value(4), 1.0 - value(6))
+    };
+    assert!(
+        low > 0.0,
+        "the small scenario separates its two best strategies"
+    );
+    let expected = format!(
+        "{best} beats {runner_up} in {} of 12 replications; NPV {}, 95% CI [{}, {}]",
+        percent(wins),
+        signed(mean),
+        signed(low),
+        signed(high)
+    );
+    let html = fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains(&expected), "report lacks {expected:?}");
+}
+
+#[test]
+fn plot_rebuilds_identical_charts_and_report_from_the_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    run_small(&out, &[]);
+    let drawn: Vec<(String, Vec<u8>)> = fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            matches!(
+                p.extension().and_then(|e| e.to_str()),
+                Some("png" | "svg" | "html")
+            )
+        })
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                fs::read(&p).unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(drawn.len(), 2 * CHARTS.len() + 1);
+    for (name, _) in &drawn {
+        fs::remove_file(out.join(name)).unwrap();
+    }
+    relsim()
+        .arg("plot")
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("report.html"));
+    for (name, bytes) in drawn {
+        assert_eq!(
+            fs::read(out.join(&name)).unwrap(),
+            bytes,
+            "{name} differs after relsim plot"
+        );
+    }
+}
+
+#[test]
+fn no_plots_skips_charts_and_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    run_small(&out, &["--no-plots"]);
+    assert!(out.join("summary.csv").exists());
+    assert!(!out.join("report.html").exists());
+    assert!(!out.join("retention.png").exists());
+}
+
+#[test]
+fn plot_refuses_a_folder_that_is_not_a_run() {
+    let dir = tempfile::tempdir().unwrap();
+    relsim()
+        .arg("plot")
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("manifest.json"))
+        .stderr(predicate::str::contains("relsim run"));
+    relsim()
+        .args(["plot", "no/such/folder"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("not a folder"));
+}
+
+#[test]
+fn expanded_scenario_in_the_output_reruns_to_the_same_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = dir.path().join("first");
+    run_small(&first, &["--no-plots"]);
+    let second = dir.path().join("second");
+    relsim()
+        .arg("run")
+        .arg(first.join("scenario.toml"))
+        .args(["--quiet", "--no-plots", "--out"])
+        .arg(&second)
+        .assert()
+        .success();
+    for file in ["summary.csv", "runs.csv", "timeseries.csv"] {
+        assert_eq!(
+            fs::read(first.join(file)).unwrap(),
+            fs::read(second.join(file)).unwrap(),
+            "{file}"
+        );
+    }
+}
