@@ -183,6 +183,11 @@ struct Engine<'a> {
     stakeholders: StakeholderGraph,
     /// Start-of-period snapshot of each customer's [`voice`].
     voices: Vec<u8>,
+    /// How many of each customer's neighbours are advocates, and detractors, in the snapshot.
+    /// Kept up to date as voices change (few do in a period), so a prospect reads two numbers
+    /// instead of scanning its neighbours.
+    advocate_neighbours: Vec<u32>,
+    detractor_neighbours: Vec<u32>,
     segments: Vec<SegmentTerms>,
     /// Segment indices by value, highest first: the order in which managers are assigned.
     care_order: Vec<usize>,
@@ -254,6 +259,8 @@ impl<'a> Engine<'a> {
             customers,
             stakeholders: StakeholderGraph::new(model),
             voices: vec![voice::SILENT; n_customers],
+            advocate_neighbours: vec![0; n_customers],
+            detractor_neighbours: vec![0; n_customers],
             active_in_segment: vec![0; segments.len()],
             personal_care_quota: vec![0; segments.len()],
             segments,
@@ -457,7 +464,11 @@ impl<'a> Engine<'a> {
                     detractors += 1;
                 }
             }
-            self.voices[customer_idx] = speaks;
+            let previous = self.voices[customer_idx];
+            if speaks != previous {
+                self.voices[customer_idx] = speaks;
+                self.tell_neighbours(customer_idx, previous, speaks);
+            }
         }
         record.advocates = advocates as f64;
         record.detractors = detractors as f64;
@@ -735,7 +746,8 @@ impl<'a> Engine<'a> {
             let u = draws.uniform(slot::ADVERTISING);
             (u < chance, u >= advertising)
         } else {
-            let (advocates, detractors) = self.count_voices(customer_idx);
+            let advocates = self.advocate_neighbours[customer_idx];
+            let detractors = self.detractor_neighbours[customer_idx];
             let by_advertising = draws.uniform(slot::ADVERTISING) < advertising;
             let by_word = advocates > 0
                 && draws.uniform(slot::WORD_OF_MOUTH)
@@ -781,16 +793,21 @@ impl<'a> Engine<'a> {
         sums.add_active(start, false);
     }
 
-    /// Advocates and detractors among a prospect's neighbours (start-of-period snapshot).
-    #[inline(always)]
-    fn count_voices(&self, customer_idx: usize) -> (u32, u32) {
-        let (mut advocates, mut detractors) = (0u32, 0u32);
+    /// Moves a customer's voice from `previous` to `now` in its neighbours' counts.
+    fn tell_neighbours(&mut self, customer_idx: usize, previous: u8, now: u8) {
         for &neighbour in self.world.network.neighbours(customer_idx) {
-            let speaks = self.voices[neighbour as usize];
-            advocates += u32::from(speaks == voice::ADVOCATE);
-            detractors += u32::from(speaks == voice::DETRACTOR);
+            let neighbour = neighbour as usize;
+            match previous {
+                voice::ADVOCATE => self.advocate_neighbours[neighbour] -= 1,
+                voice::DETRACTOR => self.detractor_neighbours[neighbour] -= 1,
+                _ => {}
+            }
+            match now {
+                voice::ADVOCATE => self.advocate_neighbours[neighbour] += 1,
+                voice::DETRACTOR => self.detractor_neighbours[neighbour] += 1,
+                _ => {}
+            }
         }
-        (advocates, detractors)
     }
 
     /// Per-run metrics once the horizon is reached (docs/model.md §9).
