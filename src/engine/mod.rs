@@ -24,14 +24,16 @@ use crate::strategy::{DistributorPolicy, Levers, SupplierPolicy};
 pub use records::{PeriodRecord, RunMetrics};
 
 /// Which uniform of a customer's [`CounterDraws`] each decision uses. Fixed slots keep the
-/// numbers of one decision identical across strategies (common random numbers).
+/// numbers of one decision identical across strategies (common random numbers). Slots `2k` and
+/// `2k + 1` share one 64-bit draw, so the decisions every active customer makes each period
+/// (failure, purchase, defection) sit in two words, and a prospect's advertising draw in one.
 mod slot {
     pub const FAILURE: u32 = 0;
-    pub const PREVENTION: u32 = 1;
-    pub const RECOVERY: u32 = 2;
-    pub const PURCHASE: u32 = 3;
-    pub const DEFECTION: u32 = 4;
-    pub const ADVERTISING: u32 = 5;
+    pub const PURCHASE: u32 = 1;
+    pub const DEFECTION: u32 = 2;
+    pub const PREVENTION: u32 = 3;
+    pub const ADVERTISING: u32 = 4;
+    pub const RECOVERY: u32 = 5;
     pub const WORD_OF_MOUTH: u32 = 6;
     pub const DETERRENCE: u32 = 7;
 }

@@ -105,28 +105,47 @@ impl Xoshiro256PlusPlus {
 
 /// Counter-based draws for one entity in one period: slot `k` is a pure function of
 /// `(stream seed, period, entity, k)`.
+///
+/// Word `w` is `mix64(seed ⊕ key ⊕ SALT[w])`, where `key = period·2³² + entity` and the salts
+/// are fixed random constants, so every (key, word) pair reaches the mixer as a distinct input.
+/// Each word holds two slots (its low and high 32 bits): a customer's usual three decisions
+/// cost two mixes, a prospect's one. 32-bit uniforms resolve probabilities down to 2.3e-10.
 #[derive(Debug, Clone, Copy)]
 pub struct CounterDraws {
-    base: u64,
+    keyed_seed: u64,
 }
 
+/// One salt per 64-bit word of [`CounterDraws`] (four words: eight slots).
+const WORD_SALTS: [u64; 4] = [
+    0x8CB9_2BA7_2F3D_8DD7,
+    0xE819_6B9C_3B6A_0C35,
+    0x2F2A_6B1B_B4B9_5F81,
+    0xA2F4_1E3C_9B75_D5C3,
+];
+
 impl CounterDraws {
+    /// Number of slots.
+    pub const SLOTS: u32 = 2 * WORD_SALTS.len() as u32;
+
     /// The draws of `entity` (a customer, supplier or event index) in `period`.
     #[inline(always)]
     pub fn new(stream_seed: u64, period: u32, entity: u32) -> Self {
         let key = ((period as u64) << 32) | entity as u64;
         Self {
-            base: mix64(stream_seed ^ mix64(key)),
+            keyed_seed: stream_seed ^ key,
         }
     }
 
-    /// The uniform number in `[0, 1)` held in `slot`.
+    /// The uniform number in `[0, 1)` held in `slot` (`slot < SLOTS`).
     #[inline(always)]
     pub fn uniform(self, slot: u32) -> f64 {
-        unit_f64(mix64(
-            self.base
-                .wrapping_add((slot as u64 + 1).wrapping_mul(GOLDEN_GAMMA)),
-        ))
+        let word = mix64(self.keyed_seed ^ WORD_SALTS[(slot / 2) as usize]);
+        let half = if slot % 2 == 0 {
+            word as u32
+        } else {
+            (word >> 32) as u32
+        };
+        half as f64 * (1.0 / (1u64 << 32) as f64)
     }
 }
 
@@ -165,6 +184,7 @@ mod tests {
         let b = CounterDraws::new(99, 3, 17);
         assert_eq!(a.uniform(4), b.uniform(4));
         assert_ne!(a.uniform(4), a.uniform(5));
+        assert_ne!(a.uniform(4), a.uniform(6));
         assert_ne!(a.uniform(4), CounterDraws::new(99, 4, 17).uniform(4));
         assert_ne!(a.uniform(4), CounterDraws::new(99, 3, 18).uniform(4));
     }

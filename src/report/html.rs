@@ -14,7 +14,7 @@ const STYLE: &str = "
 body { font-family: 'DejaVu Sans', Verdana, sans-serif; color: #222; max-width: 1200px;
        margin: 2em auto; padding: 0 1em; line-height: 1.45; }
 h1 { margin-bottom: 0.2em; }
-.description { color: #444; white-space: pre-line; }
+.description { color: #444; }
 .verdict { font-size: 1.35em; background: #eef5fb; border-left: 6px solid #0072b2;
            padding: 0.8em 1em; margin: 1.2em 0; }
 .meta { color: #666; font-size: 0.9em; }
@@ -98,7 +98,7 @@ pub fn html_report(
          master seed {seed} · relsim {version} · {wall:.1} s on {threads} threads \
          ({speed:.0}M customer-steps/s)</p>\n",
         name = escape(&manifest.scenario_name),
-        description = escape(description),
+        description = escape(&description.split_whitespace().collect::<Vec<_>>().join(" ")),
         verdict = escape(&verdict(results)),
         replications = manifest.replications,
         strategies = names.len(),
