@@ -6,6 +6,7 @@
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use relsim::engine::{simulate, ReplicationSeeds, RunConfig, World};
 use relsim::experiment::{run_experiment, ExperimentOptions, RunRecord, RunSink};
+use relsim::model::params::NetworkParams;
 use relsim::scenario::{presets, Override, Scenario};
 
 fn default_scenario(overrides: &[String]) -> Scenario {
@@ -53,16 +54,18 @@ fn degree_scaling(c: &mut Criterion) {
     let mut group = c.benchmark_group("engine_by_degree");
     group.sample_size(10);
     for degree in [0u32, 4, 8, 16, 32] {
-        let network = if degree == 0 {
-            "network.kind=none".to_string()
-        } else {
-            format!("network.mean_degree={degree}")
-        };
-        let scenario = default_scenario(&[
+        let mut scenario = default_scenario(&[
             "market.population=100000".into(),
             "market.initial_active=10000".into(),
-            network,
         ]);
+        scenario.model.network = if degree == 0 {
+            NetworkParams::None {}
+        } else {
+            NetworkParams::WattsStrogatz {
+                mean_degree: degree,
+                rewiring: 0.1,
+            }
+        };
         let seeds = ReplicationSeeds::derive(scenario.seed, 0);
         let world = World::generate(&scenario.model, &seeds);
         let config = RunConfig {

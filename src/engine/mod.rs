@@ -274,7 +274,7 @@ impl<'a> Engine<'a> {
             distributor_policy,
             distributor_margin,
             word_of_mouth: (model.market.word_of_mouth * levers.referral_multiplier).min(1.0),
-            mixed_mode: matches!(model.network, NetworkParams::Mixed),
+            mixed_mode: matches!(model.network, NetworkParams::Mixed {}),
             lifetime_window: (config.periods / 2).max(1),
             totals: RunTotals {
                 n_initial,

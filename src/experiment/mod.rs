@@ -136,10 +136,11 @@ pub fn estimate_memory_bytes(scenario: &Scenario, threads: usize) -> u64 {
         NetworkParams::WattsStrogatz { mean_degree, .. }
         | NetworkParams::BarabasiAlbert { mean_degree }
         | NetworkParams::ErdosRenyi { mean_degree } => mean_degree as u64,
-        NetworkParams::None | NetworkParams::Mixed => 0,
+        NetworkParams::None {} | NetworkParams::Mixed {} => 0,
     };
     let network = 3 * (population * mean_degree * 4 + population * 4);
-    let per_customer = Customers::BYTES_PER_CUSTOMER as u64 + 1 + 4;
+    // Engine state, the voice snapshot, two neighbour counts, and the population's attributes.
+    let per_customer = Customers::BYTES_PER_CUSTOMER as u64 + 1 + 2 * 4 + 4;
     let per_worker = population * per_customer + network;
     let strategies = scenario.strategies.len() as u64;
     let periods = scenario.periods as u64;

@@ -41,7 +41,7 @@ impl SocialNetwork {
             NetworkParams::ErdosRenyi { mean_degree } => {
                 erdos_renyi_edges(n_customers, mean_degree, rng)
             }
-            NetworkParams::None | NetworkParams::Mixed => Vec::new(),
+            NetworkParams::None {} | NetworkParams::Mixed {} => Vec::new(),
         };
         Self::from_edges(n_customers, &edges)
     }
@@ -254,7 +254,7 @@ mod tests {
     #[test]
     fn none_and_mixed_have_no_ties() {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
-        for params in [NetworkParams::None, NetworkParams::Mixed] {
+        for params in [NetworkParams::None {}, NetworkParams::Mixed {}] {
             assert_eq!(SocialNetwork::generate(&params, 100, &mut rng).n_edges(), 0);
         }
     }

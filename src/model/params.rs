@@ -278,9 +278,9 @@ pub enum NetworkParams {
     /// Random graph with `population · mean_degree / 2` edges.
     ErdosRenyi { mean_degree: u32 },
     /// No social ties: no word of mouth.
-    None,
+    None {},
     /// Fully mixed mean field: word of mouth acts through the adopted share (Bass).
-    Mixed,
+    Mixed {},
 }
 
 impl Default for NetworkParams {

@@ -309,7 +309,7 @@ pub fn validate(file: ScenarioFile, source_name: &str, text: Option<&str>) -> Re
         NetworkParams::ErdosRenyi { mean_degree } => {
             check.count("network.mean_degree", mean_degree as u64, 1, 1_000);
         }
-        NetworkParams::None | NetworkParams::Mixed => {}
+        NetworkParams::None {} | NetworkParams::Mixed {} => {}
     }
 
     let s = &file.suppliers;
