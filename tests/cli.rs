@@ -253,7 +253,12 @@ fn validate_prints_the_expanded_scenario() {
 #[test]
 fn validate_accepts_a_preset_name_and_overrides() {
     relsim()
-        .args(["validate", "b2b_it_services", "--set", "network={kind=\"mixed\"}"])
+        .args([
+            "validate",
+            "b2b_it_services",
+            "--set",
+            "network={kind=\"mixed\"}",
+        ])
         .assert()
         .success()
         .stdout(predicate::str::contains("kind = \"mixed\""));
