@@ -231,6 +231,47 @@ where
     Ok(())
 }
 
+/// One panel of lines over months: a metric drawn solid per strategy, and optionally a second
+/// one drawn dashed.
+struct PanelSpec {
+    title: &'static str,
+    y_desc: &'static str,
+    scale: Scale,
+    solid: &'static str,
+    dashed: Option<&'static str>,
+    /// Fixed y range, for quantities with natural bounds.
+    y_range: Option<(f64, f64)>,
+}
+
+/// Panels side by side, one per spec.
+fn line_panels<DB: DrawingBackend>(
+    area: &Area<DB>,
+    results: &ExperimentResults,
+    specs: &[PanelSpec],
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let panels = area.split_evenly((1, specs.len()));
+    for (panel, spec) in panels.iter().zip(specs) {
+        let mut lines = strategy_lines(results, spec.solid, false);
+        if let Some(dashed) = spec.dashed {
+            lines.extend(strategy_lines(results, dashed, true));
+        }
+        line_panel(
+            panel,
+            &LinePanel {
+                title: spec.title,
+                y_desc: spec.y_desc,
+                scale: spec.scale,
+                lines,
+                y_range: spec.y_range,
+            },
+        )?;
+    }
+    Ok(())
+}
+
 /// Survival of the starting customers, and monthly retention.
 pub(super) fn retention<DB: DrawingBackend>(
     area: &Area<DB>,
@@ -239,26 +280,27 @@ pub(super) fn retention<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    let panels = area.split_evenly((1, 2));
-    line_panel(
-        &panels[0],
-        &LinePanel {
-            title: "Starting customers still active",
-            y_desc: "share of starting customers",
-            scale: Scale::Share,
-            lines: strategy_lines(results, "initial_survival", false),
-            y_range: Some((0.0, 1.0)),
-        },
-    )?;
-    line_panel(
-        &panels[1],
-        &LinePanel {
-            title: "Monthly retention rate",
-            y_desc: "customers kept in the month",
-            scale: Scale::Share,
-            lines: strategy_lines(results, "retention", false),
-            y_range: None,
-        },
+    line_panels(
+        area,
+        results,
+        &[
+            PanelSpec {
+                title: "Starting customers still active",
+                y_desc: "share of starting customers",
+                scale: Scale::Share,
+                solid: "initial_survival",
+                dashed: None,
+                y_range: Some((0.0, 1.0)),
+            },
+            PanelSpec {
+                title: "Monthly retention rate",
+                y_desc: "customers kept in the month",
+                scale: Scale::Share,
+                solid: "retention",
+                dashed: None,
+                y_range: None,
+            },
+        ],
     )
 }
 
@@ -267,26 +309,27 @@ pub(super) fn profit<DB: DrawingBackend>(area: &Area<DB>, results: &ExperimentRe
 where
     DB::ErrorType: 'static,
 {
-    let panels = area.split_evenly((1, 2));
-    line_panel(
-        &panels[0],
-        &LinePanel {
-            title: "Cumulative discounted profit (NPV)",
-            y_desc: "NPV to date (currency units)",
-            scale: Scale::Amount,
-            lines: strategy_lines(results, "cumulative_npv", false),
-            y_range: None,
-        },
-    )?;
-    line_panel(
-        &panels[1],
-        &LinePanel {
-            title: "Profit per month",
-            y_desc: "profit (currency units)",
-            scale: Scale::Amount,
-            lines: strategy_lines(results, "profit", false),
-            y_range: None,
-        },
+    line_panels(
+        area,
+        results,
+        &[
+            PanelSpec {
+                title: "Cumulative discounted profit (NPV)",
+                y_desc: "NPV to date (currency units)",
+                scale: Scale::Amount,
+                solid: "cumulative_npv",
+                dashed: None,
+                y_range: None,
+            },
+            PanelSpec {
+                title: "Profit per month",
+                y_desc: "profit (currency units)",
+                scale: Scale::Amount,
+                solid: "profit",
+                dashed: None,
+                y_range: None,
+            },
+        ],
     )
 }
 
@@ -298,38 +341,25 @@ pub(super) fn customers<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    let panels = area.split_evenly((1, 3));
-    line_panel(
-        &panels[0],
-        &LinePanel {
-            title: "Active customers",
-            y_desc: "customers",
-            scale: Scale::Amount,
-            lines: strategy_lines(results, "active", false),
-            y_range: None,
-        },
-    )?;
-    let mut acquisitions = strategy_lines(results, "acquired_paid", false);
-    acquisitions.extend(strategy_lines(results, "acquired_referred", true));
-    line_panel(
-        &panels[1],
-        &LinePanel {
-            title: "Won each month",
-            y_desc: "customers per month",
-            scale: Scale::Amount,
-            lines: acquisitions,
-            y_range: None,
-        },
-    )?;
-    line_panel(
-        &panels[2],
-        &LinePanel {
-            title: "Lost",
-            y_desc: "customers per month",
-            scale: Scale::Amount,
-            lines: strategy_lines(results, "defections", false),
-            y_range: None,
-        },
+    let per_month = |title, solid, dashed| PanelSpec {
+        title,
+        y_desc: "customers per month",
+        scale: Scale::Amount,
+        solid,
+        dashed,
+        y_range: None,
+    };
+    line_panels(
+        area,
+        results,
+        &[
+            PanelSpec {
+                y_desc: "customers",
+                ..per_month("Active customers", "active", None)
+            },
+            per_month("Won each month", "acquired_paid", Some("acquired_referred")),
+            per_month("Lost", "defections", None),
+        ],
     )
 }
 
@@ -341,26 +371,27 @@ pub(super) fn relationships<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    let panels = area.split_evenly((1, 3));
-    for (panel, (title, who)) in panels.iter().zip([
-        ("Customers", "customer"),
-        ("Suppliers", "supplier"),
-        ("Distributors", "distributor"),
-    ]) {
-        let mut lines = strategy_lines(results, &format!("{who}_trust"), false);
-        lines.extend(strategy_lines(results, &format!("{who}_commitment"), true));
-        line_panel(
-            panel,
-            &LinePanel {
-                title,
-                y_desc: "mean score (0–1)",
-                scale: Scale::Unit,
-                lines,
-                y_range: Some((0.0, 1.0)),
-            },
-        )?;
-    }
-    Ok(())
+    let health = |title, trust, commitment| PanelSpec {
+        title,
+        y_desc: "mean score (0–1)",
+        scale: Scale::Unit,
+        solid: trust,
+        dashed: Some(commitment),
+        y_range: Some((0.0, 1.0)),
+    };
+    line_panels(
+        area,
+        results,
+        &[
+            health("Customers", "customer_trust", "customer_commitment"),
+            health("Suppliers", "supplier_trust", "supplier_commitment"),
+            health(
+                "Distributors",
+                "distributor_trust",
+                "distributor_commitment",
+            ),
+        ],
+    )
 }
 
 /// Counts of `values` in `bins` equal bins over `[low, high]`.
