@@ -13,6 +13,31 @@
 //!   summary and writes the HTML report.
 //! - [`verify`] checks the model against analytic results and stylized facts.
 //! - [`cli`] is the command line; [`commands`] implements its commands.
+//!
+//! # Using the library
+//!
+//! Run a bundled scenario with a few changes and read the verdict, as `relsim run` does:
+//!
+//! ```
+//! use relsim::experiment::{run_experiment, ExperimentOptions, ResultsCollector};
+//! use relsim::scenario::{parse, presets, Override};
+//!
+//! let overrides = [
+//!     Override::parse("market.population=2000")?,
+//!     Override::parse("market.initial_active=200")?,
+//!     Override::parse("replications=4")?,
+//! ];
+//! let default = presets::find("default").expect("default is bundled");
+//! let scenario = parse(default.text, "default", &overrides)?;
+//! let mut collector = ResultsCollector::new(&scenario);
+//! run_experiment(&scenario, ExperimentOptions::default(), &mut collector, &|| {})?;
+//! let results = collector.finish();
+//! assert_eq!(results.runs.len(), 4 * scenario.strategies.len());
+//! let npv = results.summary(0, "npv").expect("every strategy has an NPV summary");
+//! assert!(npv.interval.ci_low <= npv.interval.mean);
+//! println!("{}", relsim::report::verdict(&results));
+//! # Ok::<(), relsim::Error>(())
+//! ```
 
 pub mod cli;
 pub mod commands;
