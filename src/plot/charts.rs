@@ -233,7 +233,7 @@ where
 
 /// One panel of lines over months: a metric drawn solid per strategy, and optionally a second
 /// one drawn dashed.
-struct PanelSpec {
+pub(super) struct PanelSpec {
     title: &'static str,
     y_desc: &'static str,
     scale: Scale,
@@ -244,7 +244,7 @@ struct PanelSpec {
 }
 
 /// Panels side by side, one per spec.
-fn line_panels<DB: DrawingBackend>(
+pub(super) fn line_panels<DB: DrawingBackend>(
     area: &Area<DB>,
     results: &ExperimentResults,
     specs: &[PanelSpec],
@@ -272,117 +272,86 @@ where
     Ok(())
 }
 
-/// Survival of the starting customers, and monthly retention.
-pub(super) fn retention<DB: DrawingBackend>(
-    area: &Area<DB>,
-    results: &ExperimentResults,
-) -> DrawResult
-where
-    DB::ErrorType: 'static,
-{
-    line_panels(
-        area,
-        results,
-        &[
-            PanelSpec {
-                title: "Starting customers still active",
-                y_desc: "share of starting customers",
-                scale: Scale::Share,
-                solid: "initial_survival",
-                dashed: None,
-                y_range: Some((0.0, 1.0)),
-            },
-            PanelSpec {
-                title: "Monthly retention rate",
-                y_desc: "customers kept in the month",
-                scale: Scale::Share,
-                solid: "retention",
-                dashed: None,
-                y_range: None,
-            },
-        ],
-    )
-}
-
-/// Cumulative NPV and profit per month.
-pub(super) fn profit<DB: DrawingBackend>(area: &Area<DB>, results: &ExperimentResults) -> DrawResult
-where
-    DB::ErrorType: 'static,
-{
-    line_panels(
-        area,
-        results,
-        &[
-            PanelSpec {
-                title: "Cumulative discounted profit (NPV)",
-                y_desc: "NPV to date (currency units)",
-                scale: Scale::Amount,
-                solid: "cumulative_npv",
-                dashed: None,
-                y_range: None,
-            },
-            PanelSpec {
-                title: "Profit per month",
-                y_desc: "profit (currency units)",
-                scale: Scale::Amount,
-                solid: "profit",
-                dashed: None,
-                y_range: None,
-            },
-        ],
-    )
-}
-
-/// Active base, acquisitions (paid and referred) and defections.
-pub(super) fn customers<DB: DrawingBackend>(
-    area: &Area<DB>,
-    results: &ExperimentResults,
-) -> DrawResult
-where
-    DB::ErrorType: 'static,
-{
-    let per_month = |title, solid, dashed| PanelSpec {
+/// The panels of the charts made only of lines over months, by chart name (`None` for the
+/// histogram and bar charts, which have their own functions).
+pub(super) fn line_chart_panels(chart: &str) -> Option<Vec<PanelSpec>> {
+    let panel = |title, y_desc, scale, solid, dashed, y_range| PanelSpec {
         title,
-        y_desc: "customers per month",
-        scale: Scale::Amount,
+        y_desc,
+        scale,
         solid,
         dashed,
-        y_range: None,
+        y_range,
     };
-    line_panels(
-        area,
-        results,
-        &[
-            PanelSpec {
-                y_desc: "customers",
-                ..per_month("Active customers", "active", None)
-            },
-            per_month("Won each month", "acquired_paid", Some("acquired_referred")),
-            per_month("Lost", "defections", None),
+    let unit = Some((0.0, 1.0));
+    let health = |title, trust, commitment| {
+        panel(
+            title,
+            "mean score (0–1)",
+            Scale::Unit,
+            trust,
+            Some(commitment),
+            unit,
+        )
+    };
+    let per_month = "customers per month";
+    Some(match chart {
+        "retention" => vec![
+            panel(
+                "Starting customers still active",
+                "share of starting customers",
+                Scale::Share,
+                "initial_survival",
+                None,
+                unit,
+            ),
+            panel(
+                "Monthly retention rate",
+                "customers kept in the month",
+                Scale::Share,
+                "retention",
+                None,
+                None,
+            ),
         ],
-    )
-}
-
-/// Trust and commitment of customers, suppliers and distributors.
-pub(super) fn relationships<DB: DrawingBackend>(
-    area: &Area<DB>,
-    results: &ExperimentResults,
-) -> DrawResult
-where
-    DB::ErrorType: 'static,
-{
-    let health = |title, trust, commitment| PanelSpec {
-        title,
-        y_desc: "mean score (0–1)",
-        scale: Scale::Unit,
-        solid: trust,
-        dashed: Some(commitment),
-        y_range: Some((0.0, 1.0)),
-    };
-    line_panels(
-        area,
-        results,
-        &[
+        "profit" => vec![
+            panel(
+                "Cumulative discounted profit (NPV)",
+                "NPV to date (currency units)",
+                Scale::Amount,
+                "cumulative_npv",
+                None,
+                None,
+            ),
+            panel(
+                "Profit per month",
+                "profit (currency units)",
+                Scale::Amount,
+                "profit",
+                None,
+                None,
+            ),
+        ],
+        "customers" => vec![
+            panel(
+                "Active customers",
+                "customers",
+                Scale::Amount,
+                "active",
+                None,
+                None,
+            ),
+            panel(
+                "Won each month",
+                per_month,
+                Scale::Amount,
+                "acquired_paid",
+                Some("acquired_referred"),
+                None,
+            ),
+            panel("Lost", per_month, Scale::Amount, "defections", None, None),
+        ],
+        "relationships" => vec![
             health("Customers", "customer_trust", "customer_commitment"),
             health("Suppliers", "supplier_trust", "supplier_commitment"),
             health(
@@ -391,7 +360,8 @@ where
                 "distributor_commitment",
             ),
         ],
-    )
+        _ => return None,
+    })
 }
 
 /// Counts of `values` in `bins` equal bins over `[low, high]`.

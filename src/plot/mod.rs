@@ -134,13 +134,13 @@ where
     };
     let body = charts::frame(&root, chart.title, &results.strategy_names, line_kinds)?;
     match chart.name {
-        "retention" => charts::retention(&body, results)?,
-        "profit" => charts::profit(&body, results)?,
-        "customers" => charts::customers(&body, results)?,
-        "relationships" => charts::relationships(&body, results)?,
         "npv_distribution" => charts::npv_distribution(&body, results)?,
         "costs" => charts::costs(&body, results)?,
-        other => return Err(format!("no chart called {other}").into()),
+        name => {
+            let panels =
+                charts::line_chart_panels(name).ok_or_else(|| format!("no chart called {name}"))?;
+            charts::line_panels(&body, results, &panels)?;
+        }
     }
     root.present()?;
     Ok(())
