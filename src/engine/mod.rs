@@ -15,7 +15,9 @@ use crate::model::customer::{
 use crate::model::customers::{flag, Customers, Population, DIRECT};
 use crate::model::economics::discount_factor;
 use crate::model::network::SocialNetwork;
-use crate::model::params::{CashFlowTiming, ModelParams, NetworkParams, PartnerPolicy};
+use crate::model::params::{
+    CashFlowTiming, MarketParams, ModelParams, NetworkParams, PartnerPolicy,
+};
 use crate::model::partners::{channel_quality, delivery_probability, distributor_effort};
 use crate::model::relationship::{Episode, Relationship};
 use crate::model::rng::{derive_seed, mix64, CounterDraws, Stream, Xoshiro256PlusPlus};
@@ -193,7 +195,14 @@ struct Engine<'a> {
     segments: Vec<SegmentTerms>,
     /// Segment indices by value, highest first: the order in which managers are assigned.
     care_order: Vec<usize>,
-    active_in_segment: Vec<u32>,
+    /// The snapshot of the current period's start, and the next period's, filled in as each
+    /// customer's turn ends (the census rides along with the main pass instead of a sweep of
+    /// its own).
+    census: Census,
+    next_census: Census,
+    /// Voices that change at the end of this period, applied once every customer has acted so
+    /// that word of mouth within the period reads the start-of-period snapshot only.
+    voice_changes: Vec<(u32, u8)>,
     personal_care_quota: Vec<u32>,
     /// Per-area channel quality, distributor effort (in advertising reach) — index [`DIRECT`]
     /// holds the direct channel.
@@ -254,7 +263,7 @@ impl<'a> Engine<'a> {
             .iter()
             .filter(|&&a| a)
             .count() as u64;
-        Self {
+        let mut engine = Self {
             config,
             world,
             seeds,
@@ -263,7 +272,9 @@ impl<'a> Engine<'a> {
             voices: vec![voice::SILENT; n_customers],
             advocate_neighbours: vec![0; n_customers],
             detractor_neighbours: vec![0; n_customers],
-            active_in_segment: vec![0; segments.len()],
+            census: Census::new(segments.len()),
+            next_census: Census::new(segments.len()),
+            voice_changes: Vec::with_capacity(n_customers),
             personal_care_quota: vec![0; segments.len()],
             segments,
             care_order,
@@ -280,6 +291,20 @@ impl<'a> Engine<'a> {
                 n_initial,
                 ..Default::default()
             },
+        };
+        engine.take_first_census();
+        engine
+    }
+
+    /// The snapshot at the start of period 1, from the initial state.
+    fn take_first_census(&mut self) {
+        let market = &self.config.model.market;
+        for customer_idx in 0..self.customers.len() {
+            let speaks = observe(&self.customers, market, customer_idx, 1, &mut self.census);
+            if speaks != voice::SILENT {
+                self.voices[customer_idx] = speaks;
+                self.tell_neighbours(customer_idx, voice::SILENT, speaks);
+            }
         }
     }
 
@@ -299,7 +324,9 @@ impl<'a> Engine<'a> {
         // 2. Supply and channel quality from the partners' start-of-period commitment.
         let fill_rate = self.supply_round(period, shortage);
         record.fill_rate = fill_rate;
-        let n_prospects = self.census(period, &mut record);
+        record.advocates = self.census.advocates as f64;
+        record.detractors = self.census.detractors as f64;
+        let n_prospects = self.census.prospects;
         let spend_per_prospect = if n_prospects > 0 {
             record.acquisition_cost = levers.acquisition_budget;
             levers.acquisition_budget / n_prospects as f64
@@ -310,7 +337,7 @@ impl<'a> Engine<'a> {
         self.assign_personal_care();
 
         // 3.–7. Customers.
-        let n_active_at_start: u32 = self.active_in_segment.iter().sum();
+        let n_active_at_start: u32 = self.census.active_in_segment.iter().sum();
         let cash_period = match model.market.cash_flow_timing {
             CashFlowTiming::StartOfPeriod => period - 1,
             CashFlowTiming::EndOfPeriod | CashFlowTiming::AfterRetention => period,
@@ -323,14 +350,27 @@ impl<'a> Engine<'a> {
             discount: discount_factor(self.config.discount_rate, cash_period),
         };
         let mut sums = CustomerSums::default();
+        let market = &model.market;
         for customer_idx in 0..self.customers.len() {
             let flags = self.customers.flags[customer_idx];
             if flags & flag::ACTIVE != 0 {
                 self.serve(customer_idx, &context, &mut record, &mut sums);
-            } else if self.is_prospect(customer_idx, period) {
+            } else if is_prospect(&self.customers, market, customer_idx, period) {
                 self.court(customer_idx, &context, &mut record, &mut sums);
             }
+            // This customer's turn is over: its state is the next period's snapshot.
+            let speaks = observe(
+                &self.customers,
+                market,
+                customer_idx,
+                period + 1,
+                &mut self.next_census,
+            );
+            if speaks != self.voices[customer_idx] {
+                self.voice_changes.push((customer_idx as u32, speaks));
+            }
         }
+        self.advance_census();
 
         // Accounting (docs/model.md §9).
         record.care_cost = levers.personal_care_managers as f64 * levers.manager_cost
@@ -440,41 +480,20 @@ impl<'a> Engine<'a> {
         }
     }
 
-    /// The start-of-period snapshot: voices for word of mouth, active customers per segment,
-    /// advocates and detractors. Returns the number of prospects.
-    fn census(&mut self, period: u32, record: &mut PeriodRecord) -> u32 {
-        let advocate_trust = self.config.model.market.advocate_trust as f32;
-        self.active_in_segment.fill(0);
-        let (mut n_prospects, mut advocates, mut detractors) = (0u32, 0u32, 0u32);
-        for customer_idx in 0..self.customers.len() {
-            let flags = self.customers.flags[customer_idx];
-            let mut speaks = voice::SILENT;
-            if flags & flag::ACTIVE != 0 {
-                self.active_in_segment[self.customers.segment[customer_idx] as usize] += 1;
-                if self.customers.trust[customer_idx] >= advocate_trust {
-                    speaks = voice::ADVOCATE;
-                    advocates += 1;
-                }
-            } else {
-                if self.is_prospect(customer_idx, period) {
-                    n_prospects += 1;
-                }
-                if flags & flag::LAPSED != 0
-                    && period <= self.customers.detractor_until[customer_idx] as u32
-                {
-                    speaks = voice::DETRACTOR;
-                    detractors += 1;
-                }
-            }
+    /// Makes the next period's snapshot current: applies the voice changes to the neighbour
+    /// counts and swaps the censuses.
+    fn advance_census(&mut self) {
+        let mut changes = std::mem::take(&mut self.voice_changes);
+        for &(customer_idx, speaks) in &changes {
+            let customer_idx = customer_idx as usize;
             let previous = self.voices[customer_idx];
-            if speaks != previous {
-                self.voices[customer_idx] = speaks;
-                self.tell_neighbours(customer_idx, previous, speaks);
-            }
+            self.voices[customer_idx] = speaks;
+            self.tell_neighbours(customer_idx, previous, speaks);
         }
-        record.advocates = advocates as f64;
-        record.detractors = detractors as f64;
-        n_prospects
+        changes.clear();
+        self.voice_changes = changes;
+        std::mem::swap(&mut self.census, &mut self.next_census);
+        self.next_census.reset();
     }
 
     /// Managers go to the most valuable targeted segments first, up to their capacity
@@ -487,20 +506,10 @@ impl<'a> Engine<'a> {
             if !self.segments[segment_idx].targeted {
                 continue;
             }
-            let quota = slots.min(self.active_in_segment[segment_idx] as u64);
+            let quota = slots.min(self.census.active_in_segment[segment_idx] as u64);
             self.personal_care_quota[segment_idx] = quota as u32;
             slots -= quota;
         }
-    }
-
-    /// Never a customer, or lapsed for at least the win-back cool-down.
-    #[inline(always)]
-    fn is_prospect(&self, customer_idx: usize, period: u32) -> bool {
-        let flags = self.customers.flags[customer_idx];
-        flags & flag::ACTIVE == 0
-            && (flags & flag::LAPSED == 0
-                || period - self.customers.since[customer_idx] as u32
-                    >= self.config.model.market.winback_cooldown)
     }
 
     /// Steps 3–6 of docs/model.md §4 for an active customer: service episode, relationship
@@ -870,6 +879,75 @@ impl<'a> Engine<'a> {
             ),
         }
     }
+}
+
+/// What the snapshot at the start of a period counts (docs/model.md §4).
+#[derive(Debug, Clone)]
+struct Census {
+    active_in_segment: Vec<u32>,
+    prospects: u32,
+    advocates: u32,
+    detractors: u32,
+}
+
+impl Census {
+    fn new(n_segments: usize) -> Self {
+        Self {
+            active_in_segment: vec![0; n_segments],
+            prospects: 0,
+            advocates: 0,
+            detractors: 0,
+        }
+    }
+
+    fn reset(&mut self) {
+        self.active_in_segment.fill(0);
+        self.prospects = 0;
+        self.advocates = 0;
+        self.detractors = 0;
+    }
+}
+
+/// Never a customer, or lapsed for at least the win-back cool-down, at `period`.
+#[inline(always)]
+fn is_prospect(
+    customers: &Customers,
+    market: &MarketParams,
+    customer_idx: usize,
+    period: u32,
+) -> bool {
+    let flags = customers.flags[customer_idx];
+    flags & flag::ACTIVE == 0
+        && (flags & flag::LAPSED == 0
+            || period - customers.since[customer_idx] as u32 >= market.winback_cooldown)
+}
+
+/// A customer's [`voice`] at the start of `period`, counted into `census` with its status.
+#[inline(always)]
+fn observe(
+    customers: &Customers,
+    market: &MarketParams,
+    customer_idx: usize,
+    period: u32,
+    census: &mut Census,
+) -> u8 {
+    let flags = customers.flags[customer_idx];
+    if flags & flag::ACTIVE != 0 {
+        census.active_in_segment[customers.segment[customer_idx] as usize] += 1;
+        if customers.trust[customer_idx] >= market.advocate_trust as f32 {
+            census.advocates += 1;
+            return voice::ADVOCATE;
+        }
+        return voice::SILENT;
+    }
+    if is_prospect(customers, market, customer_idx, period) {
+        census.prospects += 1;
+    }
+    if flags & flag::LAPSED != 0 && period <= customers.detractor_until[customer_idx] as u32 {
+        census.detractors += 1;
+        return voice::DETRACTOR;
+    }
+    voice::SILENT
 }
 
 /// A partner's view of one period's dealings under a policy (docs/model.md §5, §6).
