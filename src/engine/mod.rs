@@ -201,8 +201,9 @@ struct Engine<'a> {
     census: Census,
     next_census: Census,
     /// Voices that change at the end of this period, applied once every customer has acted so
-    /// that word of mouth within the period reads the start-of-period snapshot only.
-    voice_changes: Vec<(u32, u8)>,
+    /// that word of mouth within the period reads the start-of-period snapshot only. Each entry
+    /// packs `customer_idx << 2 | new voice` (populations stay below 2³⁰).
+    voice_changes: Vec<u32>,
     personal_care_quota: Vec<u32>,
     /// Per-area channel quality, distributor effort (in advertising reach) — index [`DIRECT`]
     /// holds the direct channel.
@@ -274,7 +275,9 @@ impl<'a> Engine<'a> {
             detractor_neighbours: vec![0; n_customers],
             census: Census::new(segments.len()),
             next_census: Census::new(segments.len()),
-            voice_changes: Vec::with_capacity(n_customers),
+            // A few percent of voices change in a period; the buffer grows in the rare one that
+            // needs more and then keeps its capacity.
+            voice_changes: Vec::with_capacity(n_customers / 16 + 16),
             personal_care_quota: vec![0; segments.len()],
             segments,
             care_order,
@@ -367,7 +370,8 @@ impl<'a> Engine<'a> {
                 &mut self.next_census,
             );
             if speaks != self.voices[customer_idx] {
-                self.voice_changes.push((customer_idx as u32, speaks));
+                self.voice_changes
+                    .push((customer_idx as u32) << 2 | u32::from(speaks));
             }
         }
         self.advance_census();
@@ -484,8 +488,9 @@ impl<'a> Engine<'a> {
     /// counts and swaps the censuses.
     fn advance_census(&mut self) {
         let mut changes = std::mem::take(&mut self.voice_changes);
-        for &(customer_idx, speaks) in &changes {
-            let customer_idx = customer_idx as usize;
+        for &change in &changes {
+            let customer_idx = (change >> 2) as usize;
+            let speaks = (change & 0b11) as u8;
             let previous = self.voices[customer_idx];
             self.voices[customer_idx] = speaks;
             self.tell_neighbours(customer_idx, previous, speaks);
@@ -980,5 +985,79 @@ impl CustomerSums {
         self.trust += relationship.trust;
         self.reciprocity += relationship.reciprocity;
         self.commitment += relationship.commitment;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::{parse, Override};
+
+    /// After every period, the census taken during the pass and the neighbour counts kept up to
+    /// date must equal a census and counts recomputed from scratch.
+    #[test]
+    fn incremental_snapshot_equals_a_recount() {
+        for network in [
+            "network={kind=\"watts_strogatz\", mean_degree=8, rewiring=0.1}",
+            "network={kind=\"barabasi_albert\", mean_degree=6}",
+        ] {
+            let overrides: Vec<Override> = [
+                "market.population=3000",
+                "market.initial_active=300",
+                network,
+            ]
+            .iter()
+            .map(|o| Override::parse(o).unwrap())
+            .collect();
+            let text = crate::scenario::presets::find("default").unwrap().text;
+            let scenario = parse(text, "default", &overrides).unwrap();
+            let seeds = ReplicationSeeds::derive(7, 0);
+            let world = World::generate(&scenario.model, &seeds);
+            for strategy in &scenario.strategies {
+                let config = RunConfig {
+                    model: &scenario.model,
+                    levers: &strategy.levers,
+                    periods: 24,
+                    discount_rate: scenario.discount_rate(),
+                };
+                let mut engine = Engine::new(&config, &world, &seeds);
+                for period in 1..=24 {
+                    engine.step(period);
+                    let mut recount = Census::new(scenario.model.segments.len());
+                    let voices: Vec<u8> = (0..engine.customers.len())
+                        .map(|idx| {
+                            observe(
+                                &engine.customers,
+                                &scenario.model.market,
+                                idx,
+                                period + 1,
+                                &mut recount,
+                            )
+                        })
+                        .collect();
+                    assert_eq!(voices, engine.voices, "voices after period {period}");
+                    assert_eq!(recount.active_in_segment, engine.census.active_in_segment);
+                    assert_eq!(
+                        (recount.prospects, recount.advocates, recount.detractors),
+                        (
+                            engine.census.prospects,
+                            engine.census.advocates,
+                            engine.census.detractors
+                        )
+                    );
+                    for idx in 0..engine.customers.len() {
+                        let neighbours = world.network.neighbours(idx);
+                        let count = |speaks: u8| {
+                            neighbours
+                                .iter()
+                                .filter(|&&j| voices[j as usize] == speaks)
+                                .count() as u32
+                        };
+                        assert_eq!(engine.advocate_neighbours[idx], count(voice::ADVOCATE));
+                        assert_eq!(engine.detractor_neighbours[idx], count(voice::DETRACTOR));
+                    }
+                }
+            }
+        }
     }
 }
