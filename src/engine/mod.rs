@@ -138,13 +138,14 @@ struct SegmentTerms {
     commitment_baseline: f64,
     /// Whether targeted levers (care, recovery, loyalty) reach this segment.
     targeted: bool,
+    /// Whether this segment's customers are in a loyalty programme.
+    loyalty_member: bool,
 }
 
 /// Terms that are fixed within a period.
 #[derive(Debug, Clone, Copy)]
 struct PeriodContext {
     period: u32,
-    fill_rate: f64,
     rival_campaign: bool,
     /// `F`: active share of the population at the start of the period (mixed mode).
     adopted_share: f64,
@@ -205,9 +206,10 @@ struct Engine<'a> {
     /// packs `customer_idx << 2 | new voice` (populations stay below 2³⁰).
     voice_changes: Vec<u32>,
     personal_care_quota: Vec<u32>,
-    /// Per-area channel quality, distributor effort (in advertising reach) — index [`DIRECT`]
-    /// holds the direct channel.
-    area_quality: [f64; AREAS],
+    /// Per-area service failure probability (from channel quality and the period's fill rate)
+    /// and advertising reach (from distributor effort); index [`DIRECT`] holds the direct
+    /// channel. Both depend on the area and the period only, so they are computed once per area.
+    area_failure: [f64; AREAS],
     area_advertising: [f64; AREAS],
     supplier_policy: &'a PartnerPolicy,
     input_cost_factor: f64,
@@ -215,6 +217,10 @@ struct Engine<'a> {
     distributor_margin: f64,
     /// Positive word of mouth per advocate after the referral programme.
     word_of_mouth: f64,
+    /// Switching cost of customers won by advertising, and of referred ones (who add the
+    /// referral bond), both capped at 1.
+    switching_cost_paid: f64,
+    switching_cost_referred: f64,
     mixed_mode: bool,
     /// Lifetime values compare spells over their first `lifetime_window` periods, counting only
     /// spells that began early enough to be observed that long (no censoring bias).
@@ -237,6 +243,7 @@ impl<'a> Engine<'a> {
                 price_sensitivity: s.price_sensitivity,
                 commitment_baseline: s.commitment_baseline,
                 targeted: s.value >= levers.target_min_value,
+                loyalty_member: s.value >= levers.target_min_value && levers.loyalty_reward > 0.0,
             })
             .collect();
         let mut care_order: Vec<usize> = (0..segments.len()).collect();
@@ -281,13 +288,16 @@ impl<'a> Engine<'a> {
             personal_care_quota: vec![0; segments.len()],
             segments,
             care_order,
-            area_quality: [1.0; AREAS],
+            area_failure: [0.0; AREAS],
             area_advertising: [0.0; AREAS],
             supplier_policy,
             input_cost_factor,
             distributor_policy,
             distributor_margin,
             word_of_mouth: (model.market.word_of_mouth * levers.referral_multiplier).min(1.0),
+            switching_cost_paid: levers.structural_bonds.min(1.0),
+            switching_cost_referred: (levers.structural_bonds + model.relationship.referral_bond)
+                .min(1.0),
             mixed_mode: matches!(model.network, NetworkParams::Mixed {}),
             lifetime_window: (config.periods / 2).max(1),
             totals: RunTotals {
@@ -336,7 +346,7 @@ impl<'a> Engine<'a> {
         } else {
             0.0
         };
-        self.channel_round(spend_per_prospect);
+        self.channel_round(spend_per_prospect, fill_rate);
         self.assign_personal_care();
 
         // 3.–7. Customers.
@@ -347,7 +357,6 @@ impl<'a> Engine<'a> {
         };
         let context = PeriodContext {
             period,
-            fill_rate,
             rival_campaign,
             adopted_share: n_active_at_start as f64 / self.customers.len().max(1) as f64,
             discount: discount_factor(self.config.discount_rate, cash_period),
@@ -460,9 +469,18 @@ impl<'a> Engine<'a> {
     }
 
     /// Distributors' effort and channel quality from start-of-period commitment (docs/model.md
-    /// §6), the advertising reach in each area, then each distributor's relationship update.
-    fn channel_round(&mut self, spend_per_prospect: f64) {
+    /// §6), hence each area's failure probability (§4.3) and advertising reach, then each
+    /// distributor's relationship update.
+    fn channel_round(&mut self, spend_per_prospect: f64, fill_rate: f64) {
         let market = &self.config.model.market;
+        let failure = |quality: f64| {
+            failure_probability(
+                market.base_failure,
+                fill_rate,
+                market.stockout_impact,
+                quality,
+            )
+        };
         let reach = |effort: f64| {
             advertising_reach(
                 market.advertising_max_reach,
@@ -471,13 +489,13 @@ impl<'a> Engine<'a> {
                 effort,
             )
         };
-        self.area_quality[DIRECT as usize] = 1.0;
+        self.area_failure[DIRECT as usize] = failure(1.0);
         self.area_advertising[DIRECT as usize] = reach(1.0);
         let episode = partner_episode(self.distributor_policy);
         for k in 0..self.stakeholders.n_distributors() {
             let relationship = self.stakeholders.distributor(k);
             let effort = distributor_effort(relationship.commitment);
-            self.area_quality[k] = channel_quality(effort);
+            self.area_failure[k] = failure(channel_quality(effort));
             self.area_advertising[k] = reach(effort);
             let updated = relationship.after_episode(&episode, &self.config.model.relationship);
             self.stakeholders.set_distributor(k, updated);
@@ -551,13 +569,7 @@ impl<'a> Engine<'a> {
         };
 
         // 3. Service episode.
-        let failure_chance = failure_probability(
-            model.market.base_failure,
-            context.fill_rate,
-            model.market.stockout_impact,
-            self.area_quality[area],
-        );
-        let failed = draws.uniform(slot::FAILURE) < failure_chance
+        let failed = draws.uniform(slot::FAILURE) < self.area_failure[area]
             && draws.uniform(slot::PREVENTION) >= levers.care_prevention * care_level;
         let recovered =
             failed && segment.targeted && draws.uniform(slot::RECOVERY) < levers.recovery_rate;
@@ -585,8 +597,7 @@ impl<'a> Engine<'a> {
         } else {
             0.0
         };
-        let loyalty_member = segment.targeted && levers.loyalty_reward > 0.0;
-        let loyalty = |value: f64| if loyalty_member { value } else { 0.0 };
+        let loyalty = |value: f64| if segment.loyalty_member { value } else { 0.0 };
         let favour = levers.care_favour * care_level
             + if recovered {
                 episode_params.recovery_favour
@@ -607,13 +618,11 @@ impl<'a> Engine<'a> {
                 favour,
                 opportunism,
                 benefits,
-                switching_cost: (levers.structural_bonds
-                    + if flags & flag::REFERRED != 0 {
-                        model.relationship.referral_bond
-                    } else {
-                        0.0
-                    })
-                .min(1.0),
+                switching_cost: if flags & flag::REFERRED != 0 {
+                    self.switching_cost_referred
+                } else {
+                    self.switching_cost_paid
+                },
                 commitment_baseline: segment.commitment_baseline,
             },
             &model.relationship,
