@@ -44,6 +44,15 @@ pub struct SeriesPoint {
     pub interval: Interval,
 }
 
+/// The strategy with the highest mean of a metric and its paired lead over the runner-up.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Lead {
+    pub best: usize,
+    pub runner_up: usize,
+    /// `best − runner_up`, replication by replication.
+    pub difference: PairedDifference,
+}
+
 /// Everything an experiment produced, ready for exporters and reports.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ExperimentResults {
@@ -62,6 +71,29 @@ impl ExperimentResults {
             .iter()
             .find(|s| s.strategy_idx == strategy_idx && s.metric == metric)
             .map(|s| &s.summary)
+    }
+
+    /// The strategy with the highest mean `metric` and its paired lead over the runner-up;
+    /// `None` with fewer than two strategies.
+    pub fn leader(&self, metric: &str) -> Option<Lead> {
+        let mean = |idx: usize| {
+            self.summary(idx, metric)
+                .map_or(f64::NEG_INFINITY, |s| s.interval.mean)
+        };
+        let mut ranking: Vec<usize> = (0..self.strategy_names.len()).collect();
+        ranking.sort_by(|&a, &b| mean(b).total_cmp(&mean(a)));
+        let (&best, &runner_up) = (ranking.first()?, ranking.get(1)?);
+        let comparison = self.comparison(best.min(runner_up), best.max(runner_up), metric)?;
+        let difference = if best < runner_up {
+            comparison.difference
+        } else {
+            comparison.difference.reversed()
+        };
+        Some(Lead {
+            best,
+            runner_up,
+            difference,
+        })
     }
 
     /// The comparison `a − b` on `metric`.

@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use crate::engine::{simulate, ReplicationSeeds, RunConfig, RunOutput, World};
 use crate::error::{Error, Result};
 use crate::scenario::Scenario;
-pub use collector::{ExperimentResults, ResultsCollector};
+pub use collector::{ExperimentResults, Lead, ResultsCollector};
 
 /// One strategy's run on one replication, as handed to a [`RunSink`].
 #[derive(Debug, Clone, PartialEq)]

@@ -129,41 +129,26 @@ pub fn terminal_report(results: &ExperimentResults, title: &str) -> String {
 /// and how sure we are.
 pub fn verdict(results: &ExperimentResults) -> String {
     let names = &results.strategy_names;
-    let npv = |idx: usize| {
-        results
-            .summary(idx, "npv")
-            .map_or(f64::NEG_INFINITY, |s| s.interval.mean)
+    let Some(lead) = results.leader("npv") else {
+        return match names.first() {
+            Some(only) => format!(
+                "{only} alone: mean NPV {}",
+                human(
+                    results
+                        .summary(0, "npv")
+                        .map_or(f64::NAN, |s| s.interval.mean)
+                )
+            ),
+            None => "no strategies were run".to_string(),
+        };
     };
-    let mut ranking: Vec<usize> = (0..names.len()).collect();
-    ranking.sort_by(|&a, &b| npv(b).total_cmp(&npv(a)));
-    let Some(&best) = ranking.first() else {
-        return "no strategies were run".to_string();
-    };
-    let Some(&runner_up) = ranking.get(1) else {
-        return format!("{} alone: mean NPV {}", names[best], human(npv(best)));
-    };
-    let (lo, hi) = (best.min(runner_up), best.max(runner_up));
-    let Some(comparison) = results.comparison(lo, hi, "npv") else {
-        return format!("{} has the highest mean NPV", names[best]);
-    };
-    let d = comparison.difference;
-    let sign = if best == lo { 1.0 } else { -1.0 };
-    let (mean, low, high) = if sign > 0.0 {
-        (d.interval.mean, d.interval.ci_low, d.interval.ci_high)
-    } else {
-        (-d.interval.mean, -d.interval.ci_high, -d.interval.ci_low)
-    };
-    let wins = if sign > 0.0 {
-        d.p_a_better
-    } else {
-        1.0 - d.p_a_better
-    };
+    let (best, runner_up) = (&names[lead.best], &names[lead.runner_up]);
+    let d = lead.difference;
+    let (mean, low, high) = (d.interval.mean, d.interval.ci_low, d.interval.ci_high);
     if low > 0.0 {
         format!(
-            "{} beats {} in {} of {} replications; NPV {}, 95% CI [{}, {}]",
-            names[best],
-            names[runner_up],
-            percent(wins),
+            "{best} beats {runner_up} in {} of {} replications; NPV {}, 95% CI [{}, {}]",
+            percent(d.p_a_better),
             d.interval.n,
             signed(mean),
             signed(low),
@@ -171,15 +156,12 @@ pub fn verdict(results: &ExperimentResults) -> String {
         )
     } else {
         format!(
-            "no clear winner: {} leads {} by NPV {} but the 95% CI [{}, {}] includes zero \
-             ({} wins {} of {} replications); run more replications to separate them",
-            names[best],
-            names[runner_up],
+            "no clear winner: {best} leads {runner_up} by NPV {} but the 95% CI [{}, {}] includes \
+             zero ({best} wins {} of {} replications); run more replications to separate them",
             signed(mean),
             signed(low),
             signed(high),
-            names[best],
-            percent(wins),
+            percent(d.p_a_better),
             d.interval.n
         )
     }

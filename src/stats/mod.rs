@@ -81,6 +81,19 @@ impl Interval {
     }
 }
 
+impl Interval {
+    /// The interval of `−x`: mean and bounds negated and swapped.
+    pub fn negated(self) -> Self {
+        Self {
+            mean: -self.mean,
+            sd: self.sd,
+            ci_low: -self.ci_high,
+            ci_high: -self.ci_low,
+            n: self.n,
+        }
+    }
+}
+
 /// Everything summary.csv reports for one metric of one strategy.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Summary {
@@ -130,6 +143,16 @@ pub struct PairedDifference {
     pub interval: Interval,
     /// Share of pairs where `a > b`, ties counted half.
     pub p_a_better: f64,
+}
+
+impl PairedDifference {
+    /// The same comparison seen the other way round: `b − a`.
+    pub fn reversed(self) -> Self {
+        Self {
+            interval: self.interval.negated(),
+            p_a_better: 1.0 - self.p_a_better,
+        }
+    }
 }
 
 /// Paired difference of `a` and `b`; pairs with a non-finite member are left out.
@@ -222,6 +245,15 @@ mod tests {
     fn quantiles_of_tiny_samples() {
         assert!(quantile_sorted(&[], 0.5).is_nan());
         assert_eq!(quantile_sorted(&[3.0], 0.95), 3.0);
+    }
+
+    #[test]
+    fn reversed_difference_mirrors_the_original() {
+        let d = paired_difference(&[3.0, 5.0, 2.0, 4.0], &[1.0, 5.0, 3.0, 1.0]);
+        let r = paired_difference(&[1.0, 5.0, 3.0, 1.0], &[3.0, 5.0, 2.0, 4.0]);
+        assert_eq!(d.reversed().interval.mean, r.interval.mean);
+        assert_eq!(d.reversed().p_a_better, r.p_a_better);
+        assert!((d.reversed().interval.ci_low - r.interval.ci_low).abs() < 1e-12);
     }
 
     #[test]

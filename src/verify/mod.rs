@@ -198,8 +198,11 @@ impl Verifier {
             }
             (Measure::Winner, Expectation::Winner(expected_name)) => {
                 let results = self.results(case.base, &case.overrides)?;
-                let (best, lead) = npv_lead(results);
-                let best_name = results.strategy_names[best].clone();
+                let lead = results
+                    .leader("npv")
+                    .expect("a winner case compares at least two strategies");
+                let best_name = results.strategy_names[lead.best].clone();
+                let lead = lead.difference.interval;
                 note = format!("{best_name}'s NPV lead over the runner-up");
                 (
                     lead,
@@ -308,34 +311,6 @@ fn deviation_in_standard_errors(interval: &Interval, exact: f64) -> f64 {
         return 0.0;
     }
     deviation / (interval.sd / (interval.n as f64).sqrt())
-}
-
-/// The strategy with the highest mean NPV and its paired lead over the runner-up.
-fn npv_lead(results: &ExperimentResults) -> (usize, Interval) {
-    let npv = |idx: usize| {
-        results
-            .summary(idx, "npv")
-            .map_or(f64::NAN, |s| s.interval.mean)
-    };
-    let mut ranking: Vec<usize> = (0..results.strategy_names.len()).collect();
-    ranking.sort_by(|&a, &b| npv(b).total_cmp(&npv(a)));
-    let (best, runner_up) = (ranking[0], ranking[1]);
-    let comparison = results
-        .comparison(best.min(runner_up), best.max(runner_up), "npv")
-        .expect("every pair of strategies is compared");
-    let difference = comparison.difference.interval;
-    let lead = if best < runner_up {
-        difference
-    } else {
-        Interval {
-            mean: -difference.mean,
-            sd: difference.sd,
-            ci_low: -difference.ci_high,
-            ci_high: -difference.ci_low,
-            n: difference.n,
-        }
-    };
-    (best, lead)
 }
 
 /// Whether a simulated interval meets a scalar expectation, and the expectation as text.
