@@ -157,15 +157,12 @@ pub fn run(options: &RunOptions) -> Result<RunReport> {
             scenario: &scenario,
         },
     )?;
-    let plot_started = Instant::now();
+    let mut plot_seconds = 0.0;
     if !options.no_plots {
+        let plot_started = Instant::now();
         files.extend(plot(&out_dir)?);
+        plot_seconds = plot_started.elapsed().as_secs_f64();
     }
-    let plot_seconds = if options.no_plots {
-        0.0
-    } else {
-        plot_started.elapsed().as_secs_f64()
-    };
     let title = format!(
         "relsim · {} · {} replications × {} strategies · {} periods · {:.1} s ({:.0}M customer-steps/s)",
         scenario.name,

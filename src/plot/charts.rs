@@ -1,5 +1,7 @@
 //! The charts: one function each, drawing on any plotters backend from `ExperimentResults`.
 
+use plotters::chart::MeshStyle;
+use plotters::coord::ranged1d::Ranged;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -10,6 +12,16 @@ use crate::report::format::{human, percent};
 use crate::stats::Interval;
 
 type Area<DB> = DrawingArea<DB, Shift>;
+
+/// Size of axis tick labels, in pixels.
+const TICK_LABEL_SIZE: u32 = 22;
+
+/// The look every chart's axes share: axis titles and a light grid.
+fn house_style<X: Ranged, Y: Ranged, DB: DrawingBackend>(mesh: &mut MeshStyle<'_, '_, X, Y, DB>) {
+    mesh.axis_desc_style((FONT, 24))
+        .bold_line_style(RGBColor(220, 220, 220))
+        .light_line_style(RGBColor(245, 245, 245));
+}
 
 /// How an axis shows its numbers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -178,18 +190,15 @@ where
         .y_label_area_size(110)
         .build_cartesian_2d(0.0..last_period, y_low..y_high)?;
     let scale = panel.scale;
-    chart
-        .configure_mesh()
-        .x_desc("month")
+    let mut mesh = chart.configure_mesh();
+    house_style(&mut mesh);
+    mesh.x_desc("month")
         .y_desc(panel.y_desc)
         .x_label_formatter(&|x| format!("{x:.0}"))
         .y_label_formatter(&|y| scale.label(*y))
         .x_labels(8)
         .y_labels(8)
-        .label_style((FONT, 22))
-        .axis_desc_style((FONT, 24))
-        .bold_line_style(RGBColor(220, 220, 220))
-        .light_line_style(RGBColor(245, 245, 245))
+        .label_style((FONT, TICK_LABEL_SIZE))
         .draw()?;
     for line in &panel.lines {
         let band: Vec<(f64, f64)> = line
@@ -404,18 +413,15 @@ where
         .x_label_area_size(64)
         .y_label_area_size(90)
         .build_cartesian_2d(low..high, 0.0..max_count * 1.1)?;
-    chart
-        .configure_mesh()
-        .x_desc(x_desc)
+    let mut mesh = chart.configure_mesh();
+    house_style(&mut mesh);
+    mesh.x_desc(x_desc)
         .y_desc("replications")
         .x_label_formatter(&|x| human(*x))
         .y_label_formatter(&|y| format!("{y:.0}"))
         .x_labels(6)
         .y_labels(6)
-        .label_style((FONT, 22))
-        .axis_desc_style((FONT, 24))
-        .bold_line_style(RGBColor(220, 220, 220))
-        .light_line_style(RGBColor(245, 245, 245))
+        .label_style((FONT, TICK_LABEL_SIZE))
         .draw()?;
     let width = (high - low) / BINS as f64;
     for ((colour, _), group_counts) in groups.iter().zip(&counts) {
@@ -525,9 +531,9 @@ where
         .x_label_area_size(70)
         .y_label_area_size(260)
         .build_cartesian_2d(0.0..max_total * 1.15, (0..rows).into_segmented())?;
-    chart
-        .configure_mesh()
-        .x_desc("mean total over the horizon (currency units)")
+    let mut mesh = chart.configure_mesh();
+    house_style(&mut mesh);
+    mesh.x_desc("mean total over the horizon (currency units)")
         .x_label_formatter(&|x| human(*x))
         .y_label_formatter(&|row| match row {
             // Name each group once, beside its middle bar.
@@ -538,10 +544,8 @@ where
         })
         .y_labels(rows)
         .disable_y_mesh()
+        // Category names are the only y labels here, so they get a size larger than ticks.
         .label_style((FONT, 24))
-        .axis_desc_style((FONT, 24))
-        .bold_line_style(RGBColor(220, 220, 220))
-        .light_line_style(RGBColor(245, 245, 245))
         .draw()?;
     for (category, strategy_totals) in totals.iter().enumerate() {
         for (strategy_idx, &total) in strategy_totals.iter().enumerate() {
