@@ -9,11 +9,12 @@
 pub mod records;
 
 use crate::model::customer::{
-    advertising_reach, defection_hazard, failure_probability, mixed_adoption_probability,
+    advertising_reach, defection_index, failure_probability, mixed_adoption_probability,
     not_deterred, share_of_wallet, word_of_mouth_reach, DefectionDrivers,
 };
 use crate::model::customers::{flag, Customers, Population, DIRECT};
 use crate::model::economics::discount_factor;
+use crate::model::math::below_logistic;
 use crate::model::network::SocialNetwork;
 use crate::model::params::{
     CashFlowTiming, MarketParams, ModelParams, NetworkParams, PartnerPolicy,
@@ -217,6 +218,10 @@ struct Engine<'a> {
     distributor_margin: f64,
     /// Positive word of mouth per advocate after the referral programme.
     word_of_mouth: f64,
+    /// [`word_of_mouth_reach`] and [`not_deterred`] for every neighbour count the network
+    /// allows, so a prospect looks its chances up instead of raising a power.
+    word_of_mouth_reach: Vec<f64>,
+    not_deterred: Vec<f64>,
     /// Switching cost of customers won by advertising, and of referred ones (who add the
     /// referral bond), both capped at 1.
     switching_cost_paid: f64,
@@ -271,6 +276,8 @@ impl<'a> Engine<'a> {
             .iter()
             .filter(|&&a| a)
             .count() as u64;
+        let word_of_mouth = (model.market.word_of_mouth * levers.referral_multiplier).min(1.0);
+        let max_degree = world.network.max_degree();
         let mut engine = Self {
             config,
             world,
@@ -294,7 +301,13 @@ impl<'a> Engine<'a> {
             input_cost_factor,
             distributor_policy,
             distributor_margin,
-            word_of_mouth: (model.market.word_of_mouth * levers.referral_multiplier).min(1.0),
+            word_of_mouth,
+            word_of_mouth_reach: (0..=max_degree)
+                .map(|advocates| word_of_mouth_reach(word_of_mouth, advocates))
+                .collect(),
+            not_deterred: (0..=max_degree)
+                .map(|detractors| not_deterred(model.market.negative_word_of_mouth, detractors))
+                .collect(),
             switching_cost_paid: levers.structural_bonds.min(1.0),
             switching_cost_referred: (levers.structural_bonds + model.relationship.referral_bond)
                 .min(1.0),
@@ -642,7 +655,7 @@ impl<'a> Engine<'a> {
             levers.price_level
         };
         let novice = flags & flag::NOVICE != 0;
-        let hazard = defection_hazard(
+        let defection_index = defection_index(
             &model.defection,
             &DefectionDrivers {
                 commitment: after.commitment,
@@ -658,7 +671,7 @@ impl<'a> Engine<'a> {
                 rival_campaign: context.rival_campaign,
             },
         );
-        let leaves = draws.uniform(slot::DEFECTION) < hazard;
+        let leaves = below_logistic(draws.uniform(slot::DEFECTION), defection_index);
         let buys = draws.uniform(slot::PURCHASE) < segment.purchase_probability
             && !(leaves && model.market.cash_flow_timing == CashFlowTiming::AfterRetention);
         // Margin after the serving costs this customer causes (for lifetime value).
@@ -694,21 +707,31 @@ impl<'a> Engine<'a> {
             self.totals.failed_first_exits += u64::from(leaves);
         }
 
+        self.customers.flags[customer_idx] = new_flags;
         if leaves {
-            self.close_spell(customer_idx, context.period);
-            let customers = &mut self.customers;
-            new_flags =
-                (new_flags & !(flag::ACTIVE | flag::INITIAL | flag::REFERRED)) | flag::LAPSED;
-            customers.since[customer_idx] = context.period as u16;
-            if unrecovered {
-                customers.detractor_until[customer_idx] =
-                    (context.period + model.market.detractor_periods).min(u16::MAX as u32) as u16;
-            }
+            self.depart(customer_idx, context.period, unrecovered);
             record.defections += 1.0;
         } else {
             sums.add_active(after, new_flags & flag::INITIAL != 0);
         }
-        self.customers.flags[customer_idx] = new_flags;
+    }
+
+    /// A customer leaves at the end of `period`, a detractor for a while if it left over an
+    /// unrecovered failure.
+    #[cold]
+    #[inline(never)]
+    fn depart(&mut self, customer_idx: usize, period: u32, unrecovered: bool) {
+        self.close_spell(customer_idx, period);
+        let customers = &mut self.customers;
+        let flags = customers.flags[customer_idx];
+        customers.flags[customer_idx] =
+            (flags & !(flag::ACTIVE | flag::INITIAL | flag::REFERRED)) | flag::LAPSED;
+        customers.since[customer_idx] = period as u16;
+        if unrecovered {
+            let detractor_periods = self.config.model.market.detractor_periods;
+            customers.detractor_until[customer_idx] =
+                (period + detractor_periods).min(u16::MAX as u32) as u16;
+        }
     }
 
     /// Ends a customer's spell at `period`: its tenure and lifetime value join the totals.
@@ -745,12 +768,6 @@ impl<'a> Engine<'a> {
         sums: &mut CustomerSums,
     ) {
         let market = &self.config.model.market;
-        let relationship = &self.config.model.relationship;
-        if let Some(capacity) = market.acquisition_capacity {
-            if record.acquired_paid + record.acquired_referred >= capacity as f64 {
-                return;
-            }
-        }
         let flags = self.customers.flags[customer_idx];
         let area = self.customers.distributor[customer_idx] as usize;
         let draws = CounterDraws::new(self.seeds.agents, context.period, customer_idx as u32);
@@ -762,6 +779,8 @@ impl<'a> Engine<'a> {
         };
         let advertising = self.area_advertising[area] * conversion_factor;
 
+        // Each draw is taken only when the answer depends on it; the draws are counter-based,
+        // so skipping one changes no other.
         let (acquired, referred) = if self.mixed_mode {
             let chance = mixed_adoption_probability(
                 advertising,
@@ -771,24 +790,43 @@ impl<'a> Engine<'a> {
             let u = draws.uniform(slot::ADVERTISING);
             (u < chance, u >= advertising)
         } else {
-            let advocates = self.advocate_neighbours[customer_idx];
-            let detractors = self.detractor_neighbours[customer_idx];
             let by_advertising = draws.uniform(slot::ADVERTISING) < advertising;
-            let by_word = advocates > 0
-                && draws.uniform(slot::WORD_OF_MOUTH)
-                    < word_of_mouth_reach(self.word_of_mouth, advocates) * conversion_factor;
-            let deterred = detractors > 0
-                && draws.uniform(slot::DETERRENCE)
-                    >= not_deterred(market.negative_word_of_mouth, detractors);
-            (
-                (by_advertising || by_word) && !deterred,
-                by_word && !by_advertising,
-            )
+            let by_word = !by_advertising && {
+                let advocates = self.advocate_neighbours[customer_idx] as usize;
+                advocates > 0
+                    && draws.uniform(slot::WORD_OF_MOUTH)
+                        < self.word_of_mouth_reach[advocates] * conversion_factor
+            };
+            let deterred = (by_advertising || by_word) && {
+                let detractors = self.detractor_neighbours[customer_idx] as usize;
+                detractors > 0 && draws.uniform(slot::DETERRENCE) >= self.not_deterred[detractors]
+            };
+            ((by_advertising || by_word) && !deterred, by_word)
         };
-        if !acquired {
-            return;
+        if acquired {
+            let at_capacity = market.acquisition_capacity.is_some_and(|capacity| {
+                record.acquired_paid + record.acquired_referred >= capacity as f64
+            });
+            if !at_capacity {
+                self.acquire(customer_idx, referred, context.period, record, sums);
+            }
         }
+    }
+
+    /// A prospect becomes a customer in `period`, won by word of mouth if `referred`.
+    #[cold]
+    #[inline(never)]
+    fn acquire(
+        &mut self,
+        customer_idx: usize,
+        referred: bool,
+        period: u32,
+        record: &mut PeriodRecord,
+        sums: &mut CustomerSums,
+    ) {
+        let relationship = &self.config.model.relationship;
         let customers = &mut self.customers;
+        let flags = customers.flags[customer_idx];
         let kept = flags & (flag::NOVICE | flag::FAILED_FIRST | flag::HAD_EPISODE);
         customers.flags[customer_idx] =
             kept | flag::ACTIVE | if referred { flag::REFERRED } else { 0 };
@@ -806,7 +844,7 @@ impl<'a> Engine<'a> {
         customers.trust[customer_idx] = start.trust as f32;
         customers.reciprocity[customer_idx] = 0.0;
         customers.commitment[customer_idx] = start.commitment as f32;
-        customers.since[customer_idx] = context.period as u16;
+        customers.since[customer_idx] = period as u16;
         customers.spell_margin[customer_idx] = 0.0;
         if referred {
             record.acquired_referred += 1.0;

@@ -1,7 +1,7 @@
 //! Customer behaviour, one function per equation of docs/model.md §4.
 
+use super::math::{exp, logistic};
 use super::params::DefectionParams;
-use super::relationship::logistic;
 
 /// Service failure probability (§4.3): `clamp(f_base + (1 − fill)·stockout_impact + (1 − q), 0, 1)`.
 #[inline(always)]
@@ -35,27 +35,31 @@ pub struct DefectionDrivers {
     pub rival_campaign: bool,
 }
 
-/// Defection hazard (§4.6):
-/// `logistic(h₀ − a_κ·κ − a_τ·τ + a_f·failure + a_p·sensitivity·(price − 1)·(1 − τ) + a_r·rival)`.
+/// Defection hazard (§4.6): `logistic(defection_index)`.
 #[inline(always)]
 pub fn defection_hazard(params: &DefectionParams, drivers: &DefectionDrivers) -> f64 {
+    logistic(defection_index(params, drivers))
+}
+
+/// The linear predictor of the defection hazard (§4.6):
+/// `h₀ − a_κ·κ − a_τ·τ + a_f·failure + a_p·sensitivity·(price − 1)·(1 − τ) + a_r·rival`.
+///
+/// The engine decides a defection with [`below_logistic`](super::math::below_logistic) on this
+/// index, which gives the same answer as comparing the draw with [`defection_hazard`].
+#[inline(always)]
+pub fn defection_index(params: &DefectionParams, drivers: &DefectionDrivers) -> f64 {
     let failure = if drivers.unrecovered_failure {
         1.0
     } else {
         0.0
     };
     let rival = if drivers.rival_campaign { 1.0 } else { 0.0 };
-    logistic(
-        params.baseline
-            - params.commitment * drivers.commitment
-            - params.trust * drivers.trust_multiplier * drivers.trust
-            + params.unrecovered_failure * failure
-            + params.price
-                * drivers.price_sensitivity
-                * (drivers.price - 1.0)
-                * (1.0 - drivers.trust)
-            + params.rival_campaign * rival,
-    )
+    params.baseline
+        - params.commitment * drivers.commitment
+        - params.trust * drivers.trust_multiplier * drivers.trust
+        + params.unrecovered_failure * failure
+        + params.price * drivers.price_sensitivity * (drivers.price - 1.0) * (1.0 - drivers.trust)
+        + params.rival_campaign * rival
 }
 
 /// Advertising reach per prospect (§4.7): `p_max·(1 − exp(−spend / s_half))·effort`.
@@ -66,7 +70,7 @@ pub fn advertising_reach(
     half_spend: f64,
     effort: f64,
 ) -> f64 {
-    max_reach * (1.0 - (-spend_per_prospect / half_spend).exp()) * effort
+    max_reach * (1.0 - exp(-spend_per_prospect / half_spend)) * effort
 }
 
 /// Chance that word of mouth from `advocates` neighbours converts a prospect on its own (§4.7):

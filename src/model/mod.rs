@@ -4,6 +4,7 @@
 pub mod customer;
 pub mod customers;
 pub mod economics;
+pub mod math;
 pub mod network;
 pub mod params;
 pub mod partners;

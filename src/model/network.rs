@@ -105,6 +105,15 @@ impl SocialNetwork {
         self.neighbours.len() / 2
     }
 
+    /// The largest number of neighbours any customer has.
+    pub fn max_degree(&self) -> u32 {
+        self.offsets
+            .windows(2)
+            .map(|pair| pair[1] - pair[0])
+            .max()
+            .unwrap_or(0)
+    }
+
     /// The neighbours of `customer_idx`, sorted.
     #[inline(always)]
     pub fn neighbours(&self, customer_idx: usize) -> &[u32] {
