@@ -21,7 +21,7 @@ use crate::model::params::{
 };
 use crate::model::partners::{channel_quality, delivery_probability, distributor_effort};
 use crate::model::relationship::{Episode, Relationship};
-use crate::model::rng::{derive_seed, mix64, CounterDraws, Stream, Xoshiro256PlusPlus};
+use crate::model::rng::{derive_seed, mix64, Chance, CounterDraws, Stream, Xoshiro256PlusPlus};
 use crate::model::stakeholders::StakeholderGraph;
 use crate::strategy::{DistributorPolicy, Levers, SupplierPolicy};
 pub use records::{PeriodRecord, RunMetrics};
@@ -134,7 +134,7 @@ pub fn simulate(config: &RunConfig, world: &World, seeds: &ReplicationSeeds) -> 
 #[derive(Debug, Clone, Copy)]
 struct SegmentTerms {
     value: f64,
-    purchase_probability: f64,
+    purchase: Chance,
     price_sensitivity: f64,
     commitment_baseline: f64,
     /// Whether targeted levers (care, recovery, loyalty) reach this segment.
@@ -207,11 +207,14 @@ struct Engine<'a> {
     /// packs `customer_idx << 2 | new voice` (populations stay below 2³⁰).
     voice_changes: Vec<u32>,
     personal_care_quota: Vec<u32>,
-    /// Per-area service failure probability (from channel quality and the period's fill rate)
-    /// and advertising reach (from distributor effort); index [`DIRECT`] holds the direct
-    /// channel. Both depend on the area and the period only, so they are computed once per area.
-    area_failure: [f64; AREAS],
+    /// Per-area service failure chance (from channel quality and the period's fill rate) and
+    /// advertising reach (from distributor effort); index [`DIRECT`] holds the direct channel.
+    /// Both depend on the area and the period only, so they are computed once per area. The
+    /// reach is also kept as a [`Chance`] for ordinary prospects and for burned ones (who
+    /// convert at `failed_first_winback_factor` of it).
+    area_failure: [Chance; AREAS],
     area_advertising: [f64; AREAS],
+    area_advertising_chance: [[Chance; 2]; AREAS],
     supplier_policy: &'a PartnerPolicy,
     input_cost_factor: f64,
     distributor_policy: &'a PartnerPolicy,
@@ -244,7 +247,7 @@ impl<'a> Engine<'a> {
             .iter()
             .map(|s| SegmentTerms {
                 value: s.value,
-                purchase_probability: s.purchase_probability,
+                purchase: Chance::new(s.purchase_probability),
                 price_sensitivity: s.price_sensitivity,
                 commitment_baseline: s.commitment_baseline,
                 targeted: s.value >= levers.target_min_value,
@@ -295,8 +298,9 @@ impl<'a> Engine<'a> {
             personal_care_quota: vec![0; segments.len()],
             segments,
             care_order,
-            area_failure: [0.0; AREAS],
+            area_failure: [Chance::default(); AREAS],
             area_advertising: [0.0; AREAS],
+            area_advertising_chance: [[Chance::default(); 2]; AREAS],
             supplier_policy,
             input_cost_factor,
             distributor_policy,
@@ -502,14 +506,22 @@ impl<'a> Engine<'a> {
                 effort,
             )
         };
-        self.area_failure[DIRECT as usize] = failure(1.0);
-        self.area_advertising[DIRECT as usize] = reach(1.0);
+        let burned_factor = market.failed_first_winback_factor;
+        let mut set_area = |area: usize, effort: f64| {
+            let advertising = reach(effort);
+            self.area_failure[area] = Chance::new(failure(channel_quality(effort)));
+            self.area_advertising[area] = advertising;
+            self.area_advertising_chance[area] = [
+                Chance::new(advertising),
+                Chance::new(advertising * burned_factor),
+            ];
+        };
+        // The firm's own channel: full effort, hence full quality.
+        set_area(DIRECT as usize, 1.0);
         let episode = partner_episode(self.distributor_policy);
         for k in 0..self.stakeholders.n_distributors() {
             let relationship = self.stakeholders.distributor(k);
-            let effort = distributor_effort(relationship.commitment);
-            self.area_failure[k] = failure(channel_quality(effort));
-            self.area_advertising[k] = reach(effort);
+            set_area(k, distributor_effort(relationship.commitment));
             let updated = relationship.after_episode(&episode, &self.config.model.relationship);
             self.stakeholders.set_distributor(k, updated);
         }
@@ -582,7 +594,7 @@ impl<'a> Engine<'a> {
         };
 
         // 3. Service episode.
-        let failed = draws.uniform(slot::FAILURE) < self.area_failure[area]
+        let failed = draws.happens(slot::FAILURE, self.area_failure[area])
             && draws.uniform(slot::PREVENTION) >= levers.care_prevention * care_level;
         let recovered =
             failed && segment.targeted && draws.uniform(slot::RECOVERY) < levers.recovery_rate;
@@ -672,7 +684,7 @@ impl<'a> Engine<'a> {
             },
         );
         let leaves = below_logistic(draws.uniform(slot::DEFECTION), defection_index);
-        let buys = draws.uniform(slot::PURCHASE) < segment.purchase_probability
+        let buys = draws.happens(slot::PURCHASE, segment.purchase)
             && !(leaves && model.market.cash_flow_timing == CashFlowTiming::AfterRetention);
         // Margin after the serving costs this customer causes (for lifetime value).
         let mut margin = -(variable_care_cost + if recovered { levers.recovery_cost } else { 0.0 });
@@ -771,17 +783,19 @@ impl<'a> Engine<'a> {
         let flags = self.customers.flags[customer_idx];
         let area = self.customers.distributor[customer_idx] as usize;
         let draws = CounterDraws::new(self.seeds.agents, context.period, customer_idx as u32);
-        let burned = flag::LAPSED | flag::FAILED_FIRST;
-        let conversion_factor = if flags & burned == burned {
+        // Lapsed after a failed first episode: harder to win back.
+        let burned_flags = flag::LAPSED | flag::FAILED_FIRST;
+        let burned = flags & burned_flags == burned_flags;
+        let conversion_factor = if burned {
             market.failed_first_winback_factor
         } else {
             1.0
         };
-        let advertising = self.area_advertising[area] * conversion_factor;
 
         // Each draw is taken only when the answer depends on it; the draws are counter-based,
         // so skipping one changes no other.
         let (acquired, referred) = if self.mixed_mode {
+            let advertising = self.area_advertising[area] * conversion_factor;
             let chance = mixed_adoption_probability(
                 advertising,
                 self.word_of_mouth * conversion_factor,
@@ -790,7 +804,10 @@ impl<'a> Engine<'a> {
             let u = draws.uniform(slot::ADVERTISING);
             (u < chance, u >= advertising)
         } else {
-            let by_advertising = draws.uniform(slot::ADVERTISING) < advertising;
+            let by_advertising = draws.happens(
+                slot::ADVERTISING,
+                self.area_advertising_chance[area][usize::from(burned)],
+            );
             let by_word = !by_advertising && {
                 let advocates = self.advocate_neighbours[customer_idx] as usize;
                 advocates > 0

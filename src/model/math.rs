@@ -102,6 +102,7 @@ pub fn below_logistic(u: f64, z: f64) -> bool {
 const LOGISTIC_RANGE: f64 = 16.0;
 const LOGISTIC_STEPS_PER_UNIT: usize = 32;
 const LOGISTIC_INTERVALS: usize = 2 * LOGISTIC_RANGE as usize * LOGISTIC_STEPS_PER_UNIT;
+const _: () = assert!(LOGISTIC_INTERVALS.is_power_of_two());
 
 /// Cubic Hermite coefficients of the logistic on each interval `[xᵢ, xᵢ₊₁]`, in powers of the
 /// position `t ∈ [0, 1]` within it, computed at compile time from [`logistic`] and its
@@ -139,8 +140,13 @@ pub fn logistic_interpolated(x: f64) -> f64 {
     let position = (x + LOGISTIC_RANGE) * LOGISTIC_STEPS_PER_UNIT as f64;
     // The comparison is false for NaN, which therefore takes the exact path.
     if position >= 0.0 && position < LOGISTIC_INTERVALS as f64 {
-        let interval = position as usize;
-        let t = position - interval as f64;
+        // `⌊position⌋` by rounding `position − ½` through the shift, whose low mantissa bits
+        // then hold the integer (a tie may round to the lower interval's end, `t = 1`, which
+        // its cubic also matches); cheaper than a saturating float-to-integer cast. The mask
+        // keeps the indexing free of a bounds check and never changes an index in range.
+        let shifted = position - 0.5 + ROUND_SHIFT;
+        let interval = shifted.to_bits() as usize & (LOGISTIC_INTERVALS - 1);
+        let t = position - (shifted - ROUND_SHIFT);
         let [c0, c1, c2, c3] = LOGISTIC_CUBICS[interval];
         c0 + t * (c1 + t * (c2 + t * c3))
     } else {

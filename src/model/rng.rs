@@ -136,22 +136,96 @@ impl CounterDraws {
         }
     }
 
-    /// The uniform number in `[0, 1)` held in `slot` (`slot < SLOTS`).
+    /// The 32 random bits held in `slot` (`slot < SLOTS`).
     #[inline(always)]
-    pub fn uniform(self, slot: u32) -> f64 {
+    fn bits(self, slot: u32) -> u32 {
         let word = mix64(self.keyed_seed ^ WORD_SALTS[(slot / 2) as usize]);
-        let half = if slot % 2 == 0 {
+        if slot % 2 == 0 {
             word as u32
         } else {
             (word >> 32) as u32
-        };
-        half as f64 * (1.0 / (1u64 << 32) as f64)
+        }
+    }
+
+    /// The uniform number in `[0, 1)` held in `slot` (`slot < SLOTS`).
+    #[inline(always)]
+    pub fn uniform(self, slot: u32) -> f64 {
+        self.bits(slot) as f64 * (1.0 / TWO_TO_32)
+    }
+
+    /// Whether the event of probability `chance` happens by the draw in `slot`: the same answer
+    /// as `uniform(slot) < probability`, by an integer comparison.
+    #[inline(always)]
+    pub fn happens(self, slot: u32, chance: Chance) -> bool {
+        u64::from(self.bits(slot)) < chance.draws_below
+    }
+}
+
+const TWO_TO_32: f64 = 4_294_967_296.0;
+
+/// A probability as the number of 32-bit draws that fall below it, for decisions whose
+/// probability is fixed for many customers (an area's failure rate, a segment's purchase rate).
+///
+/// A draw `b` gives the uniform `b·2⁻³²`, which is below `p` exactly when `b < ⌈p·2³²⌉`, so
+/// [`CounterDraws::happens`] answers as [`CounterDraws::uniform`] compared with `p` would.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Chance {
+    draws_below: u64,
+}
+
+impl Chance {
+    /// The chance of probability `probability`; at most 0 and at least 1 behave as 0 and 1, and
+    /// NaN as 0 (as a comparison with NaN is false).
+    pub fn new(probability: f64) -> Self {
+        // The float-to-integer cast saturates: negative values and NaN become 0, and anything
+        // from 1 up exceeds every 32-bit draw.
+        Self {
+            draws_below: (probability * TWO_TO_32).ceil() as u64,
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chance_decides_as_the_uniform_comparison() {
+        let probabilities = [
+            -0.5,
+            0.0,
+            1e-12,
+            0.25,
+            0.25 + 1e-13,
+            0.3,
+            1.0 / 3.0,
+            0.999_999_999_9,
+            1.0,
+            1.5,
+            f64::NAN,
+        ];
+        for entity in 0..2_000 {
+            let draws = CounterDraws::new(0x5EED, 7, entity);
+            for slot in 0..CounterDraws::SLOTS {
+                let u = draws.uniform(slot);
+                for p in probabilities {
+                    assert_eq!(
+                        draws.happens(slot, Chance::new(p)),
+                        u < p,
+                        "u = {u}, p = {p}"
+                    );
+                }
+                // Probabilities that sit exactly on the draw and one step either side of it.
+                for p in [u, u - 1e-17, u + 2.3e-10, u - 2.3e-10] {
+                    assert_eq!(
+                        draws.happens(slot, Chance::new(p)),
+                        u < p,
+                        "u = {u}, p = {p}"
+                    );
+                }
+            }
+        }
+    }
 
     #[test]
     fn xoshiro_matches_reference_output_for_known_state() {
