@@ -164,6 +164,19 @@ impl Customers {
         self.flags.is_empty()
     }
 
+    /// Bit `j` set when customer `block_start + j` is active, for the (at most 64) customers
+    /// of `block_start..block_start + block_len`.
+    #[inline(always)]
+    pub fn active_mask(&self, block_start: usize, block_len: usize) -> u64 {
+        debug_assert!(block_len <= 64);
+        self.flags[block_start..block_start + block_len]
+            .iter()
+            .enumerate()
+            .fold(0, |mask, (j, &flags)| {
+                mask | (u64::from(flags & flag::ACTIVE) << j)
+            })
+    }
+
     /// Bytes of state per customer.
     pub const BYTES_PER_CUSTOMER: usize = 4 * 4 + 3 + 2 * 2;
 }
@@ -219,5 +232,21 @@ mod tests {
         assert_eq!(active, 2_000);
         assert!(customers.trust.iter().all(|&t| t == 0.5));
         assert!(customers.commitment.iter().all(|&k| k == 0.2));
+    }
+
+    #[test]
+    fn active_mask_marks_active_customers_of_a_block() {
+        let model = model();
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(11);
+        let population = Population::generate(&model, &mut rng);
+        let customers = Customers::new(&population, &model.relationship);
+        for (block_start, block_len) in [(0, 64), (64, 64), (19_990, 10)] {
+            let mask = customers.active_mask(block_start, block_len);
+            for j in 0..64 {
+                let expected =
+                    j < block_len && customers.flags[block_start + j] & flag::ACTIVE != 0;
+                assert_eq!(mask >> j & 1 == 1, expected, "block {block_start}, bit {j}");
+            }
+        }
     }
 }
