@@ -141,6 +141,8 @@ struct SegmentTerms {
     targeted: bool,
     /// Whether this segment's customers are in a loyalty programme.
     loyalty_member: bool,
+    /// The loyalty reward's share of revenue for this segment: 0 for non-members.
+    loyalty_reward: f64,
 }
 
 /// Terms that are fixed within a period.
@@ -215,10 +217,11 @@ struct Engine<'a> {
     area_failure: [Chance; AREAS],
     area_advertising: [f64; AREAS],
     area_advertising_chance: [[Chance; 2]; AREAS],
+    /// The distributor's share of revenue by area: 0 for the direct channel.
+    area_channel_margin: [f64; AREAS],
     supplier_policy: &'a PartnerPolicy,
     input_cost_factor: f64,
     distributor_policy: &'a PartnerPolicy,
-    distributor_margin: f64,
     /// Positive word of mouth per advocate after the referral programme.
     word_of_mouth: f64,
     /// [`word_of_mouth_reach`] and [`not_deterred`] for every neighbour count the network
@@ -252,6 +255,11 @@ impl<'a> Engine<'a> {
                 commitment_baseline: s.commitment_baseline,
                 targeted: s.value >= levers.target_min_value,
                 loyalty_member: s.value >= levers.target_min_value && levers.loyalty_reward > 0.0,
+                loyalty_reward: if s.value >= levers.target_min_value {
+                    levers.loyalty_reward
+                } else {
+                    0.0
+                },
             })
             .collect();
         let mut care_order: Vec<usize> = (0..segments.len()).collect();
@@ -301,10 +309,16 @@ impl<'a> Engine<'a> {
             area_failure: [Chance::default(); AREAS],
             area_advertising: [0.0; AREAS],
             area_advertising_chance: [[Chance::default(); 2]; AREAS],
+            area_channel_margin: std::array::from_fn(|area| {
+                if area == DIRECT as usize {
+                    0.0
+                } else {
+                    distributor_margin
+                }
+            }),
             supplier_policy,
             input_cost_factor,
             distributor_policy,
-            distributor_margin,
             word_of_mouth,
             word_of_mouth_reach: (0..=max_degree)
                 .map(|advocates| word_of_mouth_reach(word_of_mouth, advocates))
@@ -707,23 +721,20 @@ impl<'a> Engine<'a> {
             && !(leaves && model.market.cash_flow_timing == CashFlowTiming::AfterRetention);
         // Margin after the serving costs this customer causes (for lifetime value).
         let mut margin = -(variable_care_cost + if recovered { levers.recovery_cost } else { 0.0 });
-        if buys {
-            let spend = segment.value
-                * share_of_wallet(model.market.base_share_of_wallet, after.commitment);
-            let revenue = spend * price;
-            let cogs = model.market.cogs_share * spend * self.input_cost_factor;
-            let channel_margin = if area != DIRECT as usize {
-                revenue * self.distributor_margin
-            } else {
-                0.0
-            };
-            let reward = loyalty(revenue * levers.loyalty_reward);
-            record.revenue += revenue;
-            record.cogs += cogs;
-            record.distributor_margin += channel_margin;
-            record.loyalty_cost += reward;
-            margin += revenue - cogs - channel_margin - reward;
-        }
+        // Whether a customer buys is a coin toss to the branch predictor, so a customer who
+        // does not buy computes the same sums with zero spend instead of branching.
+        let spend = f64::from(u8::from(buys))
+            * segment.value
+            * share_of_wallet(model.market.base_share_of_wallet, after.commitment);
+        let revenue = spend * price;
+        let cogs = model.market.cogs_share * spend * self.input_cost_factor;
+        let channel_margin = revenue * self.area_channel_margin[area];
+        let reward = revenue * segment.loyalty_reward;
+        record.revenue += revenue;
+        record.cogs += cogs;
+        record.distributor_margin += channel_margin;
+        record.loyalty_cost += reward;
+        margin += revenue - cogs - channel_margin - reward;
         if tenure <= self.lifetime_window {
             customers.spell_margin[customer_idx] += (margin * context.discount) as f32;
         }
