@@ -29,15 +29,16 @@ pub use records::{PeriodRecord, RunMetrics};
 /// Which uniform of a customer's [`CounterDraws`] each decision uses. Fixed slots keep the
 /// numbers of one decision identical across strategies (common random numbers). Slots `2k` and
 /// `2k + 1` share one 64-bit draw, so the decisions every active customer makes each period
-/// (failure, purchase, defection) sit in two words, and a prospect's advertising draw in one.
+/// (failure, purchase, defection) sit in two words, and a prospect's advertising and word of
+/// mouth draws in one.
 mod slot {
     pub const FAILURE: u32 = 0;
     pub const PURCHASE: u32 = 1;
     pub const DEFECTION: u32 = 2;
     pub const PREVENTION: u32 = 3;
     pub const ADVERTISING: u32 = 4;
-    pub const RECOVERY: u32 = 5;
-    pub const WORD_OF_MOUTH: u32 = 6;
+    pub const WORD_OF_MOUTH: u32 = 5;
+    pub const RECOVERY: u32 = 6;
     pub const DETERRENCE: u32 = 7;
 }
 
@@ -224,10 +225,11 @@ struct Engine<'a> {
     distributor_policy: &'a PartnerPolicy,
     /// Positive word of mouth per advocate after the referral programme.
     word_of_mouth: f64,
-    /// [`word_of_mouth_reach`] and [`not_deterred`] for every neighbour count the network
-    /// allows, so a prospect looks its chances up instead of raising a power.
-    word_of_mouth_reach: Vec<f64>,
-    not_deterred: Vec<f64>,
+    /// [`word_of_mouth_reach`] (for ordinary and burned prospects) and [`not_deterred`] for
+    /// every neighbour count the network allows, so a prospect looks its chances up instead of
+    /// raising a power.
+    word_of_mouth_chance: Vec<[Chance; 2]>,
+    not_deterred_chance: Vec<Chance>,
     /// Switching cost of customers won by advertising, and of referred ones (who add the
     /// referral bond), both capped at 1.
     switching_cost_paid: f64,
@@ -320,11 +322,22 @@ impl<'a> Engine<'a> {
             input_cost_factor,
             distributor_policy,
             word_of_mouth,
-            word_of_mouth_reach: (0..=max_degree)
-                .map(|advocates| word_of_mouth_reach(word_of_mouth, advocates))
+            word_of_mouth_chance: (0..=max_degree)
+                .map(|advocates| {
+                    let reach = word_of_mouth_reach(word_of_mouth, advocates);
+                    [
+                        Chance::new(reach),
+                        Chance::new(reach * model.market.failed_first_winback_factor),
+                    ]
+                })
                 .collect(),
-            not_deterred: (0..=max_degree)
-                .map(|detractors| not_deterred(model.market.negative_word_of_mouth, detractors))
+            not_deterred_chance: (0..=max_degree)
+                .map(|detractors| {
+                    Chance::new(not_deterred(
+                        model.market.negative_word_of_mouth,
+                        detractors,
+                    ))
+                })
                 .collect(),
             switching_cost_paid: levers.structural_bonds.min(1.0),
             switching_cost_referred: (levers.structural_bonds + model.relationship.referral_bond)
@@ -834,21 +847,28 @@ impl<'a> Engine<'a> {
             let u = draws.uniform(slot::ADVERTISING);
             (u < chance, u >= advertising)
         } else {
+            // Advertising and word of mouth share one draw word, so both are decided at the
+            // price of one; a prospect without advocates looks up a zero chance instead of
+            // branching (who has advocates looks random to the branch predictor).
+            let burned = usize::from(burned);
+            let advocates = self.advocate_neighbours[customer_idx] as usize;
             let by_advertising = draws.happens(
                 slot::ADVERTISING,
-                self.area_advertising_chance[area][usize::from(burned)],
+                self.area_advertising_chance[area][burned],
             );
-            let by_word = !by_advertising && {
-                let advocates = self.advocate_neighbours[customer_idx] as usize;
-                advocates > 0
-                    && draws.uniform(slot::WORD_OF_MOUTH)
-                        < self.word_of_mouth_reach[advocates] * conversion_factor
-            };
-            let deterred = (by_advertising || by_word) && {
-                let detractors = self.detractor_neighbours[customer_idx] as usize;
-                detractors > 0 && draws.uniform(slot::DETERRENCE) >= self.not_deterred[detractors]
-            };
-            ((by_advertising || by_word) && !deterred, by_word)
+            let by_word = !by_advertising
+                & draws.happens(
+                    slot::WORD_OF_MOUTH,
+                    self.word_of_mouth_chance[advocates][burned],
+                );
+            let converted = by_advertising | by_word;
+            // Deterrence is rare enough to branch on: a converted prospect.
+            let deterred = converted
+                && !draws.happens(
+                    slot::DETERRENCE,
+                    self.not_deterred_chance[self.detractor_neighbours[customer_idx] as usize],
+                );
+            (converted && !deterred, by_word)
         };
         if acquired {
             let at_capacity = market.acquisition_capacity.is_some_and(|capacity| {
