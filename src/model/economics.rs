@@ -1,9 +1,12 @@
 //! Money over time (docs/model.md §1, §9).
 
+use super::math::{exp, ln};
+
 /// The per-period discount rate equivalent to an annual rate over `periods_per_year` periods:
-/// `(1 + annual)^(1/periods_per_year) − 1`.
+/// `(1 + annual)^(1/periods_per_year) − 1`, through the portable [`exp`] and [`ln`] so that it
+/// has the same bits on every platform.
 pub fn per_period_discount_rate(annual_rate: f64, periods_per_year: f64) -> f64 {
-    (1.0 + annual_rate).powf(1.0 / periods_per_year) - 1.0
+    exp(ln(1.0 + annual_rate) / periods_per_year) - 1.0
 }
 
 /// The discount factor of period `t`: `1 / (1 + d)^t`.
