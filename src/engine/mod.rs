@@ -140,10 +140,16 @@ struct SegmentTerms {
     commitment_baseline: f64,
     /// Whether targeted levers (care, recovery, loyalty) reach this segment.
     targeted: bool,
-    /// Whether this segment's customers are in a loyalty programme.
-    loyalty_member: bool,
     /// The loyalty reward's share of revenue for this segment: 0 for non-members.
     loyalty_reward: f64,
+}
+
+impl SegmentTerms {
+    /// Whether this segment's customers are in a loyalty programme.
+    #[inline(always)]
+    fn loyalty_member(&self) -> bool {
+        self.loyalty_reward > 0.0
+    }
 }
 
 /// Terms that are fixed within a period.
@@ -256,7 +262,6 @@ impl<'a> Engine<'a> {
                 price_sensitivity: s.price_sensitivity,
                 commitment_baseline: s.commitment_baseline,
                 targeted: s.value >= levers.target_min_value,
-                loyalty_member: s.value >= levers.target_min_value && levers.loyalty_reward > 0.0,
                 loyalty_reward: if s.value >= levers.target_min_value {
                     levers.loyalty_reward
                 } else {
@@ -668,7 +673,7 @@ impl<'a> Engine<'a> {
         } else {
             0.0
         };
-        let loyalty = |value: f64| if segment.loyalty_member { value } else { 0.0 };
+        let loyalty = |value: f64| if segment.loyalty_member() { value } else { 0.0 };
         let favour = levers.care_favour * care_level
             + if recovered {
                 episode_params.recovery_favour
@@ -826,18 +831,17 @@ impl<'a> Engine<'a> {
         let flags = self.customers.flags[customer_idx];
         let area = self.customers.distributor[customer_idx] as usize;
         let draws = CounterDraws::new(self.seeds.agents, context.period, customer_idx as u32);
-        // Lapsed after a failed first episode: harder to win back.
+        // Lapsed after a failed first episode: harder to win back (the chance tables hold the
+        // reduced chances in their second column).
         let burned_flags = flag::LAPSED | flag::FAILED_FIRST;
         let burned = flags & burned_flags == burned_flags;
-        let conversion_factor = if burned {
-            market.failed_first_winback_factor
-        } else {
-            1.0
-        };
 
-        // Each draw is taken only when the answer depends on it; the draws are counter-based,
-        // so skipping one changes no other.
         let (acquired, referred) = if self.mixed_mode {
+            let conversion_factor = if burned {
+                market.failed_first_winback_factor
+            } else {
+                1.0
+            };
             let advertising = self.area_advertising[area] * conversion_factor;
             let chance = mixed_adoption_probability(
                 advertising,
@@ -862,7 +866,8 @@ impl<'a> Engine<'a> {
                     self.word_of_mouth_chance[advocates][burned],
                 );
             let converted = by_advertising | by_word;
-            // Deterrence is rare enough to branch on: a converted prospect.
+            // Deterrence is rare enough to branch on, and only a converted prospect draws for it
+            // (the draws are counter-based, so skipping one changes no other).
             let deterred = converted
                 && !draws.happens(
                     slot::DETERRENCE,

@@ -230,12 +230,17 @@ mod tests {
         assert!(population.distributor.iter().all(|&d| d == DIRECT || d < 8));
     }
 
-    #[test]
-    fn customers_start_as_new_customers() {
+    /// The period-0 customers of the default model, seed 11.
+    fn default_customers() -> Customers {
         let model = model();
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(11);
         let population = Population::generate(&model, &mut rng);
-        let customers = Customers::new(&population, &model.relationship);
+        Customers::new(&population, &model.relationship)
+    }
+
+    #[test]
+    fn customers_start_as_new_customers() {
+        let customers = default_customers();
         let active = customers
             .flags
             .iter()
@@ -248,10 +253,7 @@ mod tests {
 
     #[test]
     fn active_mask_marks_active_customers_of_a_block() {
-        let model = model();
-        let mut rng = Xoshiro256PlusPlus::seed_from_u64(11);
-        let population = Population::generate(&model, &mut rng);
-        let customers = Customers::new(&population, &model.relationship);
+        let customers = default_customers();
         for (block_start, block_len) in [(0, 64), (64, 64), (19_990, 10)] {
             let mask = customers.active_mask(block_start, block_len);
             for j in 0..64 {
