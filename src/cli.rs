@@ -1,6 +1,7 @@
 //! The command line: the only file that knows clap. It turns arguments into the option structs
 //! of [`crate::commands`] and prints what they return.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -16,7 +17,7 @@ const EXAMPLES: &str = "\
 Examples:
   relsim run scenarios/default.toml             compare the strategies of a scenario file
   relsim run mass_retail --replications 50      run a bundled preset by name
-  relsim validate my_market.toml                check a file and show every value it implies
+  relsim validate scenarios/default.toml        check a file and show every value it implies
   relsim presets                                list the bundled scenarios
   relsim plot outputs/default                   redraw charts and report from a run's files
   relsim verify                                 check the model against known results
@@ -38,7 +39,8 @@ pub enum Command {
 Examples:
   relsim run scenarios/default.toml
   relsim run default --replications 1000 --threads 2
-  relsim run scenarios/default.toml --set market.population=50000 --set strategies.1.price_level=1.05
+  relsim run default --set market.population=50000
+  relsim run default --set strategies.1.price_level=1.05
   relsim run b2b_it_services --seed 7 --out results/b2b --quiet")]
     Run {
         /// Scenario file (TOML), or the name of a bundled preset (see `relsim presets`).
@@ -55,9 +57,13 @@ Examples:
         /// Worker threads (0 = one per core). Results do not depend on it.
         #[arg(long, default_value_t = 0)]
         threads: usize,
-        /// Output folder [default: outputs/<scenario name>].
+        /// Output folder [default: outputs/<scenario name>]. It is replaced whole when the run
+        /// has finished; an interrupted or failed run leaves it as it was.
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
+        /// Replace the output folder even if it holds files relsim did not write.
+        #[arg(long)]
+        force: bool,
         /// Print nothing but errors.
         #[arg(long, short)]
         quiet: bool,
@@ -75,12 +81,16 @@ Example:
     Plot {
         /// The output folder of a `relsim run`.
         dir: PathBuf,
+        /// Redraw even if the folder holds files relsim did not write (they are removed).
+        #[arg(long)]
+        force: bool,
     },
     /// Check a scenario and print it with every default written out.
     #[command(after_help = "\
 Examples:
   relsim validate scenarios/default.toml
-  relsim validate my_market.toml --set network.kind=mixed")]
+  relsim validate b2b_it_services --set network.kind=mixed
+  relsim validate default --set network.kind=erdos_renyi --set network.mean_degree=6")]
     Validate {
         /// Scenario file (TOML), or the name of a bundled preset.
         scenario: String,
@@ -118,7 +128,7 @@ Examples:
     Init {
         /// Name of the bundled scenario (see `relsim presets`).
         name: String,
-        /// Where to write it [default: NAME.toml].
+        /// Where to write it [default: NAME.toml]; `-` for standard output.
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
         /// Overwrite the file if it exists.
@@ -137,6 +147,7 @@ pub fn execute(cli: Cli) -> Result<()> {
             seed,
             threads,
             out,
+            force,
             quiet,
             allow_large,
             no_plots,
@@ -148,36 +159,38 @@ pub fn execute(cli: Cli) -> Result<()> {
                 seed,
                 threads,
                 out,
+                force,
                 quiet,
                 allow_large,
                 no_plots,
+                table_width: terminal_width(),
             })?;
             if !quiet {
-                println!("{}", report.table);
-                if no_plots {
-                    println!("results written to {}/", report.out_dir.display());
+                let written = if no_plots {
+                    format!("results written to {}/", report.out_dir.display())
                 } else {
-                    println!(
+                    format!(
                         "results, charts and report.html written to {}/ (charts took {:.2} s)",
                         report.out_dir.display(),
                         report.plot_seconds
-                    );
-                }
+                    )
+                };
+                print(&format!("{}\n{written}\n", report.table))?;
             }
         }
-        Command::Plot { dir } => {
-            let files = commands::plot(&dir)?;
-            println!(
-                "{} charts and report.html written to {}/",
-                files.len() - 1,
-                dir.display()
-            );
+        Command::Plot { dir, force } => {
+            let report = commands::plot(&dir, force)?;
+            print(&format!(
+                "{} charts (PNG and SVG) and report.html written to {}/\n",
+                report.charts,
+                report.out_dir.display()
+            ))?;
         }
         Command::Validate {
             scenario,
             overrides,
-        } => print!("{}", commands::validate(&scenario, &overrides)?),
-        Command::Presets => print!("{}", commands::presets()),
+        } => print(&commands::validate(&scenario, &overrides)?)?,
+        Command::Presets => print(&commands::presets())?,
         Command::Verify {
             cases,
             threads,
@@ -185,9 +198,9 @@ pub fn execute(cli: Cli) -> Result<()> {
         } => {
             let results = crate::verify::verify(threads, &cases)?;
             if markdown {
-                print!("{}", crate::verify::markdown(&results));
+                print(&crate::verify::markdown(&results))?;
             } else {
-                print!("{}", crate::verify::table(&results));
+                print(&crate::verify::table(&results))?;
             }
             let failed = results.iter().filter(|r| !r.pass).count();
             if failed > 0 {
@@ -202,19 +215,50 @@ pub fn execute(cli: Cli) -> Result<()> {
             output,
             force,
         } => {
-            let path = commands::init(&name, output.as_deref(), force)?;
-            println!(
-                "wrote {}; edit it, then run: relsim run {}",
-                path.display(),
-                path.display()
-            );
+            if output.as_deref() == Some(std::path::Path::new("-")) {
+                print(commands::preset_text(&name)?)?;
+            } else {
+                let path = commands::init(&name, output.as_deref(), force)?;
+                print(&format!(
+                    "wrote {}; edit it, then run: relsim run {}\n",
+                    path.display(),
+                    path.display()
+                ))?;
+            }
         }
     }
     Ok(())
 }
 
+/// The width of the terminal standard output goes to; `COLUMNS` where it says, and no limit
+/// when the output is a file or a pipe.
+fn terminal_width() -> usize {
+    let from_env = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok());
+    let from_terminal = console::Term::stdout()
+        .size_checked()
+        .map(|(_, columns)| columns as usize);
+    from_env.or(from_terminal).unwrap_or(usize::MAX)
+}
+
+/// Writes `text` to standard output. A reader that has gone away (`relsim validate | head -1`)
+/// is not an error: the output simply ends there.
+fn print(text: &str) -> Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => Err(crate::Error::Write {
+            path: "standard output".into(),
+            source: err,
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// Parses the process arguments, runs the command and maps errors to exit codes
-/// (0 success, 2 bad input, 1 anything else). Errors are one line on stderr.
+/// (0 success, 2 bad input, 1 anything else, 128 + N when stopped by signal N). Errors are one
+/// line on stderr.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match execute(cli) {

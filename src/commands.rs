@@ -2,6 +2,8 @@
 //! where relsim reads files, reads the clock, draws the progress bar and writes results.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -9,10 +11,10 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::experiment::{
-    estimate_memory_bytes, run_experiment, ExperimentOptions, ExperimentResults, ResultsCollector,
+    estimate_memory_bytes, run_experiment, ExperimentOptions, ResultsCollector, StopRequest,
 };
-use crate::output::{self, ExportInput, Manifest};
-use crate::report::{html_report, terminal_report};
+use crate::output::{self, ExportInput, Manifest, OutputFolder, StagedFolder};
+use crate::report::{count, html_report, terminal_report};
 use crate::scenario::{presets, Override, Scenario, ScenarioSource};
 
 /// Options of `relsim run`.
@@ -28,22 +30,23 @@ pub struct RunOptions {
     pub threads: usize,
     /// Output folder; default `outputs/<scenario name>`.
     pub out: Option<PathBuf>,
+    /// Replace the output folder even if it holds files relsim did not write.
+    pub force: bool,
     /// No progress bar and no table.
     pub quiet: bool,
     /// Run even if the memory estimate exceeds a quarter of RAM.
     pub allow_large: bool,
     /// Skip charts and report (for batch use).
     pub no_plots: bool,
+    /// The widest line the terminal table may have (the terminal's width).
+    pub table_width: usize,
 }
 
 /// What `relsim run` produced.
 #[derive(Debug, Clone)]
 pub struct RunReport {
-    pub scenario: Scenario,
-    pub results: ExperimentResults,
     pub manifest: Manifest,
     pub out_dir: PathBuf,
-    pub files: Vec<PathBuf>,
     /// The terminal table and verdict.
     pub table: String,
     /// Seconds spent drawing charts and the report (0 with `--no-plots`).
@@ -64,7 +67,11 @@ pub fn load_scenario(
     let source = ScenarioSource::open(spec)?;
     let mut parsed = parse_overrides(overrides)?;
     if let Some(replications) = replications {
-        parsed.push(Override::parse(&format!("replications={replications}"))?);
+        parsed.push(Override::from_option(
+            "--replications",
+            "replications",
+            replications.to_string(),
+        )?);
     }
     if let Some(seed) = seed {
         if seed > i64::MAX as u64 {
@@ -73,13 +80,13 @@ pub fn load_scenario(
                 message: format!("must be at most {}, got {seed}", i64::MAX),
             });
         }
-        parsed.push(Override::parse(&format!("seed={seed}"))?);
+        parsed.push(Override::from_option("--seed", "seed", seed.to_string())?);
     }
     let scenario = source.scenario(&parsed)?;
     Ok((source, scenario, parsed))
 }
 
-/// `relsim run`: simulate, print the comparison, write the result files.
+/// `relsim run`: simulate, print the comparison, write the result folder whole.
 pub fn run(options: &RunOptions) -> Result<RunReport> {
     let (source, scenario, overrides) = load_scenario(
         &options.scenario,
@@ -101,6 +108,14 @@ pub fn run(options: &RunOptions) -> Result<RunReport> {
             });
         }
     }
+    // The output folder is checked, and its staging sibling created, before anything runs.
+    let out_dir = options
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("outputs").join(&scenario.name));
+    let mut folder = StagedFolder::prepare(&out_dir, options.force)?;
+    let stop = StopRequest::default();
+    let _signals = StopOnSignals::install(&stop);
 
     let progress = if options.quiet {
         ProgressBar::hidden()
@@ -120,13 +135,15 @@ pub fn run(options: &RunOptions) -> Result<RunReport> {
         &scenario,
         ExperimentOptions {
             threads,
+            stop: stop.clone(),
             ..Default::default()
         },
         &mut collector,
         &|| progress.inc(1),
-    )?;
-    let wall_time = started.elapsed().as_secs_f64();
+    );
     progress.finish_and_clear();
+    let info = info?;
+    let wall_time = started.elapsed().as_secs_f64();
     let results = collector.finish();
 
     let manifest = Manifest {
@@ -144,62 +161,142 @@ pub fn run(options: &RunOptions) -> Result<RunReport> {
         wall_time_seconds: wall_time,
         customer_steps: info.customer_steps,
         customer_steps_per_second: info.customer_steps as f64 / wall_time.max(1e-9),
+        files: Default::default(),
     };
-    let out_dir = options
-        .out
-        .clone()
-        .unwrap_or_else(|| Path::new("outputs").join(&scenario.name));
-    let mut files = output::write_all(
-        &out_dir,
+    output::write_all(
+        &mut folder,
         &ExportInput {
             results: &results,
             manifest: &manifest,
             scenario: &scenario,
         },
     )?;
-    let mut plot_seconds = 0.0;
-    if !options.no_plots {
-        let plot_started = Instant::now();
-        files.extend(plot(&out_dir)?);
-        plot_seconds = plot_started.elapsed().as_secs_f64();
-    }
     let title = format!(
-        "relsim · {} · {} replications × {} strategies · {} periods · {:.1} s ({:.0}M customer-steps/s)",
+        "relsim · {} · {} × {} · {} periods · {:.1} s ({:.0}M customer-steps/s)",
         scenario.name,
-        info.replications,
-        scenario.strategies.len(),
+        count(info.replications, "replication"),
+        count(scenario.strategies.len() as u64, "strategy"),
         scenario.periods,
         wall_time,
         manifest.customer_steps_per_second / 1e6
     );
-    let table = terminal_report(&results, &title);
+    let table = terminal_report(&results, &title, options.table_width);
+    // The charts are drawn from the files just written, as `relsim plot` draws them; the runs
+    // held in memory are no longer needed.
+    drop(results);
+    let mut plot_seconds = 0.0;
+    if !options.no_plots {
+        let plot_started = Instant::now();
+        let written = output::load_results(folder.staging_path(), manifest.clone())?;
+        draw_charts_and_report(&mut folder, &written)?;
+        plot_seconds = plot_started.elapsed().as_secs_f64();
+    }
+    if let Some(signal) = stop.signal() {
+        return Err(Error::Interrupted {
+            signal,
+            finished: info.replications,
+            total: info.replications,
+        });
+    }
+    let out_dir = folder.commit(manifest.clone())?;
     Ok(RunReport {
-        scenario,
-        results,
         manifest,
         out_dir,
-        files,
         table,
         plot_seconds,
     })
 }
 
-/// `relsim plot`: draws every chart (PNG and SVG) and `report.html` from the files of an output
-/// folder, without simulating. `relsim run` calls it too, so both give the same charts.
-pub fn plot(dir: &Path) -> Result<Vec<PathBuf>> {
-    let folder = output::load_output(dir)?;
-    let (charts, mut files) = crate::plot::write_charts(dir, &folder.results)?;
+/// What `relsim plot` drew.
+#[derive(Debug, Clone)]
+pub struct PlotReport {
+    pub charts: usize,
+    pub out_dir: PathBuf,
+}
+
+/// `relsim plot`: redraws every chart (PNG and SVG) and `report.html` of a finished run from its
+/// files, without simulating. The folder is checked against its manifest first, and replaced
+/// whole, like a run's.
+pub fn plot(dir: &Path, force: bool) -> Result<PlotReport> {
+    let loaded = output::load_output(dir)?;
+    let mut folder = StagedFolder::prepare(dir, force)?;
+    let drawn = drawn_file_names();
+    for (name, hash) in &loaded.manifest.files {
+        if !drawn.contains(name) && dir.join(name).exists() {
+            folder.adopt(dir, name, hash)?;
+        }
+    }
+    draw_charts_and_report(&mut folder, &loaded)?;
+    let out_dir = folder.commit(loaded.manifest)?;
+    Ok(PlotReport {
+        charts: crate::plot::CHARTS.len(),
+        out_dir,
+    })
+}
+
+/// The files [`draw_charts_and_report`] writes.
+fn drawn_file_names() -> Vec<String> {
+    let mut names: Vec<String> = crate::plot::CHARTS
+        .iter()
+        .flat_map(|chart| [format!("{}.svg", chart.name), format!("{}.png", chart.name)])
+        .collect();
+    names.push(REPORT_FILE.to_string());
+    names
+}
+
+const REPORT_FILE: &str = "report.html";
+
+/// Draws every chart and `report.html` from a run's files into `folder`.
+fn draw_charts_and_report(folder: &mut StagedFolder, run: &OutputFolder) -> Result<()> {
+    let charts = crate::plot::render_all(&run.results)?;
+    for chart in &charts {
+        let [svg_name, png_name] = chart.file_names();
+        folder.write(&svg_name, |out| out.write_all(chart.svg.as_bytes()))?;
+        folder.write(&png_name, |out| out.write_all(&chart.png))?;
+    }
     let html = html_report(
-        &folder.results,
-        &folder.manifest,
-        &folder.scenario.description,
-        &folder.scenario_text,
+        &run.results,
+        &run.manifest,
+        &run.scenario.description,
+        &run.scenario_text,
         &charts,
     );
-    let report_path = dir.join("report.html");
-    output::write_atomically(&report_path, |out| out.write_all(html.as_bytes()))?;
-    files.push(report_path);
-    Ok(files)
+    folder.write(REPORT_FILE, |out| out.write_all(html.as_bytes()))
+}
+
+/// Signal handlers for the length of a run: the first SIGINT or SIGTERM asks the experiment to
+/// stop after the replications in flight; a second one ends the process at once.
+struct StopOnSignals {
+    handlers: Vec<signal_hook::SigId>,
+}
+
+impl StopOnSignals {
+    fn install(stop: &StopRequest) -> Self {
+        use signal_hook::consts::{SIGINT, SIGTERM};
+        use signal_hook::flag;
+        let mut handlers = Vec::new();
+        for signal in [SIGINT, SIGTERM] {
+            let second = Arc::new(AtomicBool::new(false));
+            // Registered first, so that it sees the flag the first signal sets only on the second.
+            let registered = [
+                flag::register_conditional_shutdown(signal, 128 + signal, Arc::clone(&second)),
+                flag::register(signal, second),
+                flag::register_usize(signal, stop.flag(), signal as usize),
+            ];
+            // Without handlers the default remains: the signal ends the run at once, which
+            // loses nothing on disk either.
+            handlers.extend(registered.into_iter().flatten());
+        }
+        Self { handlers }
+    }
+}
+
+impl Drop for StopOnSignals {
+    fn drop(&mut self) {
+        for handler in self.handlers.drain(..) {
+            signal_hook::low_level::unregister(handler);
+        }
+    }
 }
 
 /// `relsim validate`: the expanded scenario as TOML, every default written out.
@@ -229,12 +326,21 @@ pub fn presets() -> String {
     text
 }
 
-/// `relsim init`: writes a bundled scenario out for editing. Refuses to overwrite unless `force`.
-pub fn init(name: &str, output: Option<&Path>, force: bool) -> Result<PathBuf> {
-    let bundled = presets::find(name).ok_or_else(|| Error::UnknownPreset {
+/// The text of the bundled scenario `name` (`relsim init NAME -o -`).
+pub fn preset_text(name: &str) -> Result<&'static str> {
+    Ok(find_preset(name)?.text)
+}
+
+fn find_preset(name: &str) -> Result<&'static presets::BundledScenario> {
+    presets::find(name).ok_or_else(|| Error::UnknownPreset {
         name: name.to_string(),
         available: presets::names().join(", "),
-    })?;
+    })
+}
+
+/// `relsim init`: writes a bundled scenario out for editing. Refuses to overwrite unless `force`.
+pub fn init(name: &str, output: Option<&Path>, force: bool) -> Result<PathBuf> {
+    let bundled = find_preset(name)?;
     let path = output.map_or_else(
         || PathBuf::from(format!("{}.toml", bundled.name)),
         Path::to_path_buf,

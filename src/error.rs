@@ -29,9 +29,10 @@ pub enum Error {
         location: Option<Location>,
         message: String,
     },
-    /// A `--set KEY=VALUE` override that cannot be applied.
-    #[error("--set {assignment}: {message}")]
-    InvalidOverride { assignment: String, message: String },
+    /// A `--set KEY=VALUE` override (or a shortcut such as `--replications`) that cannot be
+    /// applied; `given` is what the user typed.
+    #[error("{given}: {message}")]
+    InvalidOverride { given: String, message: String },
     /// A name that is not a bundled preset.
     #[error("unknown preset `{name}`; bundled presets are: {available}")]
     UnknownPreset { name: String, available: String },
@@ -47,6 +48,21 @@ pub enum Error {
     /// An output directory holding files other than relsim's own or results that are unreadable.
     #[error("{}: {message}", path.display())]
     InvalidOutput { path: PathBuf, message: String },
+    /// An output folder that cannot receive a run (checked before simulating).
+    #[error("output folder {}: {message}", path.display())]
+    OutputFolder { path: PathBuf, message: String },
+    /// A run stopped by a signal before it finished; nothing was written.
+    #[error(
+        "interrupted by {} after {finished} of {total} replications; nothing was written (the \
+         output folder is as it was before the run)",
+        signal_name(*signal)
+    )]
+    Interrupted {
+        /// The signal's number (2 for SIGINT, 15 for SIGTERM).
+        signal: i32,
+        finished: u64,
+        total: u64,
+    },
     /// A file that could not be written.
     #[error("cannot write {}: {source}", path.display())]
     Write {
@@ -77,6 +93,18 @@ fn describe_invalid(file: &str, key: &str, location: Option<&Location>, message:
     text
 }
 
+/// The conventional name of a signal relsim stops on.
+fn signal_name(signal: i32) -> String {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM, SIGUSR1};
+    match signal {
+        SIGHUP => "SIGHUP".into(),
+        SIGINT => "SIGINT (Ctrl-C)".into(),
+        SIGUSR1 => "SIGUSR1".into(),
+        SIGTERM => "SIGTERM".into(),
+        other => format!("signal {other}"),
+    }
+}
+
 impl Error {
     /// The process exit code for this error: 2 for bad input, 1 for anything else.
     pub fn exit_code(&self) -> u8 {
@@ -87,7 +115,10 @@ impl Error {
             | Error::UnknownPreset { .. }
             | Error::InvalidOption { .. }
             | Error::TooLarge { .. }
-            | Error::InvalidOutput { .. } => 2,
+            | Error::InvalidOutput { .. }
+            | Error::OutputFolder { .. } => 2,
+            // The shell's convention: 128 + the signal's number.
+            Error::Interrupted { signal, .. } => 128u8.saturating_add(*signal as u8),
             Error::Write { .. }
             | Error::ThreadPool { .. }
             | Error::Plot { .. }

@@ -262,11 +262,76 @@ fn validate_accepts_a_preset_name_and_overrides() {
         .assert()
         .success()
         .stdout(predicate::str::contains("kind = \"mixed\""));
-    // Switching the kind alone leaves the small world's keys behind, which mixed does not take.
-    check_refused(
-        &["validate", "b2b_it_services", "--set", "network.kind=mixed"],
-        &["network", "mean_degree"],
-    );
+    // Setting the kind alone starts the table afresh: the small world's keys do not follow.
+    relsim()
+        .args(["validate", "b2b_it_services", "--set", "network.kind=mixed"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("kind = \"mixed\""))
+        .stdout(predicate::str::contains("mean_degree").not());
+    // A new kind takes its own keys from later overrides.
+    relsim()
+        .args([
+            "validate",
+            "default",
+            "--set",
+            "network.kind=erdos_renyi",
+            "--set",
+            "network.mean_degree=6",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("kind = \"erdos_renyi\""));
+}
+
+/// Every example of every help text that runs or validates a scenario is accepted: its scenario
+/// and overrides validate (issue: `relsim validate --help` once showed an example that failed).
+#[test]
+fn every_help_example_is_valid() {
+    let commands = ["run", "validate", "plot", "init", "verify", "presets"];
+    let mut checked = 0;
+    let mut texts =
+        vec![String::from_utf8(relsim().arg("--help").output().unwrap().stdout).unwrap()];
+    for command in commands {
+        let output = relsim().args([command, "--help"]).output().unwrap();
+        texts.push(String::from_utf8(output.stdout).unwrap());
+    }
+    for text in &texts {
+        for line in text.lines().map(str::trim) {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            let ["relsim", "run" | "validate", scenario, rest @ ..] = words.as_slice() else {
+                continue;
+            };
+            let mut args = vec!["validate".to_string(), scenario.to_string()];
+            let mut words = rest.iter();
+            while let Some(&word) = words.next() {
+                match word {
+                    "--set" => {
+                        let value = words.next().expect("--set takes a value");
+                        args.extend(["--set".to_string(), value.trim_matches('\'').to_string()]);
+                    }
+                    "--replications" | "--seed" => {
+                        let value = words.next().expect("the option takes a value");
+                        let key = word.trim_start_matches("--");
+                        args.extend(["--set".to_string(), format!("{key}={value}")]);
+                    }
+                    _ => {}
+                }
+            }
+            let output = relsim()
+                .current_dir(env!("CARGO_MANIFEST_DIR"))
+                .args(&args)
+                .output()
+                .unwrap();
+            assert!(
+                output.status.success(),
+                "help example {line:?} fails: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 8, "only {checked} examples found");
 }
 
 #[test]

@@ -8,6 +8,9 @@
 
 pub mod collector;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
 use rayon::prelude::*;
 
 use crate::engine::{simulate, ReplicationSeeds, RunConfig, RunOutput, World};
@@ -31,13 +34,41 @@ pub trait RunSink {
     fn accept(&mut self, run: RunRecord) -> Result<()>;
 }
 
+/// A request to stop an experiment early, made from outside (a signal handler) and read between
+/// replications. It holds the number of the signal that asked, 0 while none has.
+#[derive(Debug, Clone, Default)]
+pub struct StopRequest(Arc<AtomicUsize>);
+
+impl StopRequest {
+    /// The flag a signal handler sets to the signal's number.
+    pub fn flag(&self) -> Arc<AtomicUsize> {
+        Arc::clone(&self.0)
+    }
+
+    /// Asks the experiment to stop, on behalf of `signal`.
+    pub fn request(&self, signal: i32) {
+        self.0.store(signal as usize, Ordering::Relaxed);
+    }
+
+    /// The signal that asked to stop, if any.
+    pub fn signal(&self) -> Option<i32> {
+        match self.0.load(Ordering::Relaxed) {
+            0 => None,
+            signal => Some(signal as i32),
+        }
+    }
+}
+
 /// How to run an experiment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct ExperimentOptions {
     /// Worker threads; 0 means one per core.
     pub threads: usize,
     /// Replications simulated before their records are handed to the sink; bounds memory.
     pub batch_size: usize,
+    /// Checked before each replication: once set, no new replication starts and the
+    /// experiment returns [`Error::Interrupted`].
+    pub stop: StopRequest,
 }
 
 impl Default for ExperimentOptions {
@@ -45,6 +76,7 @@ impl Default for ExperimentOptions {
         Self {
             threads: 0,
             batch_size: 64,
+            stop: StopRequest::default(),
         }
     }
 }
@@ -84,7 +116,8 @@ pub fn simulate_replication(scenario: &Scenario, replication: u64) -> Vec<RunRec
 }
 
 /// Runs `scenario.replications` replications in parallel, feeding `sink` in replication order.
-/// `on_replication_done` is called (from worker threads) after each replication.
+/// `on_replication_done` is called (from worker threads) after each replication. A stop request
+/// ends it after the replications in flight, without feeding the sink their batch.
 pub fn run_experiment(
     scenario: &Scenario,
     options: ExperimentOptions,
@@ -107,12 +140,22 @@ pub fn run_experiment(
             (start..end)
                 .into_par_iter()
                 .map(|replication| {
+                    if options.stop.signal().is_some() {
+                        return Vec::new();
+                    }
                     let runs = simulate_replication(scenario, replication);
                     on_replication_done();
                     runs
                 })
                 .collect()
         });
+        if let Some(signal) = options.stop.signal() {
+            return Err(Error::Interrupted {
+                signal,
+                finished: start,
+                total: replications,
+            });
+        }
         for run in batch.into_iter().flatten() {
             sink.accept(run)?;
         }

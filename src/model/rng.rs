@@ -140,7 +140,7 @@ impl CounterDraws {
     #[inline(always)]
     fn bits(self, slot: u32) -> u32 {
         let word = mix64(self.keyed_seed ^ WORD_SALTS[(slot / 2) as usize]);
-        if slot % 2 == 0 {
+        if slot.is_multiple_of(2) {
             word as u32
         } else {
             (word >> 32) as u32

@@ -1,10 +1,10 @@
-//! `manifest.json`: what was run, with what, and how fast.
+//! `manifest.json`: what was run, with what, how fast, and the hash of every file of the run.
+//! It is written last (by [`super::StagedFolder::commit`]), so a folder with a manifest is
+//! complete, and the hashes let `relsim plot` refuse files that do not belong to the run.
 
-use std::io::{self, Write};
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-
-use super::{ExportInput, Exporter};
 
 /// Everything needed to reproduce a run and judge its speed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -28,17 +28,32 @@ pub struct Manifest {
     /// or acquisition check), counted over every customer of the population.
     pub customer_steps: u64,
     pub customer_steps_per_second: f64,
+    /// SHA-256 of every other file of the folder, by file name. Filled in when the folder is
+    /// committed; empty in manifests of relsim versions that did not record it.
+    #[serde(default)]
+    pub files: BTreeMap<String, String>,
 }
 
-pub struct ManifestJson;
-
-impl Exporter for ManifestJson {
-    fn file_name(&self) -> &'static str {
-        "manifest.json"
-    }
-
-    fn write(&self, input: &ExportInput, out: &mut dyn Write) -> io::Result<()> {
-        serde_json::to_writer_pretty(&mut *out, input.manifest)?;
-        writeln!(out)
+impl Manifest {
+    /// A manifest with placeholder values, for tests of the folder machinery.
+    #[cfg(test)]
+    pub(crate) fn for_tests() -> Self {
+        Self {
+            relsim_version: env!("CARGO_PKG_VERSION").into(),
+            scenario_name: "test".into(),
+            scenario_source: "test".into(),
+            scenario_sha256: String::new(),
+            overrides: Vec::new(),
+            master_seed: 1,
+            replications: 1,
+            strategies: vec!["a".into()],
+            periods: 1,
+            population: 1,
+            threads: 1,
+            wall_time_seconds: 0.0,
+            customer_steps: 0,
+            customer_steps_per_second: 0.0,
+            files: BTreeMap::new(),
+        }
     }
 }

@@ -1,10 +1,13 @@
-//! Result files: one [`Exporter`] per file format, and atomic writing.
+//! Result files: one [`Exporter`] per file format, the run folder written whole, and atomic
+//! writing of single files.
 //!
-//! **No output file is ever left half-written**: each file is written to a temporary file in the
-//! same folder and renamed into place only once complete.
+//! **No output file or folder is ever left half-written or mixed**: a run's files are written
+//! into a private staging folder ([`StagedFolder`]) that replaces the output folder in one rename
+//! once complete; a single file (`relsim init`) goes through a uniquely named temporary sibling.
 
 mod comparisons_csv;
 mod csv;
+pub mod folder;
 mod manifest;
 pub mod read;
 mod runs_csv;
@@ -12,15 +15,15 @@ mod scenario_toml;
 mod summary_csv;
 mod timeseries_csv;
 
-use std::fs;
 use std::io::{self, BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::error::{Error, Result};
 use crate::experiment::ExperimentResults;
 use crate::scenario::Scenario;
+pub use folder::{StagedFolder, MANIFEST_FILE};
 pub use manifest::Manifest;
-pub use read::{load_output, OutputFolder};
+pub use read::{load_output, load_results, OutputFolder};
 
 /// What exporters read: the results, the manifest describing the run, and the scenario.
 #[derive(Debug, Clone, Copy)]
@@ -38,66 +41,67 @@ pub trait Exporter {
     fn write(&self, input: &ExportInput, out: &mut dyn Write) -> io::Result<()>;
 }
 
-/// Every exporter relsim runs after an experiment.
+/// Every exporter relsim runs after an experiment. The manifest is not among them: the folder
+/// writes it last, when every other file's hash is known.
 pub fn exporters() -> Vec<Box<dyn Exporter>> {
     vec![
         Box::new(summary_csv::SummaryCsv),
         Box::new(comparisons_csv::ComparisonsCsv),
         Box::new(timeseries_csv::TimeseriesCsv),
         Box::new(runs_csv::RunsCsv),
-        Box::new(manifest::ManifestJson),
         Box::new(scenario_toml::ScenarioToml),
     ]
 }
 
-/// Writes every exporter's file into `dir` (created if needed). Returns the paths written.
-pub fn write_all(dir: &Path, input: &ExportInput) -> Result<Vec<PathBuf>> {
-    fs::create_dir_all(dir).map_err(|source| Error::Write {
-        path: dir.to_path_buf(),
-        source,
-    })?;
-    exporters()
-        .iter()
-        .map(|exporter| {
-            let path = dir.join(exporter.file_name());
-            write_atomically(&path, |out| exporter.write(input, out))?;
-            Ok(path)
-        })
-        .collect()
+/// The names of the files every run writes, whatever its options.
+pub fn result_file_names() -> Vec<&'static str> {
+    exporters().iter().map(|e| e.file_name()).collect()
 }
 
-/// Writes `path` through a temporary sibling file that is renamed into place when complete.
+/// Writes every exporter's file into the staged folder.
+pub fn write_all(folder: &mut StagedFolder, input: &ExportInput) -> Result<()> {
+    for exporter in exporters() {
+        folder.write(exporter.file_name(), |out| exporter.write(input, out))?;
+    }
+    Ok(())
+}
+
+/// Writes `path` through a uniquely named temporary sibling that is renamed into place when
+/// complete, so that neither a failure nor another process writing the same file at the same
+/// time can leave it half-written.
 pub fn write_atomically(
     path: &Path,
     write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> Result<()> {
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let temporary = path.with_file_name(format!(".{file_name}.partial"));
     let fail = |source| Error::Write {
         path: path.to_path_buf(),
         source,
     };
-    let result = (|| {
-        let mut out = BufWriter::new(fs::File::create(&temporary)?);
-        write(&mut out)?;
-        out.into_inner()
-            .map_err(|err| err.into_error())?
-            .sync_all()?;
-        fs::rename(&temporary, path)
-    })();
-    if let Err(source) = result {
-        let _ = fs::remove_file(&temporary);
-        return Err(fail(source));
-    }
+    let parent = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temporary = tempfile::Builder::new()
+        .prefix(&format!(".{file_name}."))
+        .suffix(".partial")
+        .tempfile_in(parent)
+        .map_err(fail)?;
+    let mut out = BufWriter::new(temporary);
+    write(&mut out).map_err(fail)?;
+    let temporary = out.into_inner().map_err(|err| fail(err.into_error()))?;
+    temporary.as_file().sync_all().map_err(fail)?;
+    temporary.persist(path).map_err(|err| fail(err.error))?;
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     #[test]
     fn failed_write_leaves_no_file_behind() {
@@ -110,6 +114,31 @@ mod tests {
         assert!(result.is_err());
         assert!(!path.exists());
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn concurrent_writers_of_one_file_never_mix() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.csv");
+        std::thread::scope(|scope| {
+            for idx in 0..8 {
+                let path = &path;
+                scope.spawn(move || {
+                    write_atomically(path, |out| {
+                        for _ in 0..10_000 {
+                            writeln!(out, "{idx},{idx},{idx}")?;
+                        }
+                        Ok(())
+                    })
+                    .unwrap()
+                });
+            }
+        });
+        let text = fs::read_to_string(&path).unwrap();
+        let first = text.lines().next().unwrap().to_string();
+        assert!(text.lines().all(|line| line == first));
+        assert_eq!(text.lines().count(), 10_000);
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 
     #[test]

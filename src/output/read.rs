@@ -4,6 +4,7 @@
 //! so what is read back is bit for bit what was computed.
 
 use std::fs;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
 use crate::engine::{PeriodRecord, RunMetrics};
@@ -13,7 +14,8 @@ use crate::experiment::ExperimentResults;
 use crate::scenario::{parse, Scenario};
 use crate::stats::{Interval, PairedDifference, Summary};
 
-use super::Manifest;
+use super::folder::check_integrity;
+use super::{result_file_names, Manifest, MANIFEST_FILE};
 
 /// Everything a finished run left in its folder.
 #[derive(Debug, Clone)]
@@ -26,7 +28,8 @@ pub struct OutputFolder {
     pub scenario_text: String,
 }
 
-/// Reads the results, manifest and scenario of an output folder written by `relsim run`.
+/// Reads the results, manifest and scenario of an output folder written by `relsim run`, after
+/// checking that its files are the ones its manifest lists.
 pub fn load_output(dir: &Path) -> Result<OutputFolder> {
     if !dir.is_dir() {
         return Err(invalid(
@@ -34,9 +37,16 @@ pub fn load_output(dir: &Path) -> Result<OutputFolder> {
             "is not a folder; give the output folder of a `relsim run`",
         ));
     }
-    let manifest_text = read(dir, "manifest.json")?;
+    let manifest_text = read(dir, MANIFEST_FILE)?;
     let manifest: Manifest = serde_json::from_str(&manifest_text)
-        .map_err(|err| invalid(&dir.join("manifest.json"), &err.to_string()))?;
+        .map_err(|err| invalid(&dir.join(MANIFEST_FILE), &err.to_string()))?;
+    check_integrity(dir, &manifest, &result_file_names())?;
+    load_results(dir, manifest)
+}
+
+/// Reads the result files in `dir` of the run `manifest` describes. Each file is read in one
+/// streaming pass, a line at a time, so memory holds the numbers, never the text.
+pub fn load_results(dir: &Path, manifest: Manifest) -> Result<OutputFolder> {
     let scenario_text = read(dir, "scenario.toml")?;
     let scenario_path = dir.join("scenario.toml");
     let scenario = parse(&scenario_text, &scenario_path.display().to_string(), &[])?;
@@ -49,7 +59,7 @@ pub fn load_output(dir: &Path) -> Result<OutputFolder> {
     };
 
     let mut summaries = Vec::new();
-    for row in rows(dir, "summary.csv", 10)? {
+    for_each_row(dir, "summary.csv", 10, |row| {
         summaries.push(MetricSummary {
             strategy_idx: strategy_idx("summary.csv", &row[0])?,
             metric: run_metric(dir, "summary.csv", &row[1])?,
@@ -60,9 +70,10 @@ pub fn load_output(dir: &Path) -> Result<OutputFolder> {
                 p95: number(&row[8]),
             },
         });
-    }
+        Ok(())
+    })?;
     let mut comparisons = Vec::new();
-    for row in rows(dir, "comparisons.csv", 8)? {
+    for_each_row(dir, "comparisons.csv", 8, |row| {
         let n = &row[7];
         comparisons.push(Comparison {
             strategy_a: strategy_idx("comparisons.csv", &row[0])?,
@@ -79,9 +90,10 @@ pub fn load_output(dir: &Path) -> Result<OutputFolder> {
                 p_a_better: number(&row[6]),
             },
         });
-    }
+        Ok(())
+    })?;
     let mut timeseries = Vec::new();
-    for row in rows(dir, "timeseries.csv", 8)? {
+    for_each_row(dir, "timeseries.csv", 8, |row| {
         let metric = PeriodRecord::NAMES
             .iter()
             .copied()
@@ -103,9 +115,10 @@ pub fn load_output(dir: &Path) -> Result<OutputFolder> {
             metric,
             interval: interval(&row[3..7], &row[7]),
         });
-    }
+        Ok(())
+    })?;
     let mut runs = Vec::new();
-    for row in rows(dir, "runs.csv", 3 + RunMetrics::COUNT)? {
+    for_each_row(dir, "runs.csv", 3 + RunMetrics::COUNT, |row| {
         let mut metrics = [0.0; RunMetrics::COUNT];
         for (slot, text) in metrics.iter_mut().zip(&row[3..]) {
             *slot = number(text);
@@ -116,7 +129,8 @@ pub fn load_output(dir: &Path) -> Result<OutputFolder> {
             seed: row[2].parse().unwrap_or(0),
             metrics: RunMetrics::from_values(metrics),
         });
-    }
+        Ok(())
+    })?;
     Ok(OutputFolder {
         dir: dir.to_path_buf(),
         results: ExperimentResults {
@@ -150,28 +164,38 @@ fn read(dir: &Path, file: &str) -> Result<String> {
     })
 }
 
-/// The data rows of a CSV file, each split into exactly `columns` fields.
-fn rows(dir: &Path, file: &str, columns: usize) -> Result<Vec<Vec<String>>> {
-    let text = read(dir, file)?;
-    text.lines()
-        .skip(1)
-        .enumerate()
-        .map(|(idx, line)| {
-            let fields = split_csv_line(line);
-            if fields.len() == columns {
-                Ok(fields)
-            } else {
-                Err(invalid(
-                    &dir.join(file),
-                    &format!(
-                        "line {} has {} fields, expected {columns}",
-                        idx + 2,
-                        fields.len()
-                    ),
-                ))
-            }
-        })
-        .collect()
+/// Calls `visit` with every data row of a CSV file, each split into exactly `columns` fields,
+/// reading one line at a time.
+fn for_each_row(
+    dir: &Path,
+    file: &str,
+    columns: usize,
+    mut visit: impl FnMut(&[String]) -> Result<()>,
+) -> Result<()> {
+    let path = dir.join(file);
+    let unreadable = |err: std::io::Error| {
+        invalid(
+            &path,
+            &format!("cannot be read ({err}); is this the output folder of a `relsim run`?"),
+        )
+    };
+    let reader = BufReader::new(fs::File::open(&path).map_err(unreadable)?);
+    for (idx, line) in reader.lines().enumerate().skip(1) {
+        let line = line.map_err(unreadable)?;
+        let fields = split_csv_line(&line);
+        if fields.len() != columns {
+            return Err(invalid(
+                &path,
+                &format!(
+                    "line {} has {} fields, expected {columns}",
+                    idx + 1,
+                    fields.len()
+                ),
+            ));
+        }
+        visit(&fields)?;
+    }
+    Ok(())
 }
 
 /// Splits one CSV line, honouring double quotes as the exporters write them.

@@ -65,8 +65,60 @@ struct LinePanel<'a> {
     y_range: Option<(f64, f64)>,
 }
 
+/// One entry of a chart's legend: a swatch (a bar, or a solid or dashed line) and its label.
+struct LegendEntry<'a> {
+    label: &'a str,
+    colour: RGBColor,
+    mark: LegendMark,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum LegendMark {
+    Bar,
+    Solid,
+    Dashed,
+}
+
+/// Width of a legend swatch and the gap between swatch and label, in pixels.
+const SWATCH_WIDTH: i32 = 44;
+const SWATCH_GAP: i32 = 10;
+/// Space between legend entries on a row.
+const ENTRY_GAP: i32 = 40;
+
+/// Lays legend entries of the given label widths out in centred rows no wider than
+/// `max_width`: the x offset of each entry and its row.
+fn legend_layout(label_widths: &[i32], max_width: i32) -> Vec<(i32, usize)> {
+    let entry_width = |label: i32| SWATCH_WIDTH + SWATCH_GAP + label;
+    let mut rows: Vec<Vec<usize>> = vec![Vec::new()];
+    let mut row_width = 0;
+    for (idx, &label) in label_widths.iter().enumerate() {
+        let needed = entry_width(label) + if row_width > 0 { ENTRY_GAP } else { 0 };
+        if row_width > 0 && row_width + needed > max_width {
+            rows.push(Vec::new());
+            row_width = 0;
+        }
+        row_width += entry_width(label) + if row_width > 0 { ENTRY_GAP } else { 0 };
+        rows.last_mut().expect("rows is never empty").push(idx);
+    }
+    let mut placed = vec![(0, 0); label_widths.len()];
+    for (row_idx, row) in rows.iter().enumerate() {
+        let total: i32 = row
+            .iter()
+            .map(|&i| entry_width(label_widths[i]))
+            .sum::<i32>()
+            + ENTRY_GAP * (row.len() as i32 - 1).max(0);
+        let mut x = (max_width - total).max(0) / 2;
+        for &idx in row {
+            placed[idx] = (x, row_idx);
+            x += entry_width(label_widths[idx]) + ENTRY_GAP;
+        }
+    }
+    placed
+}
+
 /// Title and legend across the top; returns the area left for the panels. When `line_kinds`
-/// names what solid and dashed lines mean, the legend says so too.
+/// names what solid and dashed lines mean, the legend says so too. The legend wraps onto as
+/// many rows as the strategies' names need, so it never covers data or runs off the chart.
 pub(super) fn frame<DB: DrawingBackend>(
     root: &Area<DB>,
     title: &str,
@@ -76,19 +128,47 @@ pub(super) fn frame<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    const LEGEND_Y: i32 = 91;
-    let legend_text = |text: &str, x: i32, colour: RGBColor| {
-        Text::new(
-            text.to_string(),
-            (x, LEGEND_Y),
-            (FONT, 26)
-                .into_font()
-                .color(&colour)
-                .pos(Pos::new(HPos::Left, VPos::Center)),
-        )
-    };
+    const TITLE_HEIGHT: i32 = 76;
+    const SIDE_MARGIN: i32 = 40;
+    let grey = RGBColor(90, 90, 90);
+    let mut entries: Vec<LegendEntry> = strategy_names
+        .iter()
+        .enumerate()
+        .map(|(idx, name)| LegendEntry {
+            label: name,
+            colour: strategy_colour(idx),
+            mark: LegendMark::Bar,
+        })
+        .collect();
+    if let Some((solid, dashed)) = line_kinds {
+        entries.push(LegendEntry {
+            label: solid,
+            colour: grey,
+            mark: LegendMark::Solid,
+        });
+        entries.push(LegendEntry {
+            label: dashed,
+            colour: grey,
+            mark: LegendMark::Dashed,
+        });
+    }
     let (width, _) = root.dim_in_pixel();
-    let (header, body) = root.split_vertically(120);
+    // Many entries get a smaller type, so that the panels keep most of the height.
+    let font_size: u32 = if entries.len() > 6 { 22 } else { 26 };
+    let row_height = font_size as i32 + 14;
+    let font = (FONT, font_size).into_font();
+    let label_widths: Vec<i32> = entries
+        .iter()
+        .map(|entry| {
+            root.estimate_text_size(entry.label, &TextStyle::from(font.clone()))
+                .map(|(w, _)| w as i32)
+                .unwrap_or(entry.label.chars().count() as i32 * font_size as i32 * 6 / 10)
+        })
+        .collect();
+    let layout = legend_layout(&label_widths, width as i32 - 2 * SIDE_MARGIN);
+    let rows = layout.iter().map(|&(_, row)| row + 1).max().unwrap_or(1) as i32;
+    let header_height = TITLE_HEIGHT + rows * row_height + 14;
+    let (header, body) = root.split_vertically(header_height);
     header.draw(&Text::new(
         title.to_string(),
         (width as i32 / 2, 38),
@@ -98,36 +178,40 @@ where
             .color(&BLACK)
             .pos(Pos::new(HPos::Center, VPos::Center)),
     ))?;
-    // The legend sits above the panels, so it never covers data.
-    let entry_width = 300;
-    let kinds_width = if line_kinds.is_some() { 560 } else { 0 };
-    let total = entry_width * strategy_names.len() as i32 + kinds_width;
-    let mut x = (width as i32 - total) / 2;
-    for (idx, name) in strategy_names.iter().enumerate() {
-        let colour = strategy_colour(idx);
-        header.draw(&Rectangle::new(
-            [(x, LEGEND_Y - 3), (x + 44, LEGEND_Y + 3)],
-            colour.filled(),
-        ))?;
-        header.draw(&legend_text(name, x + 54, BLACK))?;
-        x += entry_width;
-    }
-    if let Some((solid, dashed)) = line_kinds {
-        let grey = RGBColor(90, 90, 90);
-        header.draw(&PathElement::new(
-            vec![(x, LEGEND_Y), (x + 44, LEGEND_Y)],
-            grey.stroke_width(4),
-        ))?;
-        header.draw(&legend_text(solid, x + 54, grey))?;
-        let x = x + 280;
-        for dash in 0..3 {
-            let start = x + dash * 16;
-            header.draw(&PathElement::new(
-                vec![(start, LEGEND_Y), (start + 10, LEGEND_Y)],
-                grey.stroke_width(4),
-            ))?;
+    for (entry, &(x_offset, row)) in entries.iter().zip(&layout) {
+        let x = SIDE_MARGIN + x_offset;
+        let y = TITLE_HEIGHT + row as i32 * row_height + row_height / 2;
+        match entry.mark {
+            LegendMark::Bar => header.draw(&Rectangle::new(
+                [(x, y - 3), (x + SWATCH_WIDTH, y + 3)],
+                entry.colour.filled(),
+            ))?,
+            LegendMark::Solid => header.draw(&PathElement::new(
+                vec![(x, y), (x + SWATCH_WIDTH, y)],
+                entry.colour.stroke_width(4),
+            ))?,
+            LegendMark::Dashed => {
+                for dash in 0..3 {
+                    let start = x + dash * 16;
+                    header.draw(&PathElement::new(
+                        vec![(start, y), (start + 10, y)],
+                        entry.colour.stroke_width(4),
+                    ))?;
+                }
+            }
         }
-        header.draw(&legend_text(dashed, x + 54, grey))?;
+        let text_colour = if entry.mark == LegendMark::Bar {
+            BLACK
+        } else {
+            grey
+        };
+        header.draw(&Text::new(
+            entry.label.to_string(),
+            (x + SWATCH_WIDTH + SWATCH_GAP, y),
+            font.clone()
+                .color(&text_colour)
+                .pos(Pos::new(HPos::Left, VPos::Center)),
+        ))?;
     }
     Ok(body)
 }
@@ -177,11 +261,15 @@ where
         .flat_map(|l| l.points.last().map(|p| p.0))
         .fold(1.0, f64::max);
     let (y_low, y_high) = panel.y_range.unwrap_or_else(|| {
-        padded_range(panel.lines.iter().flat_map(|l| {
+        let (low, high) = padded_range(panel.lines.iter().flat_map(|l| {
             l.points
                 .iter()
                 .flat_map(|(_, i)| [i.mean, i.ci_low, i.ci_high])
-        }))
+        }));
+        match panel.scale {
+            Scale::Share => (low.max(0.0), high.min(1.0 + (high - low) * 0.02)),
+            Scale::Amount | Scale::Unit => (low, high),
+        }
     });
     let mut chart = ChartBuilder::on(area)
         .caption(panel.title, (FONT, 30))
@@ -200,18 +288,25 @@ where
         .y_labels(8)
         .label_style((FONT, TICK_LABEL_SIZE))
         .draw()?;
+    // A confidence band of a share or score cannot leave the quantity's own range, even when
+    // few replications make the t-interval wider than that.
+    let (bound_low, bound_high) = panel.y_range.unwrap_or(match scale {
+        Scale::Share => (0.0, 1.0),
+        Scale::Amount | Scale::Unit => (f64::NEG_INFINITY, f64::INFINITY),
+    });
+    let bounded = |value: f64| value.clamp(bound_low, bound_high);
     for line in &panel.lines {
         let band: Vec<(f64, f64)> = line
             .points
             .iter()
             .filter(|(_, i)| i.ci_high.is_finite())
-            .map(|(x, i)| (*x, i.ci_high))
+            .map(|(x, i)| (*x, bounded(i.ci_high)))
             .chain(
                 line.points
                     .iter()
                     .rev()
                     .filter(|(_, i)| i.ci_low.is_finite())
-                    .map(|(x, i)| (*x, i.ci_low)),
+                    .map(|(x, i)| (*x, bounded(i.ci_low))),
             )
             .collect();
         if band.len() > 2 {
@@ -418,7 +513,14 @@ where
     mesh.x_desc(x_desc)
         .y_desc("replications")
         .x_label_formatter(&|x| human(*x))
-        .y_label_formatter(&|y| format!("{y:.0}"))
+        // Counts are whole numbers: a tick between two of them gets no label.
+        .y_label_formatter(&|y| {
+            if (y - y.round()).abs() < 1e-9 {
+                format!("{y:.0}")
+            } else {
+                String::new()
+            }
+        })
         .x_labels(6)
         .y_labels(6)
         .label_style((FONT, TICK_LABEL_SIZE))
@@ -444,7 +546,8 @@ where
     Ok(())
 }
 
-/// NPV distribution per strategy and the paired difference of the first two strategies.
+/// NPV distribution per strategy and, with two or more strategies, the paired difference of the
+/// two the verdict is about: the leader and the runner-up by mean NPV.
 pub(super) fn npv_distribution<DB: DrawingBackend>(
     area: &Area<DB>,
     results: &ExperimentResults,
@@ -464,7 +567,12 @@ where
     let groups: Vec<(RGBColor, Vec<f64>)> = (0..results.strategy_names.len())
         .map(|idx| (strategy_colour(idx), npv_of(idx)))
         .collect();
-    let panels = area.split_evenly((1, 2));
+    let lead = results.leader("npv");
+    let panels = if lead.is_some() {
+        area.split_evenly((1, 2))
+    } else {
+        vec![area.clone()]
+    };
     histogram_panel(
         &panels[0],
         "NPV of each replication",
@@ -472,16 +580,16 @@ where
         &groups,
         false,
     )?;
-    if groups.len() >= 2 {
-        let differences: Vec<f64> = groups[0]
+    if let Some(lead) = lead {
+        let differences: Vec<f64> = groups[lead.best]
             .1
             .iter()
-            .zip(&groups[1].1)
+            .zip(&groups[lead.runner_up].1)
             .map(|(a, b)| a - b)
             .collect();
         let title = format!(
             "Paired difference: {} − {}",
-            results.strategy_names[0], results.strategy_names[1]
+            results.strategy_names[lead.best], results.strategy_names[lead.runner_up]
         );
         histogram_panel(
             &panels[1],
@@ -526,6 +634,9 @@ where
         .collect();
     let max_total = totals.iter().flatten().copied().fold(1.0, f64::max);
     let rows = COSTS.len() * n_strategies;
+    // Values are written beside the bars while each bar is tall enough to carry its label
+    // (up to four strategies); with more, labels would overlap and the axis tells the values.
+    let show_values = n_strategies <= 4;
     let mut chart = ChartBuilder::on(area)
         .margin(30)
         .x_label_area_size(70)
@@ -537,9 +648,9 @@ where
         .x_label_formatter(&|x| human(*x))
         .y_label_formatter(&|row| match row {
             // Name each group once, beside its middle bar.
-            SegmentValue::CenterOf(row) if row % n_strategies == n_strategies / 2 => {
-                COSTS[row / n_strategies].0.to_string()
-            }
+            SegmentValue::CenterOf(row) if row % n_strategies == n_strategies / 2 => COSTS
+                .get(row / n_strategies)
+                .map_or_else(String::new, |(label, _)| label.to_string()),
             _ => String::new(),
         })
         .y_labels(rows)
@@ -557,9 +668,11 @@ where
                 ],
                 strategy_colour(strategy_idx).filled(),
             );
-            bar.set_margin(2, 2, 0, 0);
+            if show_values {
+                bar.set_margin(2, 2, 0, 0);
+            }
             chart.draw_series(std::iter::once(bar))?;
-            if total > 0.0 {
+            if show_values && total > 0.0 {
                 chart.draw_series(std::iter::once(Text::new(
                     format!(" {}", human(total)),
                     (total, SegmentValue::CenterOf(row)),
@@ -577,6 +690,22 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn legend_rows_never_exceed_the_width_and_keep_the_order() {
+        let widths = vec![300; 16];
+        let layout = legend_layout(&widths, 1520);
+        let entry = SWATCH_WIDTH + SWATCH_GAP + 300;
+        for &(x, _) in &layout {
+            assert!(x >= 0 && x + entry <= 1520);
+        }
+        // Three entries of 354 px and two gaps fit in 1520 px; a fourth would not.
+        assert_eq!(layout[2].1, 0);
+        assert_eq!(layout[3].1, 1);
+        assert!(layout.windows(2).all(|w| w[0].1 <= w[1].1));
+        // One entry is centred.
+        assert_eq!(legend_layout(&[100], 1000), vec![((1000 - 154) / 2, 0)]);
+    }
 
     #[test]
     fn histogram_counts_every_finite_value_once() {

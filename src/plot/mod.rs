@@ -8,20 +8,20 @@
 mod charts;
 
 use std::error::Error as StdError;
-use std::path::{Path, PathBuf};
 use std::sync::Once;
 
 use plotters::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::experiment::ExperimentResults;
-use crate::output::write_atomically;
 
 /// Width and height of every chart in pixels: 16:9, sharp on a projector.
 pub const CHART_SIZE: (u32, u32) = (1600, 900);
 
-/// The font family every chart uses, registered from the bundled DejaVu Sans.
-pub(crate) const FONT: &str = "sans-serif";
+/// The font family every chart uses, registered from the bundled DejaVu Sans. The name is what
+/// SVG files carry as their `font-family`, so a viewer that lacks DejaVu Sans falls back to a
+/// sans-serif face rather than to its default serif.
+pub(crate) const FONT: &str = "DejaVu Sans, sans-serif";
 
 /// One chart: its file stem, title and the caption that tells a reader how to read it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,10 +70,11 @@ pub const CHARTS: [ChartSpec; 6] = [
         name: "npv_distribution",
         title: "NPV across replications",
         caption: "Left: how NPV varies across replications for each strategy (one bar per range \
-                  of NPV). Right: the paired difference in NPV between the first two strategies \
-                  in each replication (both face the same market); the red line marks zero, and \
-                  the share of bars to its right is the share of replications the first strategy \
-                  wins.",
+                  of NPV). Right, with two or more strategies: the paired difference in NPV \
+                  between the two strategies the verdict compares, the leader minus the \
+                  runner-up, in each replication (both face the same market); the red line marks \
+                  zero, and the share of bars to its right is the share of replications the \
+                  leader wins.",
     },
     ChartSpec {
         name: "costs",
@@ -84,9 +85,11 @@ pub const CHARTS: [ChartSpec; 6] = [
     },
 ];
 
-/// The colour of strategy `idx`, the same in every chart (Okabe–Ito, safe for colour blindness).
+/// The colour of strategy `idx`, the same in every chart: the Okabe–Ito colours, safe for
+/// colour blindness, then Paul Tol's muted scheme, so that all 16 strategies a scenario may hold
+/// get a colour of their own.
 pub fn strategy_colour(idx: usize) -> RGBColor {
-    const PALETTE: [RGBColor; 7] = [
+    const PALETTE: [RGBColor; 16] = [
         RGBColor(230, 159, 0),
         RGBColor(0, 114, 178),
         RGBColor(0, 158, 115),
@@ -94,11 +97,20 @@ pub fn strategy_colour(idx: usize) -> RGBColor {
         RGBColor(86, 180, 233),
         RGBColor(213, 94, 0),
         RGBColor(0, 0, 0),
+        RGBColor(204, 102, 119),
+        RGBColor(51, 34, 136),
+        RGBColor(221, 204, 119),
+        RGBColor(17, 119, 51),
+        RGBColor(136, 204, 238),
+        RGBColor(136, 34, 85),
+        RGBColor(68, 170, 153),
+        RGBColor(153, 153, 51),
+        RGBColor(170, 68, 153),
     ];
     PALETTE[idx % PALETTE.len()]
 }
 
-/// Makes DejaVu Sans the `sans-serif` family (once per process).
+/// Registers the bundled DejaVu Sans under [`FONT`] (once per process).
 fn register_fonts() {
     static REGISTER: Once = Once::new();
     REGISTER.call_once(|| {
@@ -186,26 +198,34 @@ fn plot_error(chart: &ChartSpec, err: Box<dyn StdError>) -> Error {
     }
 }
 
-/// Each chart with its SVG text, as the report inlines them.
-pub type RenderedCharts = Vec<(ChartSpec, String)>;
+/// One chart drawn: its spec, SVG text (for print and for the report) and PNG bytes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RenderedChart {
+    pub spec: ChartSpec,
+    pub svg: String,
+    pub png: Vec<u8>,
+}
 
-/// Every chart as `NAME.png` and `NAME.svg` in `dir`. Returns the SVG texts (for the report)
-/// and the paths written.
-pub fn write_charts(
-    dir: &Path,
-    results: &ExperimentResults,
-) -> Result<(RenderedCharts, Vec<PathBuf>)> {
-    let mut svgs = Vec::new();
-    let mut paths = Vec::new();
-    for chart in CHARTS {
-        let svg = render_svg(&chart, results)?;
-        let png_bytes = render_png(&chart, results)?;
-        let svg_path = dir.join(format!("{}.svg", chart.name));
-        write_atomically(&svg_path, |out| out.write_all(svg.as_bytes()))?;
-        let png_path = dir.join(format!("{}.png", chart.name));
-        write_atomically(&png_path, |out| out.write_all(&png_bytes))?;
-        paths.extend([png_path, svg_path]);
-        svgs.push((chart, svg));
+impl RenderedChart {
+    /// The file names the chart is saved under: `NAME.svg` and `NAME.png`.
+    pub fn file_names(&self) -> [String; 2] {
+        [
+            format!("{}.svg", self.spec.name),
+            format!("{}.png", self.spec.name),
+        ]
     }
-    Ok((svgs, paths))
+}
+
+/// Every chart, in the order of [`CHARTS`], drawn from `results`. Nothing is written.
+pub fn render_all(results: &ExperimentResults) -> Result<Vec<RenderedChart>> {
+    CHARTS
+        .iter()
+        .map(|spec| {
+            Ok(RenderedChart {
+                spec: *spec,
+                svg: render_svg(spec, results)?,
+                png: render_png(spec, results)?,
+            })
+        })
+        .collect()
 }

@@ -8,7 +8,7 @@ use super::format::{percent, signed};
 use super::terminal::{cell, verdict, TABLE_ROWS};
 use crate::experiment::ExperimentResults;
 use crate::output::Manifest;
-use crate::plot::{strategy_colour, ChartSpec, CHART_SIZE};
+use crate::plot::{strategy_colour, RenderedChart, CHART_SIZE};
 
 const STYLE: &str = "
 body { font-family: 'DejaVu Sans', Verdana, sans-serif; color: #222; max-width: 1200px;
@@ -84,7 +84,7 @@ pub fn html_report(
     manifest: &Manifest,
     description: &str,
     scenario_toml: &str,
-    charts: &[(ChartSpec, String)],
+    charts: &[RenderedChart],
 ) -> String {
     let names = &results.strategy_names;
     let mut html = String::new();
@@ -153,7 +153,10 @@ pub fn html_report(
     }
 
     html.push_str("<h2>Charts</h2>\n");
-    for (chart, svg) in charts {
+    for RenderedChart {
+        spec: chart, svg, ..
+    } in charts
+    {
         let _ = write!(
             html,
             "<figure id=\"{id}\">\n<h3>{title}</h3>\n{svg}\n<figcaption>{caption}</figcaption>\n</figure>\n",

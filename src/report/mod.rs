@@ -6,4 +6,4 @@ pub mod html;
 pub mod terminal;
 
 pub use html::html_report;
-pub use terminal::{terminal_report, verdict};
+pub use terminal::{count, terminal_report, verdict};

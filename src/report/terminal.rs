@@ -55,8 +55,14 @@ pub(crate) fn cell(summary: Option<&Summary>, style: Style) -> String {
     }
 }
 
-/// The table of means with 95 % CIs, the paired NPV differences and the verdict.
-pub fn terminal_report(results: &ExperimentResults, title: &str) -> String {
+/// Pairwise NPV differences are listed for up to this many strategies; with more, each strategy
+/// is compared with the leader only (16 strategies would otherwise give 120 lines).
+const ALL_PAIRS_UP_TO: usize = 4;
+
+/// The table of means with 95 % CIs, the paired NPV differences and the verdict. The table is
+/// split into blocks of strategies so that no line is wider than `max_width` characters (when
+/// one strategy's column alone is wider, it gets a block of its own).
+pub fn terminal_report(results: &ExperimentResults, title: &str, max_width: usize) -> String {
     let names = &results.strategy_names;
     let label_width = TABLE_ROWS.iter().map(|r| r.1.len()).max().unwrap_or(0) + 2;
     let cells: Vec<Vec<String>> = TABLE_ROWS
@@ -71,33 +77,46 @@ pub fn terminal_report(results: &ExperimentResults, title: &str) -> String {
         .map(|idx| {
             cells
                 .iter()
-                .map(|row| row[idx].len())
-                .chain([names[idx].len()])
+                .map(|row| row[idx].chars().count())
+                .chain([names[idx].chars().count()])
                 .max()
                 .unwrap_or(0)
                 + 3
         })
         .collect();
+    let mut blocks: Vec<Vec<usize>> = vec![Vec::new()];
+    let mut used = label_width;
+    for (idx, &width) in column_width.iter().enumerate() {
+        let block = blocks.last_mut().expect("blocks is never empty");
+        if !block.is_empty() && used + width > max_width {
+            blocks.push(Vec::new());
+            used = label_width;
+        }
+        blocks.last_mut().expect("blocks is never empty").push(idx);
+        used += width;
+    }
 
     let mut text = String::new();
     let _ = writeln!(text, "{title}");
     let _ = writeln!(
         text,
-        "mean [95% confidence interval] over {} replications",
-        results.replications
+        "mean [95% confidence interval] over {}",
+        count(results.replications, "replication")
     );
-    let _ = writeln!(text);
-    let _ = write!(text, "{:label_width$}", "");
-    for (idx, name) in names.iter().enumerate() {
-        let _ = write!(text, "{:width$}", name, width = column_width[idx]);
-    }
-    let _ = writeln!(text);
-    for (row_idx, &(_, label, _)) in TABLE_ROWS.iter().enumerate() {
-        let _ = write!(text, "{label:label_width$}");
-        for (idx, value) in cells[row_idx].iter().enumerate() {
-            let _ = write!(text, "{:width$}", value, width = column_width[idx]);
-        }
+    for block in &blocks {
         let _ = writeln!(text);
+        let mut line = format!("{:label_width$}", "");
+        for &idx in block {
+            line.push_str(&pad(&names[idx], column_width[idx]));
+        }
+        let _ = writeln!(text, "{}", line.trim_end());
+        for (row_idx, &(_, label, _)) in TABLE_ROWS.iter().enumerate() {
+            let mut line = format!("{label:label_width$}");
+            for &idx in block {
+                line.push_str(&pad(&cells[row_idx][idx], column_width[idx]));
+            }
+            let _ = writeln!(text, "{}", line.trim_end());
+        }
     }
 
     if names.len() > 1 {
@@ -106,7 +125,13 @@ pub fn terminal_report(results: &ExperimentResults, title: &str) -> String {
             text,
             "paired NPV differences (each replication gives both strategies the same market):"
         );
-        for comparison in results.comparisons.iter().filter(|c| c.metric == "npv") {
+        let leader = results.leader("npv").map(|lead| lead.best);
+        for comparison in results.comparisons.iter().filter(|c| {
+            c.metric == "npv"
+                && (names.len() <= ALL_PAIRS_UP_TO
+                    || Some(c.strategy_a) == leader
+                    || Some(c.strategy_b) == leader)
+        }) {
             let d = &comparison.difference;
             let (a, b) = (&names[comparison.strategy_a], &names[comparison.strategy_b]);
             let _ = writeln!(
@@ -119,10 +144,34 @@ pub fn terminal_report(results: &ExperimentResults, title: &str) -> String {
                 percent(1.0 - d.p_a_better),
             );
         }
+        if names.len() > ALL_PAIRS_UP_TO {
+            let _ = writeln!(
+                text,
+                "  (with more than {ALL_PAIRS_UP_TO} strategies only the pairs with the leader \
+                 are listed; comparisons.csv has every pair)"
+            );
+        }
     }
     let _ = writeln!(text);
     let _ = writeln!(text, "verdict: {}", verdict(results));
     text
+}
+
+/// `text` left-aligned in `width` characters (not bytes: names may hold any letters).
+fn pad(text: &str, width: usize) -> String {
+    let len = text.chars().count();
+    format!("{text}{}", " ".repeat(width.saturating_sub(len)))
+}
+
+/// `count(1, "replication")` is "1 replication", `count(3, "strategy")` "3 strategies".
+pub fn count(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else if let Some(stem) = noun.strip_suffix('y') {
+        format!("{n} {stem}ies")
+    } else {
+        format!("{n} {noun}s")
+    }
 }
 
 /// One plain sentence: which strategy has the highest mean NPV, by how much over the runner-up,
@@ -132,7 +181,7 @@ pub fn verdict(results: &ExperimentResults) -> String {
     let Some(lead) = results.leader("npv") else {
         return match names.first() {
             Some(only) => format!(
-                "{only} alone: mean NPV {}",
+                "{only} is the only strategy, so there is nothing to compare it with; mean NPV {}",
                 human(
                     results
                         .summary(0, "npv")
@@ -147,9 +196,9 @@ pub fn verdict(results: &ExperimentResults) -> String {
     let (mean, low, high) = (d.interval.mean, d.interval.ci_low, d.interval.ci_high);
     if low > 0.0 {
         format!(
-            "{best} beats {runner_up} in {} of {} replications; NPV {}, 95% CI [{}, {}]",
+            "{best} beats {runner_up} in {} of {}; NPV {}, 95% CI [{}, {}]",
             percent(d.p_a_better),
-            d.interval.n,
+            count(d.interval.n, "replication"),
             signed(mean),
             signed(low),
             signed(high)
@@ -157,12 +206,12 @@ pub fn verdict(results: &ExperimentResults) -> String {
     } else {
         format!(
             "no clear winner: {best} leads {runner_up} by NPV {} but the 95% CI [{}, {}] includes \
-             zero ({best} wins {} of {} replications); run more replications to separate them",
+             zero ({best} wins {} of {}); run more replications to separate them",
             signed(mean),
             signed(low),
             signed(high),
             percent(d.p_a_better),
-            d.interval.n
+            count(d.interval.n, "replication")
         )
     }
 }

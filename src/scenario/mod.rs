@@ -77,18 +77,22 @@ pub fn parse(text: &str, source_name: &str, overrides: &[Override]) -> Result<Sc
     for assignment in overrides {
         assignment.apply(&mut table)?;
     }
+    // Messages name the options the user typed: `default with --replications`.
+    let mut options: Vec<&str> = overrides.iter().map(Override::option).collect();
+    options.dedup();
+    let overridden_name = format!("{source_name} with {}", options.join(", "));
     let overridden: ScenarioFile = serde_path_to_error::deserialize(toml::Value::Table(table))
         .map_err(|err| {
             let key = err.path().to_string();
             let message = err.inner().message().trim().to_string();
             Error::InvalidScenario {
-                file: format!("{source_name} with --set"),
+                file: overridden_name.clone(),
                 key: if key == "." { String::new() } else { key },
                 location: None,
                 message,
             }
         })?;
-    validate::validate(overridden, &format!("{source_name} with --set"), None)
+    validate::validate(overridden, &overridden_name, None)
 }
 
 /// Where a scenario comes from: a file, or a bundled preset by name.

@@ -1,13 +1,16 @@
-//! Command-line overrides `--set KEY=VALUE`, applied to the parsed TOML before validation so
-//! that they go through exactly the same checks as the file.
+//! Command-line overrides `--set KEY=VALUE` (and the shortcuts `--replications N`, `--seed S`),
+//! applied to the parsed TOML before validation so that they go through exactly the same checks
+//! as the file.
 
 use crate::error::{Error, Result};
 
 /// One `KEY=VALUE` assignment, e.g. `market.population=50000` or `strategies.1.price_level=0.9`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Override {
-    /// The assignment as the user wrote it, for messages.
+    /// The assignment as `KEY=VALUE`, as the manifest records it.
     pub assignment: String,
+    /// What the user typed, for messages: `--set KEY=VALUE` or `--replications 40`.
+    pub given: String,
     /// The dotted path; a numeric segment indexes an array.
     pub path: Vec<String>,
     pub value: toml::Value,
@@ -17,8 +20,18 @@ impl Override {
     /// Parses `KEY=VALUE`. The value is read as TOML (`50000`, `0.9`, `true`, `"text"`,
     /// `[1, 2]`); anything that is not valid TOML is taken as a plain string.
     pub fn parse(assignment: &str) -> Result<Self> {
+        Self::parse_given(assignment, format!("--set {assignment}"))
+    }
+
+    /// The override a command-line option such as `--replications 40` stands for: `key` set to
+    /// `value`, named in messages as the option the user typed.
+    pub fn from_option(option: &str, key: &str, value: String) -> Result<Self> {
+        Self::parse_given(&format!("{key}={value}"), format!("{option} {value}"))
+    }
+
+    fn parse_given(assignment: &str, given: String) -> Result<Self> {
         let invalid = |message: &str| Error::InvalidOverride {
-            assignment: assignment.to_string(),
+            given: given.clone(),
             message: message.to_string(),
         };
         let (key, raw_value) = assignment
@@ -39,15 +52,23 @@ impl Override {
             .unwrap_or_else(|| toml::Value::String(raw_value.to_string()));
         Ok(Self {
             assignment: assignment.to_string(),
+            given,
             path,
             value,
         })
     }
 
-    /// Writes the value into `root`, creating missing tables on the way.
+    /// The option the user typed (`--set` or a shortcut such as `--replications`).
+    pub fn option(&self) -> &str {
+        self.given.split_whitespace().next().unwrap_or("--set")
+    }
+
+    /// Writes the value into `root`, creating missing tables on the way. Setting the `kind` of
+    /// a table to another kind (`network.kind=mixed`) starts that table afresh: the keys of the
+    /// old kind do not apply to the new one, and later overrides may add the new kind's keys.
     pub fn apply(&self, root: &mut toml::Table) -> Result<()> {
         let invalid = |message: String| Error::InvalidOverride {
-            assignment: self.assignment.clone(),
+            given: self.given.clone(),
             message,
         };
         let (last, parents) = self.path.split_last().expect("path is never empty");
@@ -64,6 +85,9 @@ impl Override {
             current = match current {
                 toml::Value::Table(table) => {
                     if is_last {
+                        if segment == "kind" && table.get("kind") != Some(&self.value) {
+                            table.clear();
+                        }
                         table.insert(segment.clone(), self.value.clone());
                         return Ok(());
                     }
@@ -138,5 +162,33 @@ mod tests {
             .unwrap()
             .apply(&mut root);
         assert!(err.unwrap_err().to_string().contains("index 4"));
+    }
+
+    #[test]
+    fn a_new_kind_starts_its_table_afresh() {
+        let mut root: toml::Table =
+            "[network]\nkind = \"watts_strogatz\"\nmean_degree = 8\nrewiring = 0.1"
+                .parse()
+                .unwrap();
+        Override::parse("network.kind=watts_strogatz")
+            .unwrap()
+            .apply(&mut root)
+            .unwrap();
+        assert_eq!(root["network"].as_table().unwrap().len(), 3);
+        Override::parse("network.kind=mixed")
+            .unwrap()
+            .apply(&mut root)
+            .unwrap();
+        assert_eq!(root["network"].as_table().unwrap().len(), 1);
+        assert_eq!(root["network"]["kind"].as_str(), Some("mixed"));
+    }
+
+    #[test]
+    fn shortcuts_are_named_as_typed() {
+        let o = Override::from_option("--replications", "replications", "0".into()).unwrap();
+        assert_eq!(o.assignment, "replications=0");
+        assert_eq!(o.given, "--replications 0");
+        assert_eq!(o.option(), "--replications");
+        assert_eq!(Override::parse("seed=1").unwrap().option(), "--set");
     }
 }

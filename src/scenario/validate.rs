@@ -346,11 +346,11 @@ pub fn validate(file: ScenarioFile, source_name: &str, text: Option<&str>) -> Re
         return Err(problem);
     }
 
-    if file.strategies.is_empty() || file.strategies.len() > 16 {
+    if file.strategies.is_empty() || file.strategies.len() > MAX_STRATEGIES {
         check.fail(
             "strategies",
             format!(
-                "must list 1 to 16 strategies, got {}",
+                "must list 1 to {MAX_STRATEGIES} strategies, got {}",
                 file.strategies.len()
             ),
         );
@@ -404,6 +404,13 @@ pub fn validate(file: ScenarioFile, source_name: &str, text: Option<&str>) -> Re
     })
 }
 
+/// The longest strategy name, in characters: long enough to describe a policy, short enough
+/// for a table column and a chart legend.
+pub const MAX_STRATEGY_NAME: usize = 32;
+
+/// The most strategies one scenario may compare.
+pub const MAX_STRATEGIES: usize = 16;
+
 /// A strategy table: `preset` (required), optional `name`, and lever overrides on top of the
 /// preset's levers.
 fn resolve_strategy(idx: usize, table: &toml::Table, source_name: &str) -> Result<Strategy> {
@@ -441,6 +448,19 @@ fn resolve_strategy(idx: usize, table: &toml::Table, source_name: &str) -> Resul
         }
     };
     let name = match table.get("name") {
+        Some(toml::Value::String(name))
+            if name.trim().is_empty()
+                || name.chars().count() > MAX_STRATEGY_NAME
+                || name.chars().any(char::is_control) =>
+        {
+            return Err(invalid(
+                ".name",
+                format!(
+                    "must be 1 to {MAX_STRATEGY_NAME} characters without line breaks or control \
+                     characters (it labels tables and charts), got {name:?}"
+                ),
+            ))
+        }
         Some(toml::Value::String(name)) => name.clone(),
         Some(other) => return Err(invalid(".name", format!("must be a string, got {other}"))),
         None => preset.name().to_string(),

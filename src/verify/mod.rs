@@ -157,7 +157,7 @@ impl Verifier {
                 .collect::<Result<_>>()?;
             let scenario = parse(base.text(), base.name(), &parsed)?;
             let mut collector = ResultsCollector::new(&scenario);
-            run_experiment(&scenario, self.options, &mut collector, &|| {})?;
+            run_experiment(&scenario, self.options.clone(), &mut collector, &|| {})?;
             self.cache.insert(key.clone(), collector.finish());
         }
         Ok(&self.cache[&key])
