@@ -32,7 +32,7 @@
 //! let mut collector = ResultsCollector::new(&scenario);
 //! run_experiment(&scenario, ExperimentOptions::default(), &mut collector, &|| {})?;
 //! let results = collector.finish();
-//! assert_eq!(results.runs.len(), 4 * scenario.strategies.len());
+//! assert_eq!(results.runs.replications(), 4);
 //! let npv = results.summary(0, "npv").expect("every strategy has an NPV summary");
 //! assert!(npv.interval.ci_low <= npv.interval.mean);
 //! println!("{}", relsim::report::verdict(&results));

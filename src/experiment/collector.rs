@@ -9,13 +9,118 @@ use crate::error::Result;
 use crate::scenario::Scenario;
 use crate::stats::{paired_difference, Interval, PairedDifference, Summary, Welford};
 
-/// One row of runs.csv.
+/// One row of runs.csv: one strategy's metrics in one replication.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RunRow {
     pub strategy_idx: usize,
     pub replication: u64,
     pub seed: u64,
     pub metrics: RunMetrics,
+}
+
+/// The per-run metrics of an experiment, stored by column: for each strategy and metric, the
+/// values of every replication in replication order. Summaries, paired differences and charts
+/// read whole columns, so each is one contiguous slice rather than a pass over every run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunTable {
+    n_strategies: usize,
+    /// The replication number of each row, in the order runs arrived.
+    replications: Vec<u64>,
+    /// The seed of each replication.
+    seeds: Vec<u64>,
+    /// `[strategy][metric]`, flattened: each column holds one value per replication.
+    columns: Vec<Vec<f64>>,
+}
+
+impl RunTable {
+    /// An empty table for `n_strategies` strategies, with room for `capacity` replications.
+    pub fn new(n_strategies: usize, capacity: usize) -> Self {
+        Self {
+            n_strategies,
+            replications: Vec::with_capacity(capacity),
+            seeds: Vec::with_capacity(capacity),
+            columns: (0..n_strategies * RunMetrics::COUNT)
+                .map(|_| Vec::with_capacity(capacity))
+                .collect(),
+        }
+    }
+
+    /// Adds one strategy's run. Runs arrive replication by replication, strategies in order
+    /// within each (the order of [`super::RunSink`] and of runs.csv); anything else is refused
+    /// with a description of what was expected.
+    pub fn push(&mut self, row: &RunRow) -> std::result::Result<(), String> {
+        let filled = self.filled_strategies();
+        if row.strategy_idx != filled {
+            return Err(format!(
+                "strategy {} of replication {} came where strategy {filled} was expected",
+                row.strategy_idx, row.replication
+            ));
+        }
+        if filled == 0 {
+            self.replications.push(row.replication);
+            self.seeds.push(row.seed);
+        } else if self.replications.last() != Some(&row.replication) {
+            return Err(format!(
+                "replication {} came before replication {} had every strategy",
+                row.replication,
+                self.replications.last().copied().unwrap_or_default()
+            ));
+        }
+        for (metric_idx, value) in row.metrics.values().into_iter().enumerate() {
+            self.columns[row.strategy_idx * RunMetrics::COUNT + metric_idx].push(value);
+        }
+        Ok(())
+    }
+
+    /// How many strategies of the last replication have their run in the table; 0 when every
+    /// replication is complete.
+    fn filled_strategies(&self) -> usize {
+        let rows = self.replications.len();
+        (0..self.n_strategies)
+            .take_while(|&idx| self.columns[idx * RunMetrics::COUNT].len() == rows)
+            .count()
+            % self.n_strategies.max(1)
+    }
+
+    /// The number of replications in the table.
+    pub fn replications(&self) -> usize {
+        self.replications.len()
+    }
+
+    /// Whether every replication has a run of every strategy.
+    pub fn is_complete(&self) -> bool {
+        self.filled_strategies() == 0
+    }
+
+    /// The values of metric `metric_idx` (an index into [`RunMetrics::NAMES`]) of one strategy,
+    /// replication by replication.
+    pub fn column(&self, strategy_idx: usize, metric_idx: usize) -> &[f64] {
+        &self.columns[strategy_idx * RunMetrics::COUNT + metric_idx]
+    }
+
+    /// The values of the metric called `metric` of one strategy, replication by replication.
+    pub fn metric(&self, strategy_idx: usize, metric: &str) -> Option<&[f64]> {
+        let metric_idx = RunMetrics::NAMES.iter().position(|&m| m == metric)?;
+        (strategy_idx < self.n_strategies).then(|| self.column(strategy_idx, metric_idx))
+    }
+
+    /// Every run as a row, in the order they arrived (the order of runs.csv).
+    pub fn rows(&self) -> impl Iterator<Item = RunRow> + '_ {
+        (0..self.replications.len()).flat_map(move |row_idx| {
+            (0..self.n_strategies).map(move |strategy_idx| {
+                let mut values = [0.0; RunMetrics::COUNT];
+                for (metric_idx, value) in values.iter_mut().enumerate() {
+                    *value = self.column(strategy_idx, metric_idx)[row_idx];
+                }
+                RunRow {
+                    strategy_idx,
+                    replication: self.replications[row_idx],
+                    seed: self.seeds[row_idx],
+                    metrics: RunMetrics::from_values(values),
+                }
+            })
+        })
+    }
 }
 
 /// Summary of one metric of one strategy.
@@ -58,7 +163,7 @@ pub struct Lead {
 pub struct ExperimentResults {
     pub strategy_names: Vec<String>,
     pub replications: u64,
-    pub runs: Vec<RunRow>,
+    pub runs: RunTable,
     pub summaries: Vec<MetricSummary>,
     pub comparisons: Vec<Comparison>,
     pub timeseries: Vec<SeriesPoint>,
@@ -112,7 +217,7 @@ pub struct ResultsCollector {
     periods: usize,
     /// `[strategy][period][metric]`, flattened.
     series: Vec<Welford>,
-    runs: Vec<RunRow>,
+    runs: RunTable,
 }
 
 impl ResultsCollector {
@@ -123,7 +228,7 @@ impl ResultsCollector {
             strategy_names: scenario.strategies.iter().map(|s| s.name.clone()).collect(),
             periods,
             series: vec![Welford::default(); n_strategies * periods * PeriodRecord::COUNT],
-            runs: Vec::with_capacity(scenario.replications as usize * n_strategies),
+            runs: RunTable::new(n_strategies, scenario.replications as usize),
         }
     }
 
@@ -134,20 +239,14 @@ impl ResultsCollector {
     /// Summaries, comparisons and time series of everything collected.
     pub fn finish(self) -> ExperimentResults {
         let n_strategies = self.strategy_names.len();
-        let metric_values = |strategy_idx: usize, metric_idx: usize| -> Vec<f64> {
-            self.runs
-                .iter()
-                .filter(|row| row.strategy_idx == strategy_idx)
-                .map(|row| row.metrics.values()[metric_idx])
-                .collect()
-        };
+        let runs = &self.runs;
         let mut summaries = Vec::new();
         for strategy_idx in 0..n_strategies {
             for (metric_idx, &metric) in RunMetrics::NAMES.iter().enumerate() {
                 summaries.push(MetricSummary {
                     strategy_idx,
                     metric,
-                    summary: Summary::of(&metric_values(strategy_idx, metric_idx)),
+                    summary: Summary::of(runs.column(strategy_idx, metric_idx)),
                 });
             }
         }
@@ -160,8 +259,8 @@ impl ResultsCollector {
                         strategy_b,
                         metric,
                         difference: paired_difference(
-                            &metric_values(strategy_a, metric_idx),
-                            &metric_values(strategy_b, metric_idx),
+                            runs.column(strategy_a, metric_idx),
+                            runs.column(strategy_b, metric_idx),
                         ),
                     });
                 }
@@ -182,12 +281,7 @@ impl ResultsCollector {
                 }
             }
         }
-        let replications = self
-            .runs
-            .iter()
-            .map(|r| r.replication + 1)
-            .max()
-            .unwrap_or(0);
+        let replications = self.runs.replications() as u64;
         ExperimentResults {
             strategy_names: self.strategy_names,
             replications,
@@ -207,12 +301,14 @@ impl RunSink for ResultsCollector {
                 self.series[idx].push(value);
             }
         }
-        self.runs.push(RunRow {
-            strategy_idx: run.strategy_idx,
-            replication: run.replication,
-            seed: run.seed,
-            metrics: run.output.metrics,
-        });
+        self.runs
+            .push(&RunRow {
+                strategy_idx: run.strategy_idx,
+                replication: run.replication,
+                seed: run.seed,
+                metrics: run.output.metrics,
+            })
+            .expect("experiments hand runs over in replication order");
         Ok(())
     }
 }

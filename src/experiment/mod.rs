@@ -16,7 +16,7 @@ use rayon::prelude::*;
 use crate::engine::{simulate, ReplicationSeeds, RunConfig, RunOutput, World};
 use crate::error::{Error, Result};
 use crate::scenario::Scenario;
-pub use collector::{ExperimentResults, Lead, ResultsCollector};
+pub use collector::{ExperimentResults, Lead, ResultsCollector, RunRow, RunTable};
 
 /// One strategy's run on one replication, as handed to a [`RunSink`].
 #[derive(Debug, Clone, PartialEq)]
@@ -168,12 +168,18 @@ pub fn run_experiment(
     })
 }
 
-/// Rough peak memory of an experiment: each worker holds one replication's world and one
-/// strategy's customer state (network generation briefly needs three times the final CSR), plus
-/// the collector's time series and per-run table.
+/// Rough peak memory of a whole `relsim run`: each worker holds one replication's world and one
+/// strategy's customer state (network generation briefly needs three times the final CSR); the
+/// collector holds the time series as running moments and the per-run table; summarising sorts
+/// a copy of one column at a time; writing and drawing add a fixed amount (chart buffers, SVG
+/// text, the report), and the charts read the per-run table back in place of the one the
+/// simulation held, which is freed first.
 pub fn estimate_memory_bytes(scenario: &Scenario, threads: usize) -> u64 {
+    use crate::engine::{PeriodRecord, RunMetrics};
     use crate::model::customers::Customers;
     use crate::model::params::NetworkParams;
+    /// The process itself, the bundled fonts, chart pixel buffers and SVG text.
+    const FIXED: u64 = 48 << 20;
     let population = scenario.model.market.population as u64;
     let mean_degree = match scenario.model.network {
         NetworkParams::WattsStrogatz { mean_degree, .. }
@@ -187,12 +193,16 @@ pub fn estimate_memory_bytes(scenario: &Scenario, threads: usize) -> u64 {
     let per_worker = population * per_customer + network;
     let strategies = scenario.strategies.len() as u64;
     let periods = scenario.periods as u64;
-    let collector = strategies * periods * crate::engine::PeriodRecord::COUNT as u64 * 24
-        + strategies * scenario.replications as u64 * 256;
+    let replications = scenario.replications as u64;
+    let series = strategies * periods * PeriodRecord::COUNT as u64 * 24;
+    // Every metric of every run as f64, plus each replication's number and seed.
+    let run_table = replications * (strategies * RunMetrics::COUNT as u64 * 8 + 16);
+    // A sorted copy of one column (quantiles) and one column of paired differences.
+    let summarising = replications * 8 * 2;
     let batch = ExperimentOptions::default().batch_size as u64
         * strategies
         * periods
-        * crate::engine::PeriodRecord::COUNT as u64
+        * PeriodRecord::COUNT as u64
         * 8;
-    threads.max(1) as u64 * per_worker + collector + batch
+    FIXED + threads.max(1) as u64 * per_worker + series + run_table + summarising + batch
 }

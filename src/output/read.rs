@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use crate::engine::{PeriodRecord, RunMetrics};
 use crate::error::{Error, Result};
-use crate::experiment::collector::{Comparison, MetricSummary, RunRow, SeriesPoint};
+use crate::experiment::collector::{Comparison, MetricSummary, RunRow, RunTable, SeriesPoint};
 use crate::experiment::ExperimentResults;
 use crate::scenario::{parse, Scenario};
 use crate::stats::{Interval, PairedDifference, Summary};
@@ -117,20 +117,33 @@ pub fn load_results(dir: &Path, manifest: Manifest) -> Result<OutputFolder> {
         });
         Ok(())
     })?;
-    let mut runs = Vec::new();
+    let mut runs = RunTable::new(strategy_names.len(), manifest.replications as usize);
+    let mut line = 1;
     for_each_row(dir, "runs.csv", 3 + RunMetrics::COUNT, |row| {
+        line += 1;
         let mut metrics = [0.0; RunMetrics::COUNT];
         for (slot, text) in metrics.iter_mut().zip(&row[3..]) {
             *slot = number(text);
         }
-        runs.push(RunRow {
+        let run = RunRow {
             strategy_idx: strategy_idx("runs.csv", &row[0])?,
             replication: row[1].parse().unwrap_or(0),
             seed: row[2].parse().unwrap_or(0),
             metrics: RunMetrics::from_values(metrics),
-        });
-        Ok(())
+        };
+        runs.push(&run)
+            .map_err(|message| invalid(&dir.join("runs.csv"), &format!("line {line}: {message}")))
     })?;
+    if !runs.is_complete() || runs.replications() as u64 != manifest.replications {
+        return Err(invalid(
+            &dir.join("runs.csv"),
+            &format!(
+                "holds {} complete replications, but manifest.json says {}",
+                runs.replications(),
+                manifest.replications
+            ),
+        ));
+    }
     Ok(OutputFolder {
         dir: dir.to_path_buf(),
         results: ExperimentResults {
@@ -200,6 +213,9 @@ fn for_each_row(
 
 /// Splits one CSV line, honouring double quotes as the exporters write them.
 fn split_csv_line(line: &str) -> Vec<String> {
+    if !line.contains('"') {
+        return line.split(',').map(str::to_string).collect();
+    }
     let mut fields = Vec::new();
     let mut field = String::new();
     let mut quoted = false;
@@ -256,5 +272,6 @@ mod tests {
             split_csv_line("a,\"b,c\",,\"d\"\"e\""),
             vec!["a", "b,c", "", "d\"e"]
         );
+        assert_eq!(split_csv_line("a,,1.5"), vec!["a", "", "1.5"]);
     }
 }

@@ -20,7 +20,7 @@ impl Exporter for RunsCsv {
             "strategy,replication,seed,{}",
             RunMetrics::NAMES.join(",")
         )?;
-        for row in &results.runs {
+        for row in results.runs.rows() {
             write!(
                 out,
                 "{},{},{}",

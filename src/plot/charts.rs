@@ -484,7 +484,7 @@ fn histogram_panel<DB: DrawingBackend>(
     area: &Area<DB>,
     title: &str,
     x_desc: &str,
-    groups: &[(RGBColor, Vec<f64>)],
+    groups: &[(RGBColor, &[f64])],
     mark_zero: bool,
 ) -> DrawResult
 where
@@ -555,17 +555,11 @@ pub(super) fn npv_distribution<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    let npv_of = |strategy_idx: usize| -> Vec<f64> {
-        let mut rows: Vec<_> = results
-            .runs
-            .iter()
-            .filter(|r| r.strategy_idx == strategy_idx)
-            .collect();
-        rows.sort_by_key(|r| r.replication);
-        rows.iter().map(|r| r.metrics.npv).collect()
-    };
-    let groups: Vec<(RGBColor, Vec<f64>)> = (0..results.strategy_names.len())
-        .map(|idx| (strategy_colour(idx), npv_of(idx)))
+    let groups: Vec<(RGBColor, &[f64])> = (0..results.strategy_names.len())
+        .map(|idx| {
+            let npv = results.runs.metric(idx, "npv").unwrap_or_default();
+            (strategy_colour(idx), npv)
+        })
         .collect();
     let lead = results.leader("npv");
     let panels = if lead.is_some() {
@@ -584,7 +578,7 @@ where
         let differences: Vec<f64> = groups[lead.best]
             .1
             .iter()
-            .zip(&groups[lead.runner_up].1)
+            .zip(groups[lead.runner_up].1)
             .map(|(a, b)| a - b)
             .collect();
         let title = format!(
@@ -595,7 +589,7 @@ where
             &panels[1],
             &title,
             "NPV difference (currency units)",
-            &[(RGBColor(90, 90, 90), differences)],
+            &[(RGBColor(90, 90, 90), &differences)],
             true,
         )?;
     }

@@ -278,12 +278,7 @@ fn metric_values(results: &ExperimentResults, strategy: &str, metric: &str) -> V
         .iter()
         .position(|&m| m == metric)
         .unwrap_or_else(|| panic!("case metric {metric} is not a run metric"));
-    results
-        .runs
-        .iter()
-        .filter(|row| row.strategy_idx == strategy_idx)
-        .map(|row| row.metrics.values()[metric_idx])
-        .collect()
+    results.runs.column(strategy_idx, metric_idx).to_vec()
 }
 
 fn strategy_index(results: &ExperimentResults, strategy: &str) -> usize {
