@@ -114,6 +114,11 @@ pub fn run(options: &RunOptions) -> Result<RunReport> {
         .clone()
         .unwrap_or_else(|| Path::new("outputs").join(&scenario.name));
     let mut folder = StagedFolder::prepare(&out_dir, options.force)?;
+    if !options.quiet {
+        for note in scenario.notes() {
+            eprintln!("note: {note}");
+        }
+    }
     let stop = StopRequest::default();
     let _signals = StopOnSignals::install(&stop);
 
@@ -302,8 +307,13 @@ impl Drop for StopOnSignals {
 /// `relsim validate`: the expanded scenario as TOML, every default written out.
 pub fn validate(spec: &str, overrides: &[String]) -> Result<String> {
     let (source, scenario, _) = load_scenario(spec, overrides, None, None)?;
+    let notes: String = scenario
+        .notes()
+        .iter()
+        .map(|note| format!("# note: {note}\n"))
+        .collect();
     Ok(format!(
-        "# {}: valid. The scenario as relsim reads it, every default written out:\n\n{}",
+        "# {}: valid. The scenario as relsim reads it, every default written out:\n{notes}\n{}",
         source.name,
         scenario.to_toml()
     ))

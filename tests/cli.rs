@@ -382,7 +382,7 @@ fn bad_command_line_input_is_refused_with_a_clear_message() {
     let cases: &[(&[&str], &[&str])] = &[
         (
             &["run", small, "--set", "market.population=abc"],
-            &["market.population", "u32"],
+            &["market.population", "whole number"],
         ),
         (
             &["run", small, "--set", "nonsense"],
@@ -465,4 +465,100 @@ fn runs_too_large_for_this_machine_are_refused_without_allow_large() {
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("--allow-large"), "{stderr}");
     assert!(stderr.contains("MiB"), "{stderr}");
+}
+
+/// The smaller problems of the issue "Results you can trust on disk", each as a user met it.
+#[test]
+fn messages_name_what_the_user_typed_in_their_words() {
+    let small = data("small.toml");
+    let small = small.to_str().unwrap();
+    // A shortcut is named as typed, not as `--set`.
+    let output = relsim()
+        .args(["run", small, "--replications", "0"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr.contains("with --replications"), "{stderr}");
+    assert!(!stderr.contains("--set"), "{stderr}");
+    // No Rust type names, and an overflowing integer names its key.
+    for (args, fragments) in [
+        (
+            &["validate", small, "--set", "market.population=abc"][..],
+            &["market.population", "whole number"][..],
+        ),
+        (
+            &["validate", small, "--set", "periods=99999999999999999999"],
+            &["periods", "whole number"],
+        ),
+        (
+            &["validate", small, "--set", "strategies.0.price_level=cheap"],
+            &["price_level", "expected a number"],
+        ),
+        (
+            &["validate", small, "--set", "segments=5"],
+            &["segments", "a list"],
+        ),
+    ] {
+        check_refused(args, fragments);
+        let stderr =
+            String::from_utf8_lossy(&relsim().args(args).output().unwrap().stderr).into_owned();
+        for rust in ["u32", "u64", "f64", "usize", "sequence"] {
+            assert!(!stderr.contains(rust), "{args:?}: {stderr}");
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("overflow.toml");
+    fs::write(&file, "name = \"x\"\nperiods = 99999999999999999999\n").unwrap();
+    check_refused(
+        &["validate", file.to_str().unwrap()],
+        &["overflow.toml:2", "periods"],
+    );
+    // Money is bounded, and shown in a readable form.
+    check_refused(
+        &["validate", small, "--set", "market.fixed_cost=1e300"],
+        &["market.fixed_cost", "1e12", "got 1e300"],
+    );
+}
+
+#[test]
+fn validate_says_when_segment_shares_are_rescaled() {
+    relsim()
+        .args(["validate", "default", "--set", "segments.0.share=0.5"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "# note: segment shares sum to 1.45",
+        ));
+    relsim()
+        .args(["validate", "default"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("note:").not());
+}
+
+#[test]
+fn one_replication_is_singular_and_the_table_fits_eighty_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    relsim()
+        .env("COLUMNS", "80")
+        .args([
+            "run",
+            data("small.toml").to_str().unwrap(),
+            "--replications",
+            "1",
+        ])
+        .args(["--no-plots", "--out"])
+        .arg(dir.path().join("one"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("1 replication ×"))
+        .stdout(predicate::str::contains("over 1 replication\n"))
+        .stdout(predicate::function(|text: &str| {
+            // Every table line fits; the verdict and pair lines are sentences that may wrap.
+            text.lines()
+                .filter(|line| !line.starts_with("  ") && !line.starts_with("verdict"))
+                .filter(|line| !line.starts_with("relsim ·"))
+                .all(|line| line.chars().count() <= 80)
+        }));
 }

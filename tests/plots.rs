@@ -221,3 +221,45 @@ fn expanded_scenario_in_the_output_reruns_to_the_same_results() {
         );
     }
 }
+
+#[test]
+fn svg_text_names_the_bundled_font() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    run_small(&out, &["--no-plots"]);
+    relsim().arg("plot").arg(&out).assert().success();
+    for chart in CHARTS {
+        let svg = fs::read_to_string(out.join(format!("{}.svg", chart.name))).unwrap();
+        let families: std::collections::BTreeSet<&str> = svg
+            .split("font-family=\"")
+            .skip(1)
+            .map(|rest| &rest[..rest.find('"').unwrap()])
+            .collect();
+        assert_eq!(
+            families.into_iter().collect::<Vec<_>>(),
+            ["DejaVu Sans, sans-serif"],
+            "{}",
+            chart.name
+        );
+    }
+}
+
+#[test]
+fn the_paired_difference_chart_shows_the_pair_the_verdict_is_about() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    run_small(&out, &[]);
+    // The two strategies with the highest mean NPV, from summary.csv.
+    let summary = fs::read_to_string(out.join("summary.csv")).unwrap();
+    let mut npv: Vec<(f64, String)> = summary
+        .lines()
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split(',').collect();
+            (fields[1] == "npv").then(|| (fields[2].parse().unwrap(), fields[0].to_string()))
+        })
+        .collect();
+    npv.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let title = format!("Paired difference: {} − {}", npv[0].1, npv[1].1);
+    let svg = fs::read_to_string(out.join("npv_distribution.svg")).unwrap();
+    assert!(svg.contains(&title), "npv_distribution.svg lacks {title:?}");
+}

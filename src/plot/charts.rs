@@ -251,6 +251,15 @@ fn padded_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
     (low - pad, high + pad)
 }
 
+/// The range a confidence band is clipped to: a share or a score cannot leave its own range,
+/// even when few replications make the t-interval wider than that.
+fn band_limits(scale: Scale, natural_range: Option<(f64, f64)>) -> (f64, f64) {
+    natural_range.unwrap_or(match scale {
+        Scale::Share => (0.0, 1.0),
+        Scale::Amount | Scale::Unit => (f64::NEG_INFINITY, f64::INFINITY),
+    })
+}
+
 fn line_panel<DB: DrawingBackend>(area: &Area<DB>, panel: &LinePanel) -> DrawResult
 where
     DB::ErrorType: 'static,
@@ -288,12 +297,7 @@ where
         .y_labels(8)
         .label_style((FONT, TICK_LABEL_SIZE))
         .draw()?;
-    // A confidence band of a share or score cannot leave the quantity's own range, even when
-    // few replications make the t-interval wider than that.
-    let (bound_low, bound_high) = panel.y_range.unwrap_or(match scale {
-        Scale::Share => (0.0, 1.0),
-        Scale::Amount | Scale::Unit => (f64::NEG_INFINITY, f64::INFINITY),
-    });
+    let (bound_low, bound_high) = band_limits(scale, panel.y_range);
     let bounded = |value: f64| value.clamp(bound_low, bound_high);
     for line in &panel.lines {
         let band: Vec<(f64, f64)> = line
@@ -699,6 +703,18 @@ mod tests {
         assert!(layout.windows(2).all(|w| w[0].1 <= w[1].1));
         // One entry is centred.
         assert_eq!(legend_layout(&[100], 1000), vec![((1000 - 154) / 2, 0)]);
+    }
+
+    #[test]
+    fn bands_of_shares_stay_within_zero_and_one() {
+        let (low, high) = band_limits(Scale::Share, None);
+        assert_eq!(
+            (1.07f64.clamp(low, high), (-0.2f64).clamp(low, high)),
+            (1.0, 0.0)
+        );
+        assert_eq!(band_limits(Scale::Unit, Some((0.0, 1.0))), (0.0, 1.0));
+        let (low, high) = band_limits(Scale::Amount, None);
+        assert_eq!(5e9f64.clamp(low, high), 5e9);
     }
 
     #[test]

@@ -44,12 +44,18 @@ fn show(value: f64, style: Style) -> String {
 
 /// A mean with its 95 % CI, formatted for `style`.
 pub(crate) fn cell(summary: Option<&Summary>, style: Style) -> String {
+    // Shares and scores live in [0, 1]; with few replications the t-interval can reach past
+    // that, which the table does not repeat.
+    let bounded = |value: f64| match style {
+        Style::Share | Style::Unit => value.clamp(0.0, 1.0),
+        Style::Money | Style::Count => value,
+    };
     match summary {
         Some(s) => format!(
             "{} [{}, {}]",
             show(s.interval.mean, style),
-            show(s.interval.ci_low, style),
-            show(s.interval.ci_high, style)
+            show(bounded(s.interval.ci_low), style),
+            show(bounded(s.interval.ci_high), style)
         ),
         None => "n/a".to_string(),
     }
@@ -213,5 +219,29 @@ pub fn verdict(results: &ExperimentResults) -> String {
             percent(d.p_a_better),
             count(d.interval.n, "replication")
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::Interval;
+
+    #[test]
+    fn share_intervals_stay_within_zero_and_one() {
+        let summary = Summary {
+            interval: Interval {
+                mean: 0.99,
+                sd: 0.05,
+                ci_low: 0.93,
+                ci_high: 1.05,
+                n: 2,
+            },
+            p05: 0.95,
+            p50: 0.99,
+            p95: 1.0,
+        };
+        assert_eq!(cell(Some(&summary), Style::Share), "99.0% [93.0%, 100.0%]");
+        assert_eq!(cell(Some(&summary), Style::Money), "0.99 [0.93, 1.05]");
     }
 }

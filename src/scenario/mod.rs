@@ -47,6 +47,26 @@ impl Scenario {
         self.model.market.population as u64 * self.periods as u64 * self.strategies.len() as u64
     }
 
+    /// Things the scenario does that are allowed but may not be what its author meant, in
+    /// sentences: `relsim validate` and `relsim run` show them.
+    pub fn notes(&self) -> Vec<String> {
+        let mut notes = Vec::new();
+        let segments = &self.model.segments;
+        let total: f64 = segments.iter().map(|s| s.share).sum();
+        if (total - 1.0).abs() > 1e-9 {
+            let proportions: Vec<String> = segments
+                .iter()
+                .map(|s| format!("{} {:.4}", s.name, s.share / total))
+                .collect();
+            notes.push(format!(
+                "segment shares sum to {total}, not 1; relsim divides each by {total}, so the \
+                 segments make up {} of the population",
+                proportions.join(", ")
+            ));
+        }
+        notes
+    }
+
     /// The expanded scenario as TOML, every default written out. The text is itself a valid
     /// scenario file that reads back to the same scenario.
     pub fn to_toml(&self) -> String {
@@ -57,16 +77,20 @@ impl Scenario {
 /// Parses and validates scenario text. `source_name` names it in messages.
 pub fn parse(text: &str, source_name: &str, overrides: &[Override]) -> Result<Scenario> {
     // Syntax first, so that a malformed file is reported with its own line.
-    let mut table: toml::Table =
-        text.parse()
-            .map_err(|err: toml::de::Error| Error::InvalidScenario {
-                file: source_name.to_string(),
-                key: String::new(),
-                location: err
-                    .span()
-                    .map(|span| validate::location_of(text, span.start)),
-                message: err.message().trim().to_string(),
-            })?;
+    let mut table: toml::Table = text.parse().map_err(|err: toml::de::Error| {
+        let location = err
+            .span()
+            .map(|span| validate::location_of(text, span.start));
+        Error::InvalidScenario {
+            file: source_name.to_string(),
+            key: location
+                .as_ref()
+                .and_then(|at| validate::key_on_line(text, at.line))
+                .unwrap_or_default(),
+            location,
+            message: err.message().trim().to_string(),
+        }
+    })?;
     // The file alone, with spans, so that type errors point at their line.
     let from_text: ScenarioFile =
         serde_path_to_error::deserialize(toml::Deserializer::new(text))
@@ -84,7 +108,7 @@ pub fn parse(text: &str, source_name: &str, overrides: &[Override]) -> Result<Sc
     let overridden: ScenarioFile = serde_path_to_error::deserialize(toml::Value::Table(table))
         .map_err(|err| {
             let key = err.path().to_string();
-            let message = err.inner().message().trim().to_string();
+            let message = validate::plain_message(err.inner().message());
             Error::InvalidScenario {
                 file: overridden_name.clone(),
                 key: if key == "." { String::new() } else { key },

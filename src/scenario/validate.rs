@@ -17,6 +17,19 @@ pub const MAX_DISTRIBUTORS: u32 = DIRECT as u32 - 1;
 /// Most segments (one byte per customer names its segment).
 pub const MAX_SEGMENTS: usize = 64;
 
+/// The largest amount of money (or any other unbounded quantity) a scenario may hold: far above
+/// any firm's figures, far below where sums over millions of customer-months lose precision.
+pub const MAX_AMOUNT: f64 = 1e12;
+
+/// A value as a message shows it: `1e300` rather than three hundred digits.
+fn shown(value: f64) -> String {
+    if value.abs() >= 1e16 {
+        format!("{value:e}")
+    } else {
+        format!("{value}")
+    }
+}
+
 /// Collects the first problem found, with the key it concerns.
 struct Checker<'a> {
     file: &'a str,
@@ -41,7 +54,7 @@ impl<'a> Checker<'a> {
         if !(low..=high).contains(&value) {
             self.fail(
                 key,
-                format!("must be between {low} and {high}, got {value}"),
+                format!("must be between {low} and {high}, got {}", shown(value)),
             );
         }
     }
@@ -50,19 +63,29 @@ impl<'a> Checker<'a> {
         self.range(key, value, 0.0, 1.0);
     }
 
-    /// `value` must be finite and at least `low`.
+    /// `value` must lie in `[low, MAX_AMOUNT]`.
     fn at_least(&mut self, key: &str, value: f64, low: f64) {
-        if !(value.is_finite() && value >= low) {
+        if !(low..=MAX_AMOUNT).contains(&value) {
             self.fail(
                 key,
-                format!("must be a finite number of at least {low}, got {value}"),
+                format!(
+                    "must be a number from {low} to {MAX_AMOUNT:e}, got {}",
+                    shown(value)
+                ),
             );
         }
     }
 
+    /// `value` must lie in `(0, MAX_AMOUNT]`.
     fn positive(&mut self, key: &str, value: f64) {
-        if !(value.is_finite() && value > 0.0) {
-            self.fail(key, format!("must be a finite number above 0, got {value}"));
+        if !(value > 0.0 && value <= MAX_AMOUNT) {
+            self.fail(
+                key,
+                format!(
+                    "must be a number above 0 and at most {MAX_AMOUNT:e}, got {}",
+                    shown(value)
+                ),
+            );
         }
     }
 
@@ -479,7 +502,7 @@ fn resolve_strategy(idx: usize, table: &toml::Table, source_name: &str) -> Resul
             } else {
                 format!(".{path}")
             };
-            invalid(&key, err.inner().message().to_string())
+            invalid(&key, plain_message(err.inner().message()))
         })?;
     Ok(Strategy {
         name,
@@ -553,8 +576,54 @@ pub(super) fn describe_parse_error(
         file: source_name.to_string(),
         key: if path == "." { String::new() } else { path },
         location,
-        message: inner.message().trim().to_string(),
+        message: plain_message(inner.message()),
     }
+}
+
+/// A deserialiser's message in the words of a scenario file rather than of Rust: `expected u32`
+/// becomes `expected a whole number from 0 to 4294967295`, `a sequence` a list, and so on.
+pub(crate) fn plain_message(message: &str) -> String {
+    const WORDS: [(&str, &str); 11] = [
+        ("expected u8", "expected a whole number from 0 to 255"),
+        ("expected u16", "expected a whole number from 0 to 65535"),
+        (
+            "expected u32",
+            "expected a whole number from 0 to 4294967295",
+        ),
+        ("expected u64", "expected a whole number of at least 0"),
+        ("expected usize", "expected a whole number of at least 0"),
+        ("expected i64", "expected a whole number"),
+        ("expected f64", "expected a number"),
+        ("expected f32", "expected a number"),
+        ("expected a sequence", "expected a list such as [1, 2]"),
+        ("expected a map", "expected a table"),
+        ("expected a boolean", "expected true or false"),
+    ];
+    let mut text = message.trim().to_string();
+    for (rust, plain) in WORDS {
+        if let Some(at) = text.find(rust) {
+            let end = at + rust.len();
+            // Only whole words: `expected u32` but not `expected u32x`.
+            if !text[end..].starts_with(|c: char| c.is_alphanumeric()) {
+                text.replace_range(at..end, plain);
+            }
+        }
+    }
+    text.replace("floating point `", "decimal number `")
+        .replace("invalid type: string", "invalid type: text")
+        .replace("struct ", "table ")
+}
+
+/// The key a line of scenario text assigns (`periods` for `periods = 12`), for syntax errors
+/// whose message names no key, such as a number too large for any field.
+pub(super) fn key_on_line(text: &str, line: usize) -> Option<String> {
+    let line = text.lines().nth(line.checked_sub(1)?)?;
+    let (key, _) = line.split_once('=')?;
+    let key = key.trim().trim_matches('"');
+    let bare = key
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    (!key.is_empty() && bare).then(|| key.to_string())
 }
 
 /// 1-based line and column of a byte offset.
@@ -568,6 +637,30 @@ pub(super) fn location_of(text: &str, offset: usize) -> Location {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn messages_speak_of_numbers_and_lists_not_rust_types() {
+        assert_eq!(
+            plain_message("invalid type: string \"abc\", expected u32"),
+            "invalid type: text \"abc\", expected a whole number from 0 to 4294967295"
+        );
+        assert_eq!(
+            plain_message("invalid type: floating point `1.5`, expected u64"),
+            "invalid type: decimal number `1.5`, expected a whole number of at least 0"
+        );
+        assert_eq!(
+            plain_message("invalid type: integer `5`, expected a sequence"),
+            "invalid type: integer `5`, expected a list such as [1, 2]"
+        );
+    }
+
+    #[test]
+    fn the_key_of_a_line_is_found_for_messages_that_name_none() {
+        let text = "name = \"x\"\n[market]\n  population = 99999999999999999999\n";
+        assert_eq!(key_on_line(text, 3).as_deref(), Some("population"));
+        assert_eq!(key_on_line(text, 2), None);
+        assert_eq!(key_on_line(text, 9), None);
+    }
 
     #[test]
     fn locate_key_finds_the_line_in_its_table() {
