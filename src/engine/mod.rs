@@ -122,13 +122,44 @@ pub struct RunOutput {
 
 /// Simulates one strategy on one replication's world.
 pub fn simulate(config: &RunConfig, world: &World, seeds: &ReplicationSeeds) -> RunOutput {
-    let mut engine = Engine::new(config, world, seeds);
+    let mut run = Run::new(config, world, seeds);
     let mut periods = Vec::with_capacity(config.periods as usize);
-    for period in 1..=config.periods {
-        periods.push(engine.step(period));
+    while let Some(record) = run.step() {
+        periods.push(record);
     }
-    let metrics = engine.finish(&periods);
+    let metrics = run.finish(&periods);
     RunOutput { periods, metrics }
+}
+
+/// One run, a period at a time: what [`simulate`] does, for callers that look at each period
+/// as it ends (the test that a period allocates nothing, live views).
+pub struct Run<'a> {
+    engine: Engine<'a>,
+    next_period: u32,
+}
+
+impl<'a> Run<'a> {
+    /// Sets up the run: customers at their starting state, partners, tables.
+    pub fn new(config: &'a RunConfig<'a>, world: &'a World, seeds: &'a ReplicationSeeds) -> Self {
+        Self {
+            engine: Engine::new(config, world, seeds),
+            next_period: 1,
+        }
+    }
+
+    /// Simulates the next period and returns its record; `None` once the horizon is reached.
+    pub fn step(&mut self) -> Option<PeriodRecord> {
+        let period = self.next_period;
+        (period <= self.engine.config.periods).then(|| {
+            self.next_period += 1;
+            self.engine.step(period)
+        })
+    }
+
+    /// The run's metrics, from the records of every period.
+    pub fn finish(mut self, periods: &[PeriodRecord]) -> RunMetrics {
+        self.engine.finish(periods)
+    }
 }
 
 /// Segment terms the hot loop reads, precomputed once per run.
@@ -309,7 +340,9 @@ impl<'a> Engine<'a> {
             next_census: Census::new(segments.len()),
             // A few percent of voices change in a period; the buffer grows in the rare one that
             // needs more and then keeps its capacity.
-            voice_changes: Vec::with_capacity(n_customers / 16 + 16),
+            // Every customer may change voice in one period; reserving that once keeps the
+            // period loop free of allocation (tests/invariants.rs).
+            voice_changes: Vec::with_capacity(n_customers),
             personal_care_quota: vec![0; segments.len()],
             segments,
             care_order,

@@ -1,6 +1,6 @@
 //! Customer behaviour, one function per equation of docs/model.md §4.
 
-use super::math::{exp, logistic};
+use super::math::{exp, logistic, powi};
 use super::params::DefectionParams;
 
 /// Service failure probability (§4.3): `clamp(f_base + (1 − fill)·stockout_impact + (1 − q), 0, 1)`.
@@ -77,13 +77,13 @@ pub fn advertising_reach(
 /// `1 − (1 − q_wom)^A`.
 #[inline(always)]
 pub fn word_of_mouth_reach(word_of_mouth: f64, advocates: u32) -> f64 {
-    1.0 - (1.0 - word_of_mouth).powi(advocates as i32)
+    1.0 - powi(1.0 - word_of_mouth, advocates as i32)
 }
 
 /// Chance that no detractor neighbour talks a prospect out of buying (§4.7): `(1 − q_neg)^D`.
 #[inline(always)]
 pub fn not_deterred(negative_word_of_mouth: f64, detractors: u32) -> f64 {
-    (1.0 - negative_word_of_mouth).powi(detractors as i32)
+    powi(1.0 - negative_word_of_mouth, detractors as i32)
 }
 
 /// Adoption probability in `network` mode (§4.7, Goldenberg, Libai & Muller 2001):

@@ -12,7 +12,7 @@ pub fn per_period_discount_rate(annual_rate: f64, periods_per_year: f64) -> f64 
 /// The discount factor of period `t`: `1 / (1 + d)^t`.
 #[inline]
 pub fn discount_factor(rate: f64, period: u32) -> f64 {
-    (1.0 + rate).powi(-(period as i32))
+    crate::model::math::powi(1.0 + rate, -(period as i32))
 }
 
 #[cfg(test)]

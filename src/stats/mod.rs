@@ -6,6 +6,8 @@
 
 use serde::Serialize;
 
+use crate::model::math::powi;
+
 /// Running mean and variance (Welford 1962), for time series accumulated run by run.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Welford {
@@ -193,9 +195,9 @@ pub fn t_quantile_975(df: u64) -> f64 {
         _ => {
             let z: f64 = 1.959_963_984_540_054;
             let v = df as f64;
-            let z3 = z.powi(3);
-            let z5 = z.powi(5);
-            let z7 = z.powi(7);
+            let z3 = powi(z, 3);
+            let z5 = powi(z, 5);
+            let z7 = powi(z, 7);
             z + (z3 + z) / (4.0 * v)
                 + (5.0 * z5 + 16.0 * z3 + 3.0 * z) / (96.0 * v * v)
                 + (3.0 * z7 + 19.0 * z5 + 17.0 * z3 - 15.0 * z) / (384.0 * v * v * v)
