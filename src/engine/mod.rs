@@ -156,6 +156,11 @@ impl<'a> Run<'a> {
         })
     }
 
+    /// The customers' state as the last period left it (for tests of the model's invariants).
+    pub fn customers(&self) -> &Customers {
+        &self.engine.customers
+    }
+
     /// The run's metrics, from the records of every period.
     pub fn finish(mut self, periods: &[PeriodRecord]) -> RunMetrics {
         self.engine.finish(periods)
