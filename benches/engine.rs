@@ -4,9 +4,8 @@
 //! Run with `cargo bench --bench engine`.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use relsim::engine::{simulate, ReplicationSeeds, RunConfig, World};
+use relsim::engine::{simulate, ReplicationSeeds, World};
 use relsim::experiment::{run_experiment, ExperimentOptions, RunRecord, RunSink};
-use relsim::model::params::NetworkParams;
 use relsim::scenario::{presets, Override, Scenario};
 
 fn default_scenario(overrides: &[String]) -> Scenario {
@@ -27,17 +26,12 @@ fn engine_throughput(c: &mut Criterion) {
             format!("market.population={population}"),
             format!("market.initial_active={}", population / 10),
         ]);
-        let seeds = ReplicationSeeds::derive(scenario.seed, 0);
-        let world = World::generate(&scenario.model, &seeds);
-        for (strategy_idx, strategy) in scenario.strategies.iter().enumerate().take(2) {
-            let config = RunConfig {
-                model: &scenario.model,
-                levers: &scenario.strategies[strategy_idx].levers,
-                periods: scenario.periods,
-                discount_rate: scenario.discount_rate(),
-            };
+        let seeds = ReplicationSeeds::derive(scenario.seed(), 0);
+        let world = World::generate(scenario.model(), &seeds);
+        for (strategy_idx, strategy) in scenario.strategies().iter().enumerate().take(2) {
+            let config = scenario.run_config(strategy_idx);
             group.throughput(Throughput::Elements(
-                population as u64 * scenario.periods as u64,
+                population as u64 * scenario.periods() as u64,
             ));
             group.bench_with_input(
                 BenchmarkId::new(strategy.name.as_str(), population),
@@ -54,27 +48,20 @@ fn degree_scaling(c: &mut Criterion) {
     let mut group = c.benchmark_group("engine_by_degree");
     group.sample_size(10);
     for degree in [0u32, 4, 8, 16, 32] {
-        let mut scenario = default_scenario(&[
+        let network = if degree == 0 {
+            "network={kind=\"none\"}".to_string()
+        } else {
+            format!("network={{kind=\"watts_strogatz\",mean_degree={degree},rewiring=0.1}}")
+        };
+        let scenario = default_scenario(&[
             "market.population=100000".into(),
             "market.initial_active=10000".into(),
+            network,
         ]);
-        scenario.model.network = if degree == 0 {
-            NetworkParams::None {}
-        } else {
-            NetworkParams::WattsStrogatz {
-                mean_degree: degree,
-                rewiring: 0.1,
-            }
-        };
-        let seeds = ReplicationSeeds::derive(scenario.seed, 0);
-        let world = World::generate(&scenario.model, &seeds);
-        let config = RunConfig {
-            model: &scenario.model,
-            levers: &scenario.strategies[1].levers,
-            periods: scenario.periods,
-            discount_rate: scenario.discount_rate(),
-        };
-        group.throughput(Throughput::Elements(100_000 * scenario.periods as u64));
+        let seeds = ReplicationSeeds::derive(scenario.seed(), 0);
+        let world = World::generate(scenario.model(), &seeds);
+        let config = scenario.run_config(1);
+        group.throughput(Throughput::Elements(100_000 * scenario.periods() as u64));
         group.bench_with_input(BenchmarkId::from_parameter(degree), &config, |b, config| {
             b.iter(|| simulate(config, &world, &seeds))
         });
@@ -96,7 +83,7 @@ fn parallel_replications(c: &mut Criterion) {
     group.sample_size(10);
     let scenario = default_scenario(&["replications=16".into()]);
     group.throughput(Throughput::Elements(
-        scenario.replications as u64 * scenario.customer_steps_per_replication(),
+        scenario.replications() as u64 * scenario.customer_steps_per_replication(),
     ));
     for threads in [1usize, 2] {
         group.bench_with_input(

@@ -112,7 +112,7 @@ pub fn run(options: &RunOptions) -> Result<RunReport> {
     let out_dir = options
         .out
         .clone()
-        .unwrap_or_else(|| Path::new("outputs").join(&scenario.name));
+        .unwrap_or_else(|| Path::new("outputs").join(scenario.name()));
     let mut folder = StagedFolder::prepare(&out_dir, options.force)?;
     if !options.quiet {
         for note in scenario.notes() {
@@ -125,13 +125,13 @@ pub fn run(options: &RunOptions) -> Result<RunReport> {
     let progress = if options.quiet {
         ProgressBar::hidden()
     } else {
-        let bar = ProgressBar::new(scenario.replications as u64);
+        let bar = ProgressBar::new(scenario.replications() as u64);
         bar.set_style(
             ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} replications, {eta} left")
                 .expect("the template is valid")
                 .progress_chars("=> "),
         );
-        bar.set_message(format!("simulating {}", scenario.name));
+        bar.set_message(format!("simulating {}", scenario.name()));
         bar
     };
     let started = Instant::now();
@@ -153,15 +153,15 @@ pub fn run(options: &RunOptions) -> Result<RunReport> {
 
     let manifest = Manifest {
         relsim_version: env!("CARGO_PKG_VERSION").to_string(),
-        scenario_name: scenario.name.clone(),
+        scenario_name: scenario.name().to_string(),
         scenario_source: source.name.clone(),
         scenario_sha256: format!("{:x}", Sha256::digest(source.text.as_bytes())),
         overrides: overrides.iter().map(|o| o.assignment.clone()).collect(),
-        master_seed: scenario.seed,
+        master_seed: scenario.seed(),
         replications: info.replications,
         strategies: results.strategy_names.clone(),
-        periods: scenario.periods,
-        population: scenario.model.market.population,
+        periods: scenario.periods(),
+        population: scenario.model().market.population,
         threads: info.threads,
         wall_time_seconds: wall_time,
         customer_steps: info.customer_steps,
@@ -178,10 +178,10 @@ pub fn run(options: &RunOptions) -> Result<RunReport> {
     )?;
     let title = format!(
         "relsim · {} · {} × {} · {} periods · {:.1} s ({:.0}M customer-steps/s)",
-        scenario.name,
+        scenario.name(),
         count(info.replications, "replication"),
-        count(scenario.strategies.len() as u64, "strategy"),
-        scenario.periods,
+        count(scenario.strategies().len() as u64, "strategy"),
+        scenario.periods(),
         wall_time,
         manifest.customer_steps_per_second / 1e6
     );
@@ -262,7 +262,7 @@ fn draw_charts_and_report(folder: &mut StagedFolder, run: &OutputFolder) -> Resu
     let html = html_report(
         &run.results,
         &run.manifest,
-        &run.scenario.description,
+        run.scenario.description(),
         &run.scenario_text,
         &charts,
     );
@@ -326,7 +326,7 @@ pub fn presets() -> String {
     );
     for bundled in presets::BUNDLED {
         let description = crate::scenario::parse(bundled.text, bundled.name, &[])
-            .map(|s| s.description)
+            .map(|s| s.description().to_string())
             .unwrap_or_default();
         text.push_str(&format!("\n{}\n", bundled.name));
         for line in description.lines() {

@@ -3,16 +3,25 @@
 //!
 //! The model is specified in `docs/model.md`; `ARCHITECTURE.md` maps it to the modules below.
 //!
-//! - [`scenario`] reads and validates scenario files into a [`Scenario`].
-//! - [`model`] holds the equations, parameters, customers and networks (pure).
-//! - [`strategy`] holds the levers and presets.
+//! # Public API
+//!
+//! These modules are the library's API:
+//! - [`scenario`] reads and validates scenario files into a [`Scenario`], a sealed type whose
+//!   only constructors validate (`parse`, `Scenario::with`).
+//! - [`experiment`] runs replications in parallel with common random numbers and collects
+//!   results ([`experiment::run_experiment`], [`experiment::ResultsCollector`]).
 //! - [`engine`] simulates one strategy on one replication (pure, single-threaded).
-//! - [`experiment`] runs replications in parallel with common random numbers and collects results.
+//! - [`model`] holds the equations, parameters, customers and networks (pure); [`strategy`]
+//!   the levers and presets.
 //! - [`stats`] summarises across replications.
-//! - [`output`] writes result files; [`plot`] draws the charts; [`report`] prints the terminal
-//!   summary and writes the HTML report.
+//! - [`output`] writes and reads result folders; [`plot`] draws the charts; [`report`] prints
+//!   the terminal summary and writes the HTML report.
 //! - [`verify`] checks the model against analytic results and stylized facts.
-//! - [`cli`] is the command line; [`commands`] implements its commands.
+//! - [`Error`] and [`Result`]: every fallible function returns them.
+//!
+//! [`cli`] and [`commands`] are the `relsim` binary's: public so that the binary (a thin shell)
+//! can call them, hidden from the documentation, and not part of the API. Items a module needs
+//! only inside the crate are `pub(crate)`.
 //!
 //! # Using the library
 //!
@@ -39,7 +48,9 @@
 //! # Ok::<(), relsim::Error>(())
 //! ```
 
+#[doc(hidden)]
 pub mod cli;
+#[doc(hidden)]
 pub mod commands;
 pub mod engine;
 pub mod error;

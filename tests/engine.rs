@@ -1,6 +1,6 @@
 //! Engine invariants and mechanism directions, checked on small scenarios through the library.
 
-use relsim::engine::{simulate, ReplicationSeeds, RunConfig, RunOutput, World};
+use relsim::engine::{simulate, ReplicationSeeds, RunOutput, World};
 use relsim::experiment::{
     run_experiment, simulate_replication, ExperimentOptions, ResultsCollector,
 };
@@ -18,14 +18,9 @@ fn small_scenario(overrides: &[&str]) -> Scenario {
 
 /// Runs strategy `strategy_idx` of `scenario` on replication `replication`.
 fn run(scenario: &Scenario, strategy_idx: usize, replication: u64) -> RunOutput {
-    let seeds = ReplicationSeeds::derive(scenario.seed, replication);
-    let world = World::generate(&scenario.model, &seeds);
-    let config = RunConfig {
-        model: &scenario.model,
-        levers: &scenario.strategies[strategy_idx].levers,
-        periods: scenario.periods,
-        discount_rate: scenario.discount_rate(),
-    };
+    let seeds = ReplicationSeeds::derive(scenario.seed(), replication);
+    let world = World::generate(scenario.model(), &seeds);
+    let config = scenario.run_config(strategy_idx);
     simulate(&config, &world, &seeds)
 }
 
@@ -45,15 +40,15 @@ fn mean_metric(
 #[test]
 fn customers_are_conserved_period_by_period() {
     let scenario = small_scenario(&[]);
-    for strategy_idx in 0..scenario.strategies.len() {
+    for strategy_idx in 0..scenario.strategies().len() {
         let output = run(&scenario, strategy_idx, 0);
-        let mut previous_active = scenario.model.market.initial_active as f64;
+        let mut previous_active = scenario.model().market.initial_active as f64;
         for record in &output.periods {
             let expected = previous_active - record.defections
                 + record.acquired_paid
                 + record.acquired_referred;
             assert_eq!(record.active, expected);
-            assert!(record.active <= scenario.model.market.population as f64);
+            assert!(record.active <= scenario.model().market.population as f64);
             previous_active = record.active;
         }
     }
@@ -63,7 +58,7 @@ fn customers_are_conserved_period_by_period() {
 fn accounting_identities_hold() {
     let scenario = small_scenario(&[]);
     let d = scenario.discount_rate();
-    for strategy_idx in 0..scenario.strategies.len() {
+    for strategy_idx in 0..scenario.strategies().len() {
         let output = run(&scenario, strategy_idx, 1);
         let mut npv = 0.0;
         for (t, r) in output.periods.iter().enumerate() {
@@ -111,7 +106,7 @@ fn identical_strategies_get_identical_runs_under_common_random_numbers() {
 fn strategies_of_one_replication_face_the_same_market_events() {
     let scenario = small_scenario(&[]);
     let runs = simulate_replication(&scenario, 3);
-    for period_idx in 0..scenario.periods as usize {
+    for period_idx in 0..scenario.periods() as usize {
         let shortage = runs[0].output.periods[period_idx].shortage;
         let rival = runs[0].output.periods[period_idx].rival_campaign;
         for run in &runs[1..] {

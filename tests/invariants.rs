@@ -7,7 +7,7 @@ use std::cell::Cell;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use relsim::engine::{ReplicationSeeds, Run, RunConfig, World};
+use relsim::engine::{ReplicationSeeds, Run, World};
 use relsim::scenario::{parse, presets, Override};
 
 /// Counts the allocations made by the current thread, so that other tests running at the same
@@ -64,15 +64,10 @@ fn a_period_allocates_nothing() {
         .map(|o| Override::parse(o).unwrap())
         .collect();
         let scenario = parse(default.text, "default", &overrides).unwrap();
-        let seeds = ReplicationSeeds::derive(scenario.seed, 0);
-        let world = World::generate(&scenario.model, &seeds);
-        for strategy in &scenario.strategies {
-            let config = RunConfig {
-                model: &scenario.model,
-                levers: &strategy.levers,
-                periods: scenario.periods,
-                discount_rate: scenario.discount_rate(),
-            };
+        let seeds = ReplicationSeeds::derive(scenario.seed(), 0);
+        let world = World::generate(scenario.model(), &seeds);
+        for (strategy_idx, strategy) in scenario.strategies().iter().enumerate() {
+            let config = scenario.run_config(strategy_idx);
             let mut run = Run::new(&config, &world, &seeds);
             let mut periods = 0;
             let mut allocating_periods = Vec::new();

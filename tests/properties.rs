@@ -4,7 +4,7 @@
 //! result does not depend on the strategies or replications run beside it.
 
 use proptest::prelude::*;
-use relsim::engine::{simulate, ReplicationSeeds, Run, RunConfig, RunOutput, World};
+use relsim::engine::{simulate, ReplicationSeeds, Run, RunOutput, World};
 use relsim::experiment::{
     run_experiment, simulate_replication, ExperimentOptions, ResultsCollector,
 };
@@ -120,15 +120,10 @@ proptest! {
     #[test]
     fn states_stay_in_range_and_every_customer_has_one_status(random in random_scenario()) {
         let scenario = random.full();
-        let seeds = ReplicationSeeds::derive(scenario.seed, 0);
-        let world = World::generate(&scenario.model, &seeds);
-        for strategy in &scenario.strategies {
-            let config = RunConfig {
-                model: &scenario.model,
-                levers: &strategy.levers,
-                periods: scenario.periods,
-                discount_rate: scenario.discount_rate(),
-            };
+        let seeds = ReplicationSeeds::derive(scenario.seed(), 0);
+        let world = World::generate(scenario.model(), &seeds);
+        for strategy_idx in 0..scenario.strategies().len() {
+            let config = scenario.run_config(strategy_idx);
             let mut run = Run::new(&config, &world, &seeds);
             let mut period = 0;
             while let Some(record) = run.step() {
@@ -178,7 +173,7 @@ proptest! {
                 .enumerate()
                 .map(|(idx, record)| {
                     let period = idx as u32 + 1;
-                    let cash_period = match scenario.model.market.cash_flow_timing {
+                    let cash_period = match scenario.model().market.cash_flow_timing {
                         CashFlowTiming::StartOfPeriod => period - 1,
                         CashFlowTiming::EndOfPeriod | CashFlowTiming::AfterRetention => period,
                     };
@@ -203,14 +198,9 @@ proptest! {
         let together = simulate_replication(&full, replication);
         // The same strategy alone in its scenario.
         let alone = random.scenario(&random.strategies[strategy_idx..=strategy_idx]);
-        let seeds = ReplicationSeeds::derive(alone.seed, replication);
-        let world = World::generate(&alone.model, &seeds);
-        let config = RunConfig {
-            model: &alone.model,
-            levers: &alone.strategies[0].levers,
-            periods: alone.periods,
-            discount_rate: alone.discount_rate(),
-        };
+        let seeds = ReplicationSeeds::derive(alone.seed(), replication);
+        let world = World::generate(alone.model(), &seeds);
+        let config = alone.run_config(0);
         let single = simulate(&config, &world, &seeds);
         prop_assert!(
             same_bits(&together[strategy_idx].output, &single),
@@ -219,8 +209,7 @@ proptest! {
         // The same replication inside an experiment of several, on two threads.
         let mut collector = ResultsCollector::new(&full);
         let options = ExperimentOptions { threads: 2, batch_size: 3, ..Default::default() };
-        let mut experiment = full.clone();
-        experiment.replications = 5;
+        let experiment = full.with("replications", 5).unwrap();
         run_experiment(&experiment, options, &mut collector, &|| {}).unwrap();
         let results = collector.finish();
         let npv = results.runs.metric(strategy_idx, "npv").unwrap()[replication as usize];

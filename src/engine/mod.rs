@@ -103,14 +103,15 @@ impl World {
     }
 }
 
-/// What one run simulates: the market, the strategy and the horizon.
+/// What one run simulates: the market, the strategy and the horizon. Made by
+/// [`crate::Scenario::run_config`] from a validated scenario, so the engine may trust it.
 #[derive(Debug, Clone, Copy)]
 pub struct RunConfig<'a> {
-    pub model: &'a ModelParams,
-    pub levers: &'a Levers,
-    pub periods: u32,
+    pub(crate) model: &'a ModelParams,
+    pub(crate) levers: &'a Levers,
+    pub(crate) periods: u32,
     /// Discount rate per period `d`.
-    pub discount_rate: f64,
+    pub(crate) discount_rate: f64,
 }
 
 /// The records of one run.
@@ -1185,10 +1186,10 @@ mod tests {
             let text = crate::scenario::presets::find("default").unwrap().text;
             let scenario = parse(text, "default", &overrides).unwrap();
             let seeds = ReplicationSeeds::derive(7, 0);
-            let world = World::generate(&scenario.model, &seeds);
-            for strategy in &scenario.strategies {
+            let world = World::generate(scenario.model(), &seeds);
+            for strategy in scenario.strategies() {
                 let config = RunConfig {
-                    model: &scenario.model,
+                    model: scenario.model(),
                     levers: &strategy.levers,
                     periods: 24,
                     discount_rate: scenario.discount_rate(),
@@ -1196,12 +1197,12 @@ mod tests {
                 let mut engine = Engine::new(&config, &world, &seeds);
                 for period in 1..=24 {
                     engine.step(period);
-                    let mut recount = Census::new(scenario.model.segments.len());
+                    let mut recount = Census::new(scenario.model().segments.len());
                     let voices: Vec<u8> = (0..engine.customers.len())
                         .map(|idx| {
                             observe(
                                 &engine.customers,
-                                &scenario.model.market,
+                                &scenario.model().market,
                                 idx,
                                 period + 1,
                                 &mut recount,

@@ -222,13 +222,17 @@ pub struct ResultsCollector {
 
 impl ResultsCollector {
     pub fn new(scenario: &Scenario) -> Self {
-        let n_strategies = scenario.strategies.len();
-        let periods = scenario.periods as usize;
+        let n_strategies = scenario.strategies().len();
+        let periods = scenario.periods() as usize;
         Self {
-            strategy_names: scenario.strategies.iter().map(|s| s.name.clone()).collect(),
+            strategy_names: scenario
+                .strategies()
+                .iter()
+                .map(|s| s.name.clone())
+                .collect(),
             periods,
             series: vec![Welford::default(); n_strategies * periods * PeriodRecord::COUNT],
-            runs: RunTable::new(n_strategies, scenario.replications as usize),
+            runs: RunTable::new(n_strategies, scenario.replications() as usize),
         }
     }
 

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use crate::engine::{simulate, ReplicationSeeds, RunConfig, RunOutput, World};
+use crate::engine::{simulate, ReplicationSeeds, RunOutput, World};
 use crate::error::{Error, Result};
 use crate::scenario::Scenario;
 pub use collector::{ExperimentResults, Lead, ResultsCollector, RunRow, RunTable};
@@ -91,31 +91,19 @@ pub struct ExperimentInfo {
 
 /// Simulates every strategy of one replication on a shared world.
 pub fn simulate_replication(scenario: &Scenario, replication: u64) -> Vec<RunRecord> {
-    let seeds = ReplicationSeeds::derive(scenario.seed, replication);
-    let world = World::generate(&scenario.model, &seeds);
-    let discount_rate = scenario.discount_rate();
-    scenario
-        .strategies
-        .iter()
-        .enumerate()
-        .map(|(strategy_idx, strategy)| {
-            let config = RunConfig {
-                model: &scenario.model,
-                levers: &strategy.levers,
-                periods: scenario.periods,
-                discount_rate,
-            };
-            RunRecord {
-                strategy_idx,
-                replication,
-                seed: seeds.replication,
-                output: simulate(&config, &world, &seeds),
-            }
+    let seeds = ReplicationSeeds::derive(scenario.seed(), replication);
+    let world = World::generate(scenario.model(), &seeds);
+    (0..scenario.strategies().len())
+        .map(|strategy_idx| RunRecord {
+            strategy_idx,
+            replication,
+            seed: seeds.replication,
+            output: simulate(&scenario.run_config(strategy_idx), &world, &seeds),
         })
         .collect()
 }
 
-/// Runs `scenario.replications` replications in parallel, feeding `sink` in replication order.
+/// Runs `scenario.replications()` replications in parallel, feeding `sink` in replication order.
 /// `on_replication_done` is called (from worker threads) after each replication. A stop request
 /// ends it after the replications in flight, without feeding the sink their batch.
 pub fn run_experiment(
@@ -131,7 +119,7 @@ pub fn run_experiment(
             threads: options.threads,
             message: err.to_string(),
         })?;
-    let replications = scenario.replications as u64;
+    let replications = scenario.replications() as u64;
     let batch_size = options.batch_size.max(1) as u64;
     let mut start = 0;
     while start < replications {
@@ -180,8 +168,8 @@ pub fn estimate_memory_bytes(scenario: &Scenario, threads: usize) -> u64 {
     use crate::model::params::NetworkParams;
     /// The process itself, the bundled fonts, chart pixel buffers and SVG text.
     const FIXED: u64 = 48 << 20;
-    let population = scenario.model.market.population as u64;
-    let mean_degree = match scenario.model.network {
+    let population = scenario.model().market.population as u64;
+    let mean_degree = match scenario.model().network {
         NetworkParams::WattsStrogatz { mean_degree, .. }
         | NetworkParams::BarabasiAlbert { mean_degree }
         | NetworkParams::ErdosRenyi { mean_degree } => mean_degree as u64,
@@ -192,9 +180,9 @@ pub fn estimate_memory_bytes(scenario: &Scenario, threads: usize) -> u64 {
     // the population's attributes.
     let per_customer = Customers::BYTES_PER_CUSTOMER as u64 + 1 + 2 * 4 + 4 + 4;
     let per_worker = population * per_customer + network;
-    let strategies = scenario.strategies.len() as u64;
-    let periods = scenario.periods as u64;
-    let replications = scenario.replications as u64;
+    let strategies = scenario.strategies().len() as u64;
+    let periods = scenario.periods() as u64;
+    let replications = scenario.replications() as u64;
     let series = strategies * periods * PeriodRecord::COUNT as u64 * 24;
     // Every metric of every run as f64, plus each replication's number and seed.
     let run_table = replications * (strategies * RunMetrics::COUNT as u64 * 8 + 16);

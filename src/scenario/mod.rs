@@ -13,6 +13,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use crate::engine::RunConfig;
 use crate::error::{Error, Result};
 use crate::model::economics::per_period_discount_rate;
 use crate::model::params::ModelParams;
@@ -21,22 +22,91 @@ use file::ScenarioFile;
 pub use overrides::Override;
 
 /// A checked scenario: the market, the strategies to compare and how to run them.
+///
+/// Sealed: the only ways to get one are [`parse`] (or [`ScenarioSource::scenario`]) and
+/// [`Scenario::with`], which go through validation, so every value in it is in range and the
+/// engine may trust it. Read it through its accessors.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Scenario {
-    pub name: String,
-    pub description: String,
-    pub periods: u32,
-    pub periods_per_year: f64,
-    pub replications: u32,
-    pub seed: u64,
-    pub annual_discount_rate: f64,
+    name: String,
+    description: String,
+    periods: u32,
+    periods_per_year: f64,
+    replications: u32,
+    seed: u64,
+    annual_discount_rate: f64,
     /// Written at the top level, as in a scenario file.
     #[serde(flatten)]
-    pub model: ModelParams,
-    pub strategies: Vec<Strategy>,
+    model: ModelParams,
+    strategies: Vec<Strategy>,
 }
 
 impl Scenario {
+    /// The scenario's name; it names the output folder.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn description(&self) -> &str {
+        &self.description
+    }
+
+    /// Periods simulated (the horizon `T`).
+    pub fn periods(&self) -> u32 {
+        self.periods
+    }
+
+    pub fn periods_per_year(&self) -> f64 {
+        self.periods_per_year
+    }
+
+    pub fn replications(&self) -> u32 {
+        self.replications
+    }
+
+    /// The master seed every replication's seeds derive from.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    pub fn annual_discount_rate(&self) -> f64 {
+        self.annual_discount_rate
+    }
+
+    /// The market: every model parameter.
+    pub fn model(&self) -> &ModelParams {
+        &self.model
+    }
+
+    /// The strategies to compare, in the order of the file.
+    pub fn strategies(&self) -> &[Strategy] {
+        &self.strategies
+    }
+
+    /// This scenario with `key` set to `value`, through exactly the checks of `--set KEY=VALUE`
+    /// (and of the file): `scenario.with("replications", 40)?`,
+    /// `scenario.with("strategies.1.price_level", 0.9)?`. The value is a TOML value: a number,
+    /// a boolean, a string, an array or a table.
+    pub fn with(&self, key: &str, value: impl Into<toml::Value>) -> Result<Scenario> {
+        let value: toml::Value = value.into();
+        let assignment = Override::parse(&format!("{key}={value}"))?;
+        let text = self.to_toml();
+        parse(&text, &format!("scenario {}", self.name), &[assignment])
+    }
+
+    /// What the engine needs to run strategy `strategy_idx` of this scenario.
+    ///
+    /// # Panics
+    /// If `strategy_idx` is not the index of one of [`Self::strategies`].
+    pub fn run_config(&self, strategy_idx: usize) -> RunConfig<'_> {
+        RunConfig {
+            model: &self.model,
+            levers: &self.strategies[strategy_idx].levers,
+            periods: self.periods,
+            discount_rate: self.discount_rate(),
+        }
+    }
+
     /// Discount rate per period `d` (docs/model.md §1).
     pub fn discount_rate(&self) -> f64 {
         per_period_discount_rate(self.annual_discount_rate, self.periods_per_year)
@@ -166,5 +236,42 @@ impl ScenarioSource {
     /// Parses and validates this source.
     pub fn scenario(&self, overrides: &[Override]) -> Result<Scenario> {
         parse(&self.text, &self.name, overrides)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn default_scenario() -> Scenario {
+        parse(presets::find("default").unwrap().text, "default", &[]).unwrap()
+    }
+
+    #[test]
+    fn with_sets_a_key_through_the_same_checks_as_set() {
+        let scenario = default_scenario();
+        let changed = scenario.with("replications", 7).unwrap();
+        assert_eq!(changed.replications(), 7);
+        assert_eq!(changed.model(), scenario.model());
+        let priced = scenario.with("strategies.1.price_level", 0.9).unwrap();
+        assert_eq!(priced.strategies()[1].levers.price_level, 0.9);
+        let mixed = scenario.with("network.kind", "mixed").unwrap();
+        assert!(matches!(
+            mixed.model().network,
+            crate::model::params::NetworkParams::Mixed {}
+        ));
+        for (key, value, fragment) in [
+            ("replications", toml::Value::from(0), "replications"),
+            (
+                "market.base_failure",
+                toml::Value::from(1.5),
+                "between 0 and 1",
+            ),
+            ("market.colour", toml::Value::from("red"), "unknown field"),
+        ] {
+            let err = scenario.with(key, value).unwrap_err();
+            assert_eq!(err.exit_code(), 2);
+            assert!(err.to_string().contains(fragment), "{err}");
+        }
     }
 }

@@ -49,13 +49,13 @@ mod tests {
         for bundled in BUNDLED {
             let scenario = crate::scenario::parse(bundled.text, bundled.name, &[])
                 .unwrap_or_else(|err| panic!("{}: {err}", bundled.name));
-            assert_eq!(scenario.name, bundled.name);
+            assert_eq!(scenario.name(), bundled.name);
             assert!(
-                !scenario.description.is_empty(),
+                !scenario.description().is_empty(),
                 "{} has no description",
                 bundled.name
             );
-            assert!(scenario.strategies.len() >= 2);
+            assert!(scenario.strategies().len() >= 2);
         }
     }
 
