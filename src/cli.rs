@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::commands::{self, RunOptions};
 use crate::error::Result;
@@ -21,7 +21,9 @@ Examples:
   relsim presets                                list the bundled scenarios
   relsim plot outputs/default                   redraw charts and report from a run's files
   relsim verify                                 check the model against known results
-  relsim init b2b_it_services -o my_market.toml copy a preset to edit";
+  relsim init b2b_it_services -o my_market.toml copy a preset to edit
+  relsim completions bash                       print the bash completion script
+  relsim manpage --out ~/.local/share/man/man1  install the manual pages";
 
 /// relsim's command line.
 #[derive(Debug, Parser)]
@@ -135,6 +137,26 @@ Examples:
         #[arg(long)]
         force: bool,
     },
+    /// Print a shell's completion script for relsim.
+    #[command(after_help = "\
+Examples:
+  relsim completions bash > ~/.local/share/bash-completion/completions/relsim
+  relsim completions zsh > ~/.zfunc/_relsim
+  relsim completions fish > ~/.config/fish/completions/relsim.fish")]
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
+    /// Print relsim's manual page (roff), or write one page per command into a folder.
+    #[command(after_help = "\
+Examples:
+  relsim manpage | man -l -
+  relsim manpage --out ~/.local/share/man/man1")]
+    Manpage {
+        /// Write relsim.1 and relsim-COMMAND.1 for every command into this folder.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
 }
 
 /// Runs the parsed command, printing its results to stdout.
@@ -210,6 +232,20 @@ pub fn execute(cli: Cli) -> Result<()> {
                 });
             }
         }
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "relsim", &mut script);
+            print(&String::from_utf8_lossy(&script))?;
+        }
+        Command::Manpage { out: None } => print(&manual_page(&Cli::command())?)?,
+        Command::Manpage { out: Some(dir) } => {
+            let pages = write_manual_pages(&dir)?;
+            print(&format!(
+                "{} manual pages written to {}/\n",
+                pages,
+                dir.display()
+            ))?;
+        }
         Command::Init {
             name,
             output,
@@ -228,6 +264,42 @@ pub fn execute(cli: Cli) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// A command's manual page as roff text.
+fn manual_page(command: &clap::Command) -> Result<String> {
+    let mut roff = Vec::new();
+    clap_mangen::Man::new(command.clone())
+        .render(&mut roff)
+        .map_err(|source| crate::Error::Write {
+            path: "the manual page".into(),
+            source,
+        })?;
+    Ok(String::from_utf8_lossy(&roff).into_owned())
+}
+
+/// Writes `relsim.1` and `relsim-COMMAND.1` for every command into `dir`; returns how many.
+fn write_manual_pages(dir: &std::path::Path) -> Result<usize> {
+    std::fs::create_dir_all(dir).map_err(|source| crate::Error::Write {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let relsim = Cli::command();
+    let mut pages = vec![("relsim.1".to_string(), relsim.clone())];
+    for command in relsim.get_subcommands() {
+        let name = format!("relsim-{}", command.get_name());
+        let page = command
+            .clone()
+            .display_name(name.clone())
+            .version(env!("CARGO_PKG_VERSION"))
+            .bin_name(format!("relsim {}", command.get_name()));
+        pages.push((format!("{name}.1"), page));
+    }
+    for (file, command) in &pages {
+        let text = manual_page(command)?;
+        crate::output::write_atomically(&dir.join(file), |out| out.write_all(text.as_bytes()))?;
+    }
+    Ok(pages.len())
 }
 
 /// The width of the terminal standard output goes to; `COLUMNS` where it says, and no limit

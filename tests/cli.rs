@@ -562,3 +562,52 @@ fn one_replication_is_singular_and_the_table_fits_eighty_columns() {
                 .all(|line| line.chars().count() <= 80)
         }));
 }
+
+#[test]
+fn shell_completions_and_manual_pages_are_generated() {
+    for (shell, marker) in [
+        ("bash", "_relsim()"),
+        ("zsh", "#compdef relsim"),
+        ("fish", "complete -c relsim"),
+    ] {
+        relsim()
+            .args(["completions", shell])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains(marker))
+            .stdout(predicate::str::contains("validate"))
+            .stdout(predicate::str::contains("replications"));
+    }
+    relsim().args(["completions", "tcsh"]).assert().code(2);
+    relsim()
+        .arg("manpage")
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with(".ie"))
+        .stdout(predicate::str::contains(".TH relsim 1"));
+    let dir = tempfile::tempdir().unwrap();
+    relsim()
+        .args(["manpage", "--out"])
+        .arg(dir.path())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("9 manual pages"));
+    let run_page = fs::read_to_string(dir.path().join("relsim-run.1")).unwrap();
+    assert!(run_page.contains(".TH relsim-run 1"), "{run_page}");
+    assert!(run_page.contains("no\\-plots"), "{run_page}");
+    for command in [
+        "run",
+        "plot",
+        "validate",
+        "presets",
+        "verify",
+        "init",
+        "completions",
+        "manpage",
+    ] {
+        assert!(
+            dir.path().join(format!("relsim-{command}.1")).exists(),
+            "{command}"
+        );
+    }
+}
