@@ -436,3 +436,39 @@ fn init_to_a_dash_writes_standard_output() {
         .stdout(predicate::str::contains("[[strategies]]"));
     assert!(entries(dir.path()).is_empty());
 }
+
+#[test]
+fn a_killed_run_leaves_the_old_folder_and_its_leftovers_are_cleared_by_the_next_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    relsim()
+        .args(["run", &small(), "--quiet", "--no-plots", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let before = fs::read(out.join("runs.csv")).unwrap();
+    // SIGKILL cannot be caught: the staging folder stays behind, hidden, beside the old run.
+    let (status, _) = interrupt_a_long_run(&out, libc::SIGKILL);
+    assert_eq!(status, None, "killed by a signal, so no exit code");
+    assert_eq!(fs::read(out.join("runs.csv")).unwrap(), before);
+    assert!(
+        entries(dir.path()).len() > 1,
+        "the killed run left no staging folder"
+    );
+    // The next run into the same folder removes what the dead process left.
+    relsim()
+        .args([
+            "run",
+            &small(),
+            "--quiet",
+            "--no-plots",
+            "--seed",
+            "3",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .success();
+    assert_eq!(entries(dir.path()), ["run"]);
+    relsim().arg("plot").arg(&out).assert().success();
+}

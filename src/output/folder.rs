@@ -71,8 +71,9 @@ impl StagedFolder {
                 parent.display()
             ))
         })?;
+        remove_abandoned_siblings(&parent, &folder_name);
         let staging = tempfile::Builder::new()
-            .prefix(&format!(".{folder_name}.relsim-"))
+            .prefix(&sibling_prefix(&folder_name, std::process::id()))
             .tempdir_in(&parent)
             .map_err(|err| {
                 refuse(format!(
@@ -246,6 +247,41 @@ fn replace_folder(staging: &Path, target: &Path) -> io::Result<()> {
     Err(last_error.unwrap_or_else(|| io::Error::other("the folder kept changing")))
 }
 
+/// How the names of a run's private siblings of folder `name` begin: hidden, and carrying the
+/// id of the process that owns them, so that the leftovers of a killed process can be told from
+/// the work of one still running.
+fn sibling_prefix(name: &str, process_id: u32) -> String {
+    format!(".{name}.relsim-{process_id}-")
+}
+
+/// Removes the staging and set-aside folders of `name` that a killed relsim left behind: those
+/// whose owning process no longer runs. Where process ids cannot be checked (no `/proc`),
+/// nothing is removed.
+fn remove_abandoned_siblings(parent: &Path, name: &str) {
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = fs::read_dir(parent) else {
+        return;
+    };
+    let start = format!(".{name}.relsim-");
+    for entry in entries.flatten() {
+        let file_name = entry.file_name().to_string_lossy().into_owned();
+        let Some(rest) = file_name.strip_prefix(&start) else {
+            continue;
+        };
+        let Some((process_id, _)) = rest.split_once('-') else {
+            continue;
+        };
+        let owner_runs = process_id
+            .parse::<u32>()
+            .map_or(true, |id| Path::new(&format!("/proc/{id}")).exists());
+        if !owner_runs {
+            let _ = fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
 /// A fresh, unused path beside `path` (its name starts with a dot, so it stays out of sight).
 fn unique_sibling(path: &Path, role: &str) -> io::Result<PathBuf> {
     let parent = match path.parent() {
@@ -258,7 +294,10 @@ fn unique_sibling(path: &Path, role: &str) -> io::Result<PathBuf> {
         .unwrap_or_default();
     // Reserve the name with an empty folder, then free it for the rename.
     let reserved = tempfile::Builder::new()
-        .prefix(&format!(".{name}.relsim-{role}-"))
+        .prefix(&format!(
+            "{}{role}-",
+            sibling_prefix(&name, std::process::id())
+        ))
         .tempdir_in(parent)?
         .keep();
     fs::remove_dir(&reserved)?;
@@ -459,6 +498,26 @@ mod tests {
         fs::remove_file(target.join("summary.csv")).unwrap();
         assert!(check_integrity(&target, &manifest, &["summary.csv"]).is_err());
         check_integrity(&target, &manifest, &[]).unwrap();
+    }
+
+    #[test]
+    fn leftovers_of_a_killed_process_are_removed_and_a_live_ones_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        // Process ids are below 2^22 on Linux, so this one cannot be running.
+        let dead = dir.path().join(".run.relsim-4294967-abc");
+        let live = dir
+            .path()
+            .join(format!(".run.relsim-{}-def", std::process::id()));
+        let other = dir.path().join(".other.relsim-4294967-abc");
+        for folder in [&dead, &live, &other] {
+            fs::create_dir(folder).unwrap();
+            fs::write(folder.join("runs.csv"), "half").unwrap();
+        }
+        let target = staged_run(&dir.path().join("run"), "a\n");
+        assert!(!dead.exists());
+        assert!(live.exists(), "the folder of a running process was removed");
+        assert!(other.exists(), "another folder's sibling was removed");
+        assert!(target.join("summary.csv").exists());
     }
 
     #[test]
