@@ -378,16 +378,22 @@ fn interrupt_a_long_run(out: &Path, signal: i32) -> (Option<i32>, String) {
     (status.code(), stderr)
 }
 
-#[test]
-fn an_interrupt_stops_cleanly_says_so_and_keeps_the_old_folder() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("run");
+/// A finished run in `dir/run`, and the bytes of its runs.csv.
+fn an_earlier_run(dir: &Path) -> (PathBuf, Vec<u8>) {
+    let out = dir.join("run");
     relsim()
         .args(["run", &small(), "--quiet", "--no-plots", "--out"])
         .arg(&out)
         .assert()
         .success();
-    let before = fs::read(out.join("runs.csv")).unwrap();
+    let runs = fs::read(out.join("runs.csv")).unwrap();
+    (out, runs)
+}
+
+#[test]
+fn an_interrupt_stops_cleanly_says_so_and_keeps_the_old_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, before) = an_earlier_run(dir.path());
     for (signal, code) in [(libc::SIGINT, 130), (libc::SIGTERM, 143)] {
         let (status, stderr) = interrupt_a_long_run(&out, signal);
         assert_eq!(status, Some(code), "{stderr}");
@@ -440,13 +446,7 @@ fn init_to_a_dash_writes_standard_output() {
 #[test]
 fn a_killed_run_leaves_the_old_folder_and_its_leftovers_are_cleared_by_the_next_run() {
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("run");
-    relsim()
-        .args(["run", &small(), "--quiet", "--no-plots", "--out"])
-        .arg(&out)
-        .assert()
-        .success();
-    let before = fs::read(out.join("runs.csv")).unwrap();
+    let (out, before) = an_earlier_run(dir.path());
     // SIGKILL cannot be caught: the staging folder stays behind, hidden, beside the old run.
     let (status, _) = interrupt_a_long_run(&out, libc::SIGKILL);
     assert_eq!(status, None, "killed by a signal, so no exit code");

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use super::Manifest;
+use super::{file_name_of, parent_of, Manifest};
 use crate::error::{Error, Result};
 
 /// The name of the manifest, the file that marks a folder as relsim's.
@@ -39,12 +39,12 @@ impl StagedFolder {
             path: target.to_path_buf(),
             message,
         };
-        let folder_name = target
-            .file_name()
-            .map(|name| name.to_string_lossy().into_owned())
-            .ok_or_else(|| {
-                refuse("does not name a folder; give a path such as outputs/my_run".into())
-            })?;
+        let folder_name = file_name_of(target);
+        if folder_name.is_empty() {
+            return Err(refuse(
+                "does not name a folder; give a path such as outputs/my_run".into(),
+            ));
+        }
         match fs::metadata(target) {
             Ok(meta) if !meta.is_dir() => {
                 return Err(refuse(
@@ -61,20 +61,17 @@ impl StagedFolder {
                 ) => {}
             Err(err) => return Err(refuse(format!("cannot be inspected: {err}"))),
         }
-        let parent = match target.parent() {
-            Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        fs::create_dir_all(&parent).map_err(|err| {
+        let parent = parent_of(target);
+        fs::create_dir_all(parent).map_err(|err| {
             refuse(format!(
                 "cannot create its parent folder {}: {err}",
                 parent.display()
             ))
         })?;
-        remove_abandoned_siblings(&parent, &folder_name);
+        remove_abandoned_siblings(parent, &folder_name);
         let staging = tempfile::Builder::new()
             .prefix(&sibling_prefix(&folder_name, std::process::id()))
-            .tempdir_in(&parent)
+            .tempdir_in(parent)
             .map_err(|err| {
                 refuse(format!(
                     "cannot write in its parent folder {}: {err}",
@@ -284,21 +281,13 @@ fn remove_abandoned_siblings(parent: &Path, name: &str) {
 
 /// A fresh, unused path beside `path` (its name starts with a dot, so it stays out of sight).
 fn unique_sibling(path: &Path, role: &str) -> io::Result<PathBuf> {
-    let parent = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    let name = path
-        .file_name()
-        .map(|name| name.to_string_lossy().into_owned())
-        .unwrap_or_default();
     // Reserve the name with an empty folder, then free it for the rename.
     let reserved = tempfile::Builder::new()
         .prefix(&format!(
             "{}{role}-",
-            sibling_prefix(&name, std::process::id())
+            sibling_prefix(&file_name_of(path), std::process::id())
         ))
-        .tempdir_in(parent)?
+        .tempdir_in(parent_of(path))?
         .keep();
     fs::remove_dir(&reserved)?;
     Ok(reserved)

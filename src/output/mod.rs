@@ -77,18 +77,10 @@ pub fn write_atomically(
         path: path.to_path_buf(),
         source,
     };
-    let parent = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
     let temporary = tempfile::Builder::new()
-        .prefix(&format!(".{file_name}."))
+        .prefix(&format!(".{}.", file_name_of(path)))
         .suffix(".partial")
-        .tempfile_in(parent)
+        .tempfile_in(parent_of(path))
         .map_err(fail)?;
     let mut out = BufWriter::new(temporary);
     write(&mut out).map_err(fail)?;
@@ -96,6 +88,21 @@ pub fn write_atomically(
     temporary.as_file().sync_all().map_err(fail)?;
     temporary.persist(path).map_err(|err| fail(err.error))?;
     Ok(())
+}
+
+/// The folder that holds `path`: its parent, or the current folder for a bare name.
+pub(crate) fn parent_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    }
+}
+
+/// The last component of `path` as text (empty when there is none, as for `..`).
+pub(crate) fn file_name_of(path: &Path) -> String {
+    path.file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
