@@ -95,6 +95,15 @@ fn one_to_sixteen_strategies_run_and_plot_end_to_end() {
             assert!(svg.contains(&name_of(idx)), "{n}: legend lacks {idx}");
             assert!(report.contains(&name_of(idx)), "{n}: report lacks {idx}");
         }
+        if n == 16 {
+            // Strategies repeat presets, so the two best are the same policy: an exact tie is
+            // said as such, and only the leader's pairs are listed.
+            assert!(
+                report.contains("tie exactly"),
+                "{n}: no exact tie in the verdict"
+            );
+            assert!(report.contains("only the pairs with the leader are listed"));
+        }
         // Charts can be redrawn from the files alone.
         relsim().arg("plot").arg(&out).assert().success();
     }

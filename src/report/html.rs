@@ -5,7 +5,9 @@
 use std::fmt::Write;
 
 use super::format::{percent, signed};
-use super::terminal::{cell, verdict, TABLE_ROWS};
+use super::terminal::{
+    cell, count, listed_npv_comparisons, only_leader_pairs, verdict, ALL_PAIRS_UP_TO, TABLE_ROWS,
+};
 use crate::experiment::ExperimentResults;
 use crate::output::Manifest;
 use crate::plot::{strategy_colour, RenderedChart, CHART_SIZE};
@@ -23,6 +25,8 @@ th, td { border-bottom: 1px solid #ddd; padding: 0.35em 0.8em; text-align: right
 th:first-child, td:first-child { text-align: left; }
 .swatch { display: inline-block; width: 0.9em; height: 0.9em; margin-right: 0.4em;
           vertical-align: -0.1em; border-radius: 2px; }
+.scroll { overflow-x: auto; }
+.scroll th:first-child, .scroll td:first-child { position: sticky; left: 0; background: #fff; }
 figure { margin: 2em 0; }
 figure svg { width: 100%; height: auto; border: 1px solid #eee; }
 figcaption { color: #444; margin-top: 0.4em; }
@@ -94,14 +98,14 @@ pub fn html_report(
          <title>relsim · {name}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n\
          <h1>{name}</h1>\n<p class=\"description\">{description}</p>\n\
          <p class=\"verdict\">{verdict}</p>\n\
-         <p class=\"meta\">{replications} replications × {strategies} strategies × {periods} months · \
+         <p class=\"meta\">{replications} × {strategies} × {periods} months · \
          master seed {seed} · relsim {version} · {wall:.1} s on {threads} threads \
          ({speed:.0}M customer-steps/s)</p>\n",
         name = escape(&manifest.scenario_name),
         description = escape(&description.split_whitespace().collect::<Vec<_>>().join(" ")),
         verdict = escape(&verdict(results)),
-        replications = manifest.replications,
-        strategies = names.len(),
+        replications = count(manifest.replications, "replication"),
+        strategies = count(names.len() as u64, "strategy"),
         periods = manifest.periods,
         seed = manifest.master_seed,
         version = escape(&manifest.relsim_version),
@@ -113,7 +117,7 @@ pub fn html_report(
     let _ = write!(
         html,
         "<h2>Summary</h2>\n<p>Mean and [95 % confidence interval] across replications.</p>\n\
-         <table>\n<tr><th>metric</th>{}</tr>\n",
+         <div class=\"scroll\"><table>\n<tr><th>metric</th>{}</tr>\n",
         strategy_header(names)
     );
     for &(metric, label, style) in TABLE_ROWS {
@@ -127,7 +131,7 @@ pub fn html_report(
         }
         html.push_str("</tr>\n");
     }
-    html.push_str("</table>\n");
+    html.push_str("</table></div>\n");
 
     if names.len() > 1 {
         html.push_str(
@@ -136,7 +140,7 @@ pub fn html_report(
              <tr><th>comparison</th><th>mean difference</th><th>95 % CI</th>\
              <th>first wins</th></tr>\n",
         );
-        for c in results.comparisons.iter().filter(|c| c.metric == "npv") {
+        for c in listed_npv_comparisons(results) {
             let d = &c.difference;
             let _ = writeln!(
                 html,
@@ -150,6 +154,13 @@ pub fn html_report(
             );
         }
         html.push_str("</table>\n");
+        if names.len() > ALL_PAIRS_UP_TO {
+            let _ = writeln!(
+                html,
+                "<p class=\"meta\">{}.</p>",
+                escape(&only_leader_pairs())
+            );
+        }
     }
 
     html.push_str("<h2>Charts</h2>\n");

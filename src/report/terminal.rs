@@ -3,6 +3,7 @@
 use std::fmt::Write;
 
 use super::format::{human, percent, signed, unit};
+use crate::experiment::collector::Comparison;
 use crate::experiment::ExperimentResults;
 use crate::stats::Summary;
 
@@ -63,7 +64,7 @@ pub(crate) fn cell(summary: Option<&Summary>, style: Style) -> String {
 
 /// Pairwise NPV differences are listed for up to this many strategies; with more, each strategy
 /// is compared with the leader only (16 strategies would otherwise give 120 lines).
-const ALL_PAIRS_UP_TO: usize = 4;
+pub(crate) const ALL_PAIRS_UP_TO: usize = 4;
 
 /// The table of means with 95 % CIs, the paired NPV differences and the verdict. The table is
 /// split into blocks of strategies so that no line is wider than `max_width` characters (when
@@ -131,13 +132,7 @@ pub fn terminal_report(results: &ExperimentResults, title: &str, max_width: usiz
             text,
             "paired NPV differences (each replication gives both strategies the same market):"
         );
-        let leader = results.leader("npv").map(|lead| lead.best);
-        for comparison in results.comparisons.iter().filter(|c| {
-            c.metric == "npv"
-                && (names.len() <= ALL_PAIRS_UP_TO
-                    || Some(c.strategy_a) == leader
-                    || Some(c.strategy_b) == leader)
-        }) {
+        for comparison in listed_npv_comparisons(results) {
             let d = &comparison.difference;
             let (a, b) = (&names[comparison.strategy_a], &names[comparison.strategy_b]);
             let _ = writeln!(
@@ -151,16 +146,33 @@ pub fn terminal_report(results: &ExperimentResults, title: &str, max_width: usiz
             );
         }
         if names.len() > ALL_PAIRS_UP_TO {
-            let _ = writeln!(
-                text,
-                "  (with more than {ALL_PAIRS_UP_TO} strategies only the pairs with the leader \
-                 are listed; comparisons.csv has every pair)"
-            );
+            let _ = writeln!(text, "  ({})", only_leader_pairs());
         }
     }
     let _ = writeln!(text);
     let _ = writeln!(text, "verdict: {}", verdict(results));
     text
+}
+
+/// Why not every pair is listed, when there are many strategies.
+pub(crate) fn only_leader_pairs() -> String {
+    format!(
+        "with more than {ALL_PAIRS_UP_TO} strategies only the pairs with the leader are listed; \
+         comparisons.csv has every pair"
+    )
+}
+
+/// The paired NPV comparisons a report lists: every pair for up to [`ALL_PAIRS_UP_TO`]
+/// strategies, else only the pairs that involve the leader.
+pub(crate) fn listed_npv_comparisons(
+    results: &ExperimentResults,
+) -> impl Iterator<Item = &Comparison> {
+    let all_pairs = results.strategy_names.len() <= ALL_PAIRS_UP_TO;
+    let leader = results.leader("npv").map(|lead| lead.best);
+    results.comparisons.iter().filter(move |c| {
+        c.metric == "npv"
+            && (all_pairs || Some(c.strategy_a) == leader || Some(c.strategy_b) == leader)
+    })
 }
 
 /// `text` left-aligned in `width` characters (not bytes: names may hold any letters).
@@ -200,6 +212,19 @@ pub fn verdict(results: &ExperimentResults) -> String {
     let (best, runner_up) = (&names[lead.best], &names[lead.runner_up]);
     let d = lead.difference;
     let (mean, low, high) = (d.interval.mean, d.interval.ci_low, d.interval.ci_high);
+    // A zero-width interval around zero: every replication gave both the same NPV.
+    if (mean, low, high) == (0.0, 0.0, 0.0) {
+        return format!(
+            "{best} and {runner_up} tie exactly: they give the same NPV in every one of {} (what \
+             sets them apart does not change this market), mean NPV {}",
+            count(d.interval.n, "replication"),
+            human(
+                results
+                    .summary(lead.best, "npv")
+                    .map_or(f64::NAN, |s| s.interval.mean)
+            )
+        );
+    }
     if low > 0.0 {
         format!(
             "{best} beats {runner_up} in {} of {}; NPV {}, 95% CI [{}, {}]",
