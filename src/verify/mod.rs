@@ -299,13 +299,20 @@ fn scale(interval: Interval, factor: f64) -> Interval {
     }
 }
 
-/// `|mean − exact|` in standard errors of the mean (0 when both agree exactly).
+/// `|mean − exact|` in standard errors of the mean. When every replication gave the same value
+/// the standard error is 0, and the mean is then judged as a deterministic result: 0 when it
+/// agrees with the exact value to rounding (a relative 10⁻⁹), infinite otherwise.
 fn deviation_in_standard_errors(interval: &Interval, exact: f64) -> f64 {
+    const ROUNDING: f64 = 1e-9;
     let deviation = (interval.mean - exact).abs();
-    if deviation == 0.0 {
-        return 0.0;
+    let standard_error = interval.sd / (interval.n as f64).sqrt();
+    if deviation <= ROUNDING * exact.abs().max(1.0) {
+        0.0
+    } else if standard_error > 0.0 {
+        deviation / standard_error
+    } else {
+        f64::INFINITY
     }
-    deviation / (interval.sd / (interval.n as f64).sqrt())
 }
 
 /// Whether a simulated interval meets a scalar expectation, and the expectation as text.
@@ -422,5 +429,46 @@ fn short(value: f64) -> String {
         m if m >= 1e5 => crate::report::format::human(value),
         m if m >= 100.0 => format!("{value:.1}"),
         _ => format!("{value:.4}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn interval(mean: f64, sd: f64, n: u64) -> Interval {
+        Interval::around(mean, sd, n)
+    }
+
+    #[test]
+    fn deviations_are_counted_in_standard_errors() {
+        let z = deviation_in_standard_errors(&interval(1.2, 1.0, 100), 1.0);
+        assert!((z - 2.0).abs() < 1e-12, "{z}");
+        assert_eq!(
+            deviation_in_standard_errors(&interval(1.0, 1.0, 100), 1.0),
+            0.0
+        );
+    }
+
+    #[test]
+    fn a_result_without_spread_is_judged_to_rounding() {
+        // Every replication gave the same value: a standard error of 0.
+        let exact = 0.123_456_789;
+        assert_eq!(
+            deviation_in_standard_errors(&interval(exact * (1.0 + 1e-12), 0.0, 50), exact),
+            0.0
+        );
+        assert!(
+            judge(
+                &interval(exact * (1.0 + 1e-12), 0.0, 50),
+                &Expectation::Exact(exact)
+            )
+            .1
+        );
+        assert_eq!(
+            deviation_in_standard_errors(&interval(0.2, 0.0, 50), exact),
+            f64::INFINITY
+        );
+        assert!(!judge(&interval(0.2, 0.0, 50), &Expectation::Exact(exact)).1);
     }
 }
