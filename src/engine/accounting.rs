@@ -1,0 +1,112 @@
+//! Running totals of a run and the per-run metrics computed from them (docs/model.md §9).
+
+use super::*;
+
+/// Running totals a run needs beyond its period records.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct RunTotals {
+    pub(super) n_initial: u64,
+    pub(super) acquired: u64,
+    pub(super) referred: u64,
+    /// Periods of completed spells plus censored ones (added at the end), and their squares.
+    pub(super) tenure_periods: u64,
+    pub(super) tenure_periods_squared: u64,
+    pub(super) spells: u64,
+    /// Lifetime value (discounted to acquisition) summed over referred and over paid spells.
+    pub(super) referred_value: f64,
+    pub(super) referred_spells: u64,
+    pub(super) paid_value: f64,
+    pub(super) paid_spells: u64,
+    /// Unrecovered failures suffered with commitment ≥ 0.7, and exits right after them.
+    pub(super) strong_bond_failures: u64,
+    pub(super) strong_bond_failure_exits: u64,
+    /// Unrecovered failures in a customer's first episode, and exits right after them.
+    pub(super) failed_first_episodes: u64,
+    pub(super) failed_first_exits: u64,
+    pub(super) npv: f64,
+    /// Discounted margin after serving costs, before acquisition costs (for CLV).
+    pub(super) discounted_customer_margin: f64,
+    pub(super) customer_periods_at_risk: u64,
+}
+
+/// Sums over the customers active at the end of a period.
+#[derive(Debug, Default)]
+pub(super) struct CustomerSums {
+    pub(super) active: u32,
+    pub(super) initial_active: u32,
+    pub(super) trust: f64,
+    pub(super) reciprocity: f64,
+    pub(super) commitment: f64,
+}
+
+impl CustomerSums {
+    #[inline(always)]
+    pub(super) fn add_active(&mut self, relationship: Relationship, initial: bool) {
+        self.active += 1;
+        self.initial_active += u32::from(initial);
+        self.trust += relationship.trust;
+        self.reciprocity += relationship.reciprocity;
+        self.commitment += relationship.commitment;
+    }
+}
+
+impl<'a> Engine<'a> {
+    /// Per-run metrics once the horizon is reached (docs/model.md §9).
+    pub(super) fn finish(&mut self, periods: &[PeriodRecord]) -> RunMetrics {
+        let horizon = self.config.periods;
+        for customer_idx in 0..self.customers.len() {
+            if self.customers.flags[customer_idx] & flag::ACTIVE != 0 {
+                self.close_spell(customer_idx, horizon);
+            }
+        }
+        let totals = &self.totals;
+        let sum = |f: fn(&PeriodRecord) -> f64| periods.iter().map(f).sum::<f64>();
+        let defections = sum(|r| r.defections);
+        let acquisition_spend = sum(|r| r.acquisition_cost + r.referral_cost);
+        let ratio = |numerator: f64, denominator: f64| {
+            if denominator > 0.0 {
+                numerator / denominator
+            } else {
+                f64::NAN
+            }
+        };
+        let last = periods.last().copied().unwrap_or_default();
+        let mean_tenure = ratio(totals.tenure_periods as f64, totals.spells as f64);
+        RunMetrics {
+            npv: totals.npv,
+            clv: ratio(
+                totals.discounted_customer_margin,
+                (totals.n_initial + totals.acquired) as f64,
+            ),
+            cac: ratio(acquisition_spend, totals.acquired as f64),
+            retention: 1.0 - ratio(defections, totals.customer_periods_at_risk as f64),
+            final_active: last.active,
+            mean_tenure,
+            tenure_variance: ratio(
+                totals.tenure_periods_squared as f64
+                    - totals.spells as f64 * mean_tenure * mean_tenure,
+                totals.spells as f64 - 1.0,
+            ),
+            acquired: totals.acquired as f64,
+            referred_share: ratio(totals.referred as f64, totals.acquired as f64),
+            customer_trust: last.customer_trust,
+            customer_commitment: last.customer_commitment,
+            supplier_trust: last.supplier_trust,
+            supplier_commitment: last.supplier_commitment,
+            distributor_trust: last.distributor_trust,
+            distributor_commitment: last.distributor_commitment,
+            revenue: sum(|r| r.revenue),
+            profit: sum(|r| r.profit),
+            referred_clv: ratio(totals.referred_value, totals.referred_spells as f64),
+            paid_clv: ratio(totals.paid_value, totals.paid_spells as f64),
+            strong_bond_failure_exit: ratio(
+                totals.strong_bond_failure_exits as f64,
+                totals.strong_bond_failures as f64,
+            ),
+            failed_first_exit: ratio(
+                totals.failed_first_exits as f64,
+                totals.failed_first_episodes as f64,
+            ),
+        }
+    }
+}

@@ -1,0 +1,87 @@
+//! Suppliers and distributors each period: deliveries, channel effort and the partners'
+//! relationship with the firm (docs/model.md §5, §6).
+
+use super::*;
+
+/// A partner's view of one period's dealings under a policy (docs/model.md §5, §6).
+pub(super) fn partner_episode(policy: &PartnerPolicy) -> Episode {
+    Episode {
+        disconfirmation: policy.episode,
+        favour: policy.favour,
+        opportunism: policy.opportunism,
+        benefits: policy.benefits,
+        switching_cost: policy.switching_cost,
+        commitment_baseline: policy.commitment_baseline,
+    }
+}
+
+impl<'a> Engine<'a> {
+    /// Deliveries (docs/model.md §5), then each supplier's relationship update. Returns the fill
+    /// rate: the share of suppliers that delivered.
+    pub(super) fn supply_round(&mut self, period: u32, shortage: bool) -> f64 {
+        let suppliers = &self.config.model.suppliers;
+        let n_suppliers = self.stakeholders.n_suppliers();
+        if n_suppliers == 0 {
+            return 1.0;
+        }
+        let episode = partner_episode(self.supplier_policy);
+        let mut delivered = 0u32;
+        for k in 0..n_suppliers {
+            let relationship = self.stakeholders.supplier(k);
+            let p = delivery_probability(
+                suppliers.normal_delivery,
+                suppliers.shortage_delivery,
+                relationship.commitment,
+                shortage,
+            );
+            if CounterDraws::new(self.seeds.suppliers, period, k as u32).uniform(0) < p {
+                delivered += 1;
+            }
+            let updated = relationship.after_episode(&episode, &self.config.model.relationship);
+            self.stakeholders.set_supplier(k, updated);
+        }
+        delivered as f64 / n_suppliers as f64
+    }
+
+    /// Distributors' effort and channel quality from start-of-period commitment (docs/model.md
+    /// §6), hence each area's failure probability (§4.3) and advertising reach, then each
+    /// distributor's relationship update.
+    pub(super) fn channel_round(&mut self, spend_per_prospect: f64, fill_rate: f64) {
+        let market = &self.config.model.market;
+        let failure = |quality: f64| {
+            failure_probability(
+                market.base_failure,
+                fill_rate,
+                market.stockout_impact,
+                quality,
+            )
+        };
+        let reach = |effort: f64| {
+            advertising_reach(
+                market.advertising_max_reach,
+                spend_per_prospect,
+                market.advertising_half_spend,
+                effort,
+            )
+        };
+        let burned_factor = market.failed_first_winback_factor;
+        let mut set_area = |area: usize, effort: f64| {
+            let advertising = reach(effort);
+            self.area_failure[area] = Chance::new(failure(channel_quality(effort)));
+            self.area_advertising[area] = advertising;
+            self.area_advertising_chance[area] = [
+                Chance::new(advertising),
+                Chance::new(advertising * burned_factor),
+            ];
+        };
+        // The firm's own channel: full effort, hence full quality.
+        set_area(DIRECT as usize, 1.0);
+        let episode = partner_episode(self.distributor_policy);
+        for k in 0..self.stakeholders.n_distributors() {
+            let relationship = self.stakeholders.distributor(k);
+            set_area(k, distributor_effort(relationship.commitment));
+            let updated = relationship.after_episode(&episode, &self.config.model.relationship);
+            self.stakeholders.set_distributor(k, updated);
+        }
+    }
+}

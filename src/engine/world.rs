@@ -1,0 +1,55 @@
+//! What every strategy of a replication shares: its seeds and its world (the customers'
+//! fixed attributes and their social network).
+
+use super::*;
+
+/// The seeds of one replication's streams, derived from the master seed alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReplicationSeeds {
+    /// The replication's own seed, reported in `runs.csv`.
+    pub replication: u64,
+    pub market: u64,
+    pub suppliers: u64,
+    pub agents: u64,
+    pub network: u64,
+    pub population: u64,
+}
+
+impl ReplicationSeeds {
+    /// The seeds of replication `replication_idx` under `master_seed` (docs/model.md §1).
+    pub fn derive(master_seed: u64, replication_idx: u64) -> Self {
+        let replication = mix64(master_seed ^ mix64(replication_idx));
+        Self {
+            replication,
+            market: derive_seed(master_seed, replication_idx, Stream::Market),
+            suppliers: derive_seed(master_seed, replication_idx, Stream::Suppliers),
+            agents: derive_seed(master_seed, replication_idx, Stream::Agents),
+            network: derive_seed(master_seed, replication_idx, Stream::Network),
+            population: derive_seed(master_seed, replication_idx, Stream::Population),
+        }
+    }
+}
+
+/// What every strategy of one replication shares: the customers' fixed attributes and their
+/// social network.
+#[derive(Debug, Clone)]
+pub struct World {
+    pub population: Population,
+    pub network: SocialNetwork,
+}
+
+impl World {
+    /// Draws the population and the network from the replication's own streams.
+    pub fn generate(model: &ModelParams, seeds: &ReplicationSeeds) -> Self {
+        let mut population_rng = Xoshiro256PlusPlus::seed_from_u64(seeds.population);
+        let mut network_rng = Xoshiro256PlusPlus::seed_from_u64(seeds.network);
+        Self {
+            population: Population::generate(model, &mut population_rng),
+            network: SocialNetwork::generate(
+                &model.network,
+                model.market.population,
+                &mut network_rng,
+            ),
+        }
+    }
+}
