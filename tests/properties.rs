@@ -1,4 +1,5 @@
-//! Property tests of the model's invariants on random valid scenarios (proptest): relationship
+//! Property tests of the model's invariants on random valid scenarios (proptest), customers
+//! alike or individually different: relationship
 //! states stay in range; every customer is active, lapsed or a prospect, never two at once, and
 //! the record counts the active ones; NPV is the discounted sum of profits; a replication's
 //! result does not depend on the strategies or replications run beside it.
@@ -59,8 +60,15 @@ fn random_scenario() -> impl Strategy<Value = RandomScenario> {
         0u64..1_000_000,
     );
     let levers = proptest::collection::vec((0.5f64..2.0, 0.0f64..1.0), 3);
-    (market, levers).prop_map(
-        |((population, initial, periods, network, wom, failure, timing, seed), levers)| {
+    // Each spread is either none (`inf`) or a Beta concentration from very to mildly spread.
+    let spread = || prop_oneof![Just(f64::INFINITY), 0.5f64..50.0];
+    let heterogeneity = (spread(), spread(), spread(), -1.0f64..1.0);
+    (market, levers, heterogeneity).prop_map(
+        |(
+            (population, initial, periods, network, wom, failure, timing, seed),
+            levers,
+            (trust_spread, commitment_spread, churn_spread, intercept),
+        )| {
             let network = match network {
                 0 => "network={kind=\"watts_strogatz\",mean_degree=4,rewiring=0.2}".to_string(),
                 1 => "network={kind=\"barabasi_albert\",mean_degree=4}".to_string(),
@@ -81,6 +89,10 @@ fn random_scenario() -> impl Strategy<Value = RandomScenario> {
                 format!("market.base_failure={failure}"),
                 format!("market.cash_flow_timing=\"{timing}\""),
                 format!("seed={seed}"),
+                format!("heterogeneity.initial_trust_concentration={trust_spread}"),
+                format!("heterogeneity.initial_commitment_concentration={commitment_spread}"),
+                format!("heterogeneity.churn_concentration={churn_spread}"),
+                format!("defection.baseline={}", -3.25 + intercept),
             ];
             let strategies = ["transactional", "relationship", "hybrid"]
                 .iter()

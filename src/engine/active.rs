@@ -141,6 +141,8 @@ impl<'a> Engine<'a> {
                 price_sensitivity: segment.price_sensitivity,
                 price,
                 rival_campaign: context.rival_campaign,
+                intercept: segment.defection_intercept
+                    + self.world.population.churn_offset[customer_idx] as f64,
             },
         );
         let leaves = below_logistic(draws.uniform(slot::DEFECTION), defection_index);

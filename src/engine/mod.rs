@@ -199,6 +199,7 @@ impl<'a> Engine<'a> {
                 purchase: Chance::new(s.purchase_probability),
                 price_sensitivity: s.price_sensitivity,
                 commitment_baseline: s.commitment_baseline,
+                defection_intercept: s.defection_intercept,
                 targeted: s.value >= levers.target_min_value,
                 loyalty_reward: if s.value >= levers.target_min_value {
                     levers.loyalty_reward

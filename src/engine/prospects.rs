@@ -87,16 +87,22 @@ impl<'a> Engine<'a> {
         let kept = flags & (flag::NOVICE | flag::FAILED_FIRST | flag::HAD_EPISODE);
         customers.flags[customer_idx] =
             kept | flag::ACTIVE | if referred { flag::REFERRED } else { 0 };
+        // The customer's own starting state (docs/model.md §2.1): the scenario's plus an
+        // offset that is 0 where customers do not differ.
+        let population = &self.world.population;
         let trust = relationship.initial_trust
+            + population.trust_offset[customer_idx] as f64
             + if referred {
                 relationship.referred_trust_bonus
             } else {
                 0.0
             };
+        let commitment =
+            relationship.initial_commitment + population.commitment_offset[customer_idx] as f64;
         let start = Relationship {
-            trust: trust.min(1.0),
+            trust: trust.clamp(0.0, 1.0),
             reciprocity: 0.0,
-            commitment: relationship.initial_commitment,
+            commitment: commitment.clamp(0.0, 1.0),
         };
         customers.trust[customer_idx] = start.trust as f32;
         customers.reciprocity[customer_idx] = 0.0;

@@ -9,6 +9,8 @@ pub(super) struct SegmentTerms {
     pub(super) purchase: Chance,
     pub(super) price_sensitivity: f64,
     pub(super) commitment_baseline: f64,
+    /// `h_s`: the segment's addition to the defection log-odds.
+    pub(super) defection_intercept: f64,
     /// Whether targeted levers (care, recovery, loyalty) reach this segment.
     pub(super) targeted: bool,
     /// The loyalty reward's share of revenue for this segment: 0 for non-members.

@@ -13,6 +13,7 @@ pub struct ReplicationSeeds {
     pub agents: u64,
     pub network: u64,
     pub population: u64,
+    pub heterogeneity: u64,
 }
 
 impl ReplicationSeeds {
@@ -26,6 +27,7 @@ impl ReplicationSeeds {
             agents: derive_seed(master_seed, replication_idx, Stream::Agents),
             network: derive_seed(master_seed, replication_idx, Stream::Network),
             population: derive_seed(master_seed, replication_idx, Stream::Population),
+            heterogeneity: derive_seed(master_seed, replication_idx, Stream::Heterogeneity),
         }
     }
 }
@@ -42,9 +44,10 @@ impl World {
     /// Draws the population and the network from the replication's own streams.
     pub fn generate(model: &ModelParams, seeds: &ReplicationSeeds) -> Self {
         let mut population_rng = Xoshiro256PlusPlus::seed_from_u64(seeds.population);
+        let mut heterogeneity_rng = Xoshiro256PlusPlus::seed_from_u64(seeds.heterogeneity);
         let mut network_rng = Xoshiro256PlusPlus::seed_from_u64(seeds.network);
         Self {
-            population: Population::generate(model, &mut population_rng),
+            population: Population::generate(model, &mut population_rng, &mut heterogeneity_rng),
             network: SocialNetwork::generate(
                 &model.network,
                 model.market.population,

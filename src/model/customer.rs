@@ -33,6 +33,10 @@ pub struct DefectionDrivers {
     /// Price paid relative to the reference price.
     pub price: f64,
     pub rival_campaign: bool,
+    /// The customer's own addition to the log-odds: the segment's intercept `h_s` plus the
+    /// individual churn propensity `logit θᵢ − (h₀ + h_s)` (docs/model.md §2.1); 0 when
+    /// customers do not differ.
+    pub intercept: f64,
 }
 
 /// Defection hazard (§4.6): `logistic(defection_index)`.
@@ -42,7 +46,8 @@ pub fn defection_hazard(params: &DefectionParams, drivers: &DefectionDrivers) ->
 }
 
 /// The linear predictor of the defection hazard (§4.6):
-/// `h₀ − a_κ·κ − a_τ·τ + a_f·failure + a_p·sensitivity·(price − 1)·(1 − τ) + a_r·rival`.
+/// `h₀ + hᵢ − a_κ·κ − a_τ·τ + a_f·failure + a_p·sensitivity·(price − 1)·(1 − τ) + a_r·rival`,
+/// where `hᵢ` is the customer's own intercept (segment and individual propensity, §2.1).
 ///
 /// The engine decides a defection with [`below_logistic`](super::math::below_logistic) on this
 /// index, which gives the same answer as comparing the draw with [`defection_hazard`].
@@ -54,7 +59,7 @@ pub fn defection_index(params: &DefectionParams, drivers: &DefectionDrivers) -> 
         0.0
     };
     let rival = if drivers.rival_campaign { 1.0 } else { 0.0 };
-    params.baseline
+    params.baseline + drivers.intercept
         - params.commitment * drivers.commitment
         - params.trust * drivers.trust_multiplier * drivers.trust
         + params.unrecovered_failure * failure
@@ -119,6 +124,7 @@ mod tests {
             price_sensitivity: 0.6,
             price: 1.0,
             rival_campaign: false,
+            intercept: 0.0,
         }
     }
 

@@ -4,6 +4,8 @@
 //! novice flag, who starts active) and is shared by every strategy simulated on that replication
 //! (common random numbers). [`Customers`] holds the state a strategy changes.
 
+use super::distributions::beta_by_mean;
+use super::math::{ln, logistic};
 use super::params::{MarketParams, ModelParams, RelationshipParams, SegmentParams};
 use super::rng::Xoshiro256PlusPlus;
 
@@ -36,12 +38,24 @@ pub struct Population {
     pub distributor: Vec<u8>,
     pub novice: Vec<bool>,
     pub initially_active: Vec<bool>,
+    /// Individual parameters (docs/model.md §2.1), each as its difference from the scenario's
+    /// value, so that no spread is exactly 0 and reproduces the homogeneous model bit for bit:
+    /// starting trust `τ₀ᵢ − τ₀`, starting commitment `κ₀ᵢ − κ₀`, and the churn propensity
+    /// `logit θᵢ − (h₀ + h_s)` added to the defection log-odds.
+    pub trust_offset: Vec<f32>,
+    pub commitment_offset: Vec<f32>,
+    pub churn_offset: Vec<f32>,
 }
 
 impl Population {
     /// Draws segments (by share), distributor areas, novice flags and exactly
-    /// `initial_active` starting customers.
-    pub fn generate(model: &ModelParams, rng: &mut Xoshiro256PlusPlus) -> Self {
+    /// `initial_active` starting customers from `rng`, and each customer's individual parameters
+    /// from `heterogeneity_rng` (no draw at all where a distribution has no spread).
+    pub fn generate(
+        model: &ModelParams,
+        rng: &mut Xoshiro256PlusPlus,
+        heterogeneity_rng: &mut Xoshiro256PlusPlus,
+    ) -> Self {
         let market = &model.market;
         let n = market.population as usize;
         let cumulative_shares = cumulative_shares(&model.segments);
@@ -64,11 +78,17 @@ impl Population {
             });
             novice.push(rng.uniform() < model.segments[segment_idx].novice_share);
         }
+        let initially_active = choose_initially_active(market, rng);
+        let (trust_offset, commitment_offset, churn_offset) =
+            draw_individual_parameters(model, &segment, heterogeneity_rng);
         Self {
             segment,
             distributor,
             novice,
-            initially_active: choose_initially_active(market, rng),
+            initially_active,
+            trust_offset,
+            commitment_offset,
+            churn_offset,
         }
     }
 
@@ -79,6 +99,49 @@ impl Population {
     pub fn is_empty(&self) -> bool {
         self.segment.is_empty()
     }
+}
+
+/// Each customer's starting trust, starting commitment and churn propensity as offsets from the
+/// scenario's values (docs/model.md §2.1), drawn customer by customer in that order.
+fn draw_individual_parameters(
+    model: &ModelParams,
+    segment: &[u8],
+    rng: &mut Xoshiro256PlusPlus,
+) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+    let spread = &model.heterogeneity;
+    let relationship = &model.relationship;
+    // The log-odds of each segment's mean churn probability, `h₀ + h_s`.
+    let churn_log_odds: Vec<f64> = model
+        .segments
+        .iter()
+        .map(|s| model.defection.baseline + s.defection_intercept)
+        .collect();
+    let n = segment.len();
+    let mut trust_offset = vec![0.0; n];
+    let mut commitment_offset = vec![0.0; n];
+    let mut churn_offset = vec![0.0; n];
+    for customer_idx in 0..n {
+        let trust = beta_by_mean(
+            rng,
+            relationship.initial_trust,
+            spread.initial_trust_concentration,
+        );
+        trust_offset[customer_idx] = (trust - relationship.initial_trust) as f32;
+        let commitment = beta_by_mean(
+            rng,
+            relationship.initial_commitment,
+            spread.initial_commitment_concentration,
+        );
+        commitment_offset[customer_idx] = (commitment - relationship.initial_commitment) as f32;
+        if spread.churn_concentration.is_finite() {
+            let log_odds = churn_log_odds[segment[customer_idx] as usize];
+            // θ is kept off 0 and 1, whose log-odds are infinite.
+            let churn = beta_by_mean(rng, logistic(log_odds), spread.churn_concentration)
+                .clamp(1e-12, 1.0 - 1e-12);
+            churn_offset[customer_idx] = (ln(churn / (1.0 - churn)) - log_odds) as f32;
+        }
+    }
+    (trust_offset, commitment_offset, churn_offset)
 }
 
 fn cumulative_shares(segments: &[SegmentParams]) -> Vec<f64> {
@@ -143,10 +206,19 @@ impl Customers {
                 bits
             })
             .collect();
+        let starting = |mean: f64, offsets: &[f32]| -> Vec<f32> {
+            offsets
+                .iter()
+                .map(|&offset| (mean + offset as f64).clamp(0.0, 1.0) as f32)
+                .collect()
+        };
         Self {
-            trust: vec![relationship.initial_trust as f32; n],
+            trust: starting(relationship.initial_trust, &population.trust_offset),
             reciprocity: vec![0.0; n],
-            commitment: vec![relationship.initial_commitment as f32; n],
+            commitment: starting(
+                relationship.initial_commitment,
+                &population.commitment_offset,
+            ),
             flags,
             segment: population.segment.clone(),
             distributor: population.distributor.clone(),
@@ -204,6 +276,7 @@ mod tests {
             relationship: RelationshipParams::default(),
             episode: EpisodeParams::default(),
             defection: DefectionParams::default(),
+            heterogeneity: HeterogeneityParams::default(),
             segments: default_segments(),
             network: NetworkParams::default(),
             suppliers: SupplierParams::default(),
@@ -215,7 +288,8 @@ mod tests {
     fn population_matches_shares_and_initial_count() {
         let model = model();
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(11);
-        let population = Population::generate(&model, &mut rng);
+        let population =
+            Population::generate(&model, &mut rng, &mut Xoshiro256PlusPlus::seed_from_u64(12));
         assert_eq!(population.len(), 20_000);
         let active = population.initially_active.iter().filter(|&&a| a).count();
         assert_eq!(active, 2_000);
@@ -234,7 +308,8 @@ mod tests {
     fn default_customers() -> Customers {
         let model = model();
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(11);
-        let population = Population::generate(&model, &mut rng);
+        let population =
+            Population::generate(&model, &mut rng, &mut Xoshiro256PlusPlus::seed_from_u64(12));
         Customers::new(&population, &model.relationship)
     }
 
@@ -249,6 +324,81 @@ mod tests {
         assert_eq!(active, 2_000);
         assert!(customers.trust.iter().all(|&t| t == 0.5));
         assert!(customers.commitment.iter().all(|&k| k == 0.2));
+    }
+
+    #[test]
+    fn without_spread_every_offset_is_zero_and_no_draw_is_taken() {
+        let model = model();
+        let mut heterogeneity_rng = Xoshiro256PlusPlus::seed_from_u64(12);
+        let untouched = heterogeneity_rng.clone().next_u64();
+        let population = Population::generate(
+            &model,
+            &mut Xoshiro256PlusPlus::seed_from_u64(11),
+            &mut heterogeneity_rng,
+        );
+        for offsets in [
+            &population.trust_offset,
+            &population.commitment_offset,
+            &population.churn_offset,
+        ] {
+            assert!(offsets.iter().all(|&o| o == 0.0));
+        }
+        assert_eq!(heterogeneity_rng.next_u64(), untouched);
+    }
+
+    #[test]
+    fn individual_parameters_spread_around_the_scenarios_values() {
+        let mut model = model();
+        model.heterogeneity = HeterogeneityParams {
+            initial_trust_concentration: 10.0,
+            initial_commitment_concentration: 20.0,
+            churn_concentration: 5.0,
+        };
+        model.segments[2].defection_intercept = 0.5;
+        let population = Population::generate(
+            &model,
+            &mut Xoshiro256PlusPlus::seed_from_u64(11),
+            &mut Xoshiro256PlusPlus::seed_from_u64(12),
+        );
+        let n = population.len() as f64;
+        let mean_sd = |offsets: &[f32], base: f64| {
+            let values: Vec<f64> = offsets.iter().map(|&o| base + o as f64).collect();
+            let mean = values.iter().sum::<f64>() / n;
+            let var = values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (n - 1.0);
+            (mean, var.sqrt())
+        };
+        // Beta(mean m, concentration c) has variance m(1 − m)/(c + 1).
+        let relationship = &model.relationship;
+        let (trust_mean, trust_sd) = mean_sd(&population.trust_offset, relationship.initial_trust);
+        let trust_var = 0.5 * 0.5 / 11.0;
+        assert!(
+            (trust_mean - 0.5).abs() < 4.0 * (trust_var / n).sqrt(),
+            "{trust_mean}"
+        );
+        assert!(
+            (trust_sd / trust_var.sqrt() - 1.0).abs() < 0.05,
+            "{trust_sd}"
+        );
+        let (commitment_mean, _) = mean_sd(
+            &population.commitment_offset,
+            relationship.initial_commitment,
+        );
+        assert!((commitment_mean - 0.2).abs() < 0.005, "{commitment_mean}");
+        // Churn: the mean of θ in each segment is logistic(h₀ + h_s).
+        for (segment_idx, segment) in model.segments.iter().enumerate() {
+            let log_odds = model.defection.baseline + segment.defection_intercept;
+            let thetas: Vec<f64> = (0..population.len())
+                .filter(|&i| population.segment[i] as usize == segment_idx)
+                .map(|i| logistic(log_odds + population.churn_offset[i] as f64))
+                .collect();
+            let mean = thetas.iter().sum::<f64>() / thetas.len() as f64;
+            let expected = logistic(log_odds);
+            let var = expected * (1.0 - expected) / 6.0;
+            assert!(
+                (mean - expected).abs() < 4.0 * (var / thetas.len() as f64).sqrt(),
+                "segment {segment_idx}: mean θ {mean} against {expected}"
+            );
+        }
     }
 
     #[test]

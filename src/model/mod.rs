@@ -3,6 +3,7 @@
 
 pub mod customer;
 pub mod customers;
+pub mod distributions;
 pub mod economics;
 pub mod math;
 pub mod network;

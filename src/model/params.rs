@@ -12,6 +12,7 @@ pub struct ModelParams {
     pub relationship: RelationshipParams,
     pub episode: EpisodeParams,
     pub defection: DefectionParams,
+    pub heterogeneity: HeterogeneityParams,
     pub segments: Vec<SegmentParams>,
     pub network: NetworkParams,
     pub suppliers: SupplierParams,
@@ -223,6 +224,33 @@ impl Default for DefectionParams {
     }
 }
 
+/// How customers differ from one another (docs/model.md §2.1). Each spread is the concentration
+/// `c = a + b` of a Beta distribution around the mean the rest of the scenario sets; `inf` (the
+/// default) means no spread at all, which is the homogeneous model exactly.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HeterogeneityParams {
+    /// Concentration of each customer's starting trust around `relationship.initial_trust`.
+    pub initial_trust_concentration: f64,
+    /// Concentration of each customer's starting commitment around
+    /// `relationship.initial_commitment`.
+    pub initial_commitment_concentration: f64,
+    /// Concentration of each customer's baseline churn probability `θᵢ` around
+    /// `logistic(defection.baseline + segment.defection_intercept)`: with no other driver, a
+    /// cohort then survives as the shifted-beta-geometric model predicts.
+    pub churn_concentration: f64,
+}
+
+impl Default for HeterogeneityParams {
+    fn default() -> Self {
+        Self {
+            initial_trust_concentration: f64::INFINITY,
+            initial_commitment_concentration: f64::INFINITY,
+            churn_concentration: f64::INFINITY,
+        }
+    }
+}
+
 /// One customer segment (docs/model.md §2).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -242,6 +270,9 @@ pub struct SegmentParams {
     /// `w₀`: baseline of the commitment target (shared values).
     #[serde(default = "default_commitment_baseline")]
     pub commitment_baseline: f64,
+    /// `h_s`: added to the defection hazard's log-odds for this segment's customers.
+    #[serde(default)]
+    pub defection_intercept: f64,
 }
 
 fn default_commitment_baseline() -> f64 {
@@ -259,6 +290,7 @@ pub fn default_segments() -> Vec<SegmentParams> {
             price_sensitivity,
             novice_share: 0.0,
             commitment_baseline: default_commitment_baseline(),
+            defection_intercept: 0.0,
         };
     vec![
         segment("key_accounts", 0.05, 1500.0, 0.9, 0.3),

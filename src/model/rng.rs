@@ -44,6 +44,9 @@ pub enum Stream {
     Network = 4,
     /// Customers' fixed attributes: segment, distributor area, novice flag, initial status.
     Population = 5,
+    /// Customers' individual parameters (docs/model.md §2.1), a stream of their own so that a
+    /// scenario without spread draws exactly what it drew before they existed.
+    Heterogeneity = 6,
 }
 
 /// Derives the seed of one stream of one replication from the master seed.

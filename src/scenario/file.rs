@@ -4,8 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::model::params::{
-    default_segments, DefectionParams, DistributorParams, EpisodeParams, MarketParams,
-    NetworkParams, RelationshipParams, SegmentParams, SupplierParams,
+    default_segments, DefectionParams, DistributorParams, EpisodeParams, HeterogeneityParams,
+    MarketParams, NetworkParams, RelationshipParams, SegmentParams, SupplierParams,
 };
 
 /// A scenario file as written.
@@ -34,6 +34,8 @@ pub struct ScenarioFile {
     pub episode: EpisodeParams,
     #[serde(default)]
     pub defection: DefectionParams,
+    #[serde(default)]
+    pub heterogeneity: HeterogeneityParams,
     #[serde(default = "default_segments")]
     pub segments: Vec<SegmentParams>,
     #[serde(default)]

@@ -58,6 +58,26 @@ impl Override {
         })
     }
 
+    /// An error when the key at `depth` is absent and the next segment indexes it as a list:
+    /// a list the file does not hold (its default applies) has no entry to change.
+    fn refuse_missing_list(&self, depth: usize) -> Result<()> {
+        let Some(next) = self.path.get(depth + 1) else {
+            return Ok(());
+        };
+        if next.parse::<usize>().is_err() {
+            return Ok(());
+        }
+        let list = self.path[..=depth].join(".");
+        Err(Error::InvalidOverride {
+            given: self.given.clone(),
+            message: format!(
+                "{list} is not in the scenario file (its default applies), so it has no entry \
+                 {next} to change; set the whole list, e.g. --set '{list}=[...]', or write it \
+                 into the file"
+            ),
+        })
+    }
+
     /// The option the user typed (`--set` or a shortcut such as `--replications`).
     pub fn option(&self) -> &str {
         self.given.split_whitespace().next().unwrap_or("--set")
@@ -72,6 +92,9 @@ impl Override {
             message,
         };
         let (last, parents) = self.path.split_last().expect("path is never empty");
+        if !root.contains_key(&self.path[0]) {
+            self.refuse_missing_list(0)?;
+        }
         let mut current: &mut toml::Value = root
             .entry(parents.first().unwrap_or(last).clone())
             .or_insert_with(|| toml::Value::Table(toml::Table::new()));
@@ -90,6 +113,9 @@ impl Override {
                         }
                         table.insert(segment.clone(), self.value.clone());
                         return Ok(());
+                    }
+                    if !table.contains_key(segment) {
+                        self.refuse_missing_list(depth)?;
                     }
                     table
                         .entry(segment.clone())
@@ -162,6 +188,15 @@ mod tests {
             .unwrap()
             .apply(&mut root);
         assert!(err.unwrap_err().to_string().contains("index 4"));
+        let err = Override::parse("segments.0.share=0.5")
+            .unwrap()
+            .apply(&mut root)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("segments is not in the scenario file"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -98,6 +98,19 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// A Beta concentration: above 0, and `inf` for no spread.
+    fn concentration(&mut self, key: &str, value: f64) {
+        if value.is_nan() || value <= 0.0 {
+            self.fail(
+                key,
+                format!(
+                    "must be a number above 0 (larger is less spread; inf for none), got {}",
+                    shown(value)
+                ),
+            );
+        }
+    }
+
     /// A weight or log-odds coefficient: any finite number of moderate size.
     fn coefficient(&mut self, key: &str, value: f64) {
         self.range(key, value, -50.0, 50.0);
@@ -306,6 +319,7 @@ pub fn validate(file: ScenarioFile, source_name: &str, text: Option<&str>) -> Re
             );
         }
         check.positive(&key("share"), segment.share);
+        check.coefficient(&key("defection_intercept"), segment.defection_intercept);
         check.at_least(&key("value"), segment.value, 0.0);
         check.probability(&key("purchase_probability"), segment.purchase_probability);
         check.range(
@@ -365,6 +379,17 @@ pub fn validate(file: ScenarioFile, source_name: &str, text: Option<&str>) -> Re
     check.probability("distributors.initial_trust", k.initial_trust);
     check.probability("distributors.initial_commitment", k.initial_commitment);
 
+    let h = &file.heterogeneity;
+    check.concentration(
+        "heterogeneity.initial_trust_concentration",
+        h.initial_trust_concentration,
+    );
+    check.concentration(
+        "heterogeneity.initial_commitment_concentration",
+        h.initial_commitment_concentration,
+    );
+    check.concentration("heterogeneity.churn_concentration", h.churn_concentration);
+
     if let Some(problem) = check.problem.take() {
         return Err(problem);
     }
@@ -418,6 +443,7 @@ pub fn validate(file: ScenarioFile, source_name: &str, text: Option<&str>) -> Re
             relationship: file.relationship,
             episode: file.episode,
             defection: file.defection,
+            heterogeneity: file.heterogeneity,
             segments: file.segments,
             network: file.network,
             suppliers: file.suppliers,

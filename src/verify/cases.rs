@@ -14,6 +14,19 @@ const BASS_P: f64 = 0.01;
 const BASS_Q: f64 = 0.3;
 const BASS_F0: f64 = 0.01;
 
+/// Beta parameters of the churn propensity in the shifted-beta-geometric case: mean
+/// `a/(a + b) = 0.1` (the frozen base's hazard), concentration `a + b = 5`.
+const SBG_A: f64 = 0.5;
+const SBG_B: f64 = 4.5;
+
+/// Shifted-beta-geometric survival (Fader & Hardie 2007): `S(t) = B(a, b + t)/B(a, b)`, which
+/// is the product `∏_{k<t} (b + k)/(a + b + k)`.
+fn sbg_survival(period: u32) -> f64 {
+    (0..period)
+        .map(|k| (SBG_B + k as f64) / (SBG_A + SBG_B + k as f64))
+        .product()
+}
+
 /// The discrete Bass recursion `F(t+1) = F(t) + (p + q·F(t))·(1 − F(t))` from `F(0)`.
 fn bass_share(period: u32) -> f64 {
     (0..period).fold(BASS_F0, |share, _| {
@@ -106,6 +119,19 @@ pub fn cases() -> Vec<Case> {
                 divisor: 20_000.0,
             },
             expectation: Expectation::ExactPath(bass_share),
+        },
+        Case {
+            id: "sbg_survival",
+            title: "survival of a cohort whose churn propensity is Beta(0.5, 4.5) (every period)",
+            reference: "shifted-beta-geometric (Fader & Hardie 2007): S(t) = B(a, b + t)/B(a, b)",
+            base: Base::Frozen,
+            overrides: vec!["heterogeneity.churn_concentration=5", "periods=120"],
+            measure: Measure::Path {
+                strategy: "constant",
+                metric: "initial_survival",
+                divisor: 1.0,
+            },
+            expectation: Expectation::ExactPath(sbg_survival),
         },
         Case {
             id: "steady_state_base",
