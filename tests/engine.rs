@@ -242,3 +242,48 @@ fn runs_are_reproducible_from_their_seed() {
     assert_eq!(bits(run(&scenario, 2, 5)), bits(run(&scenario, 2, 5)));
     assert_ne!(bits(run(&scenario, 2, 5)), bits(run(&scenario, 2, 6)));
 }
+
+/// The largest one-month rise in mean referred acquisitions, as a share of their peak, for the
+/// relationship strategy of the default market with `overrides`.
+fn largest_referral_jump(overrides: &[&str]) -> f64 {
+    let mut all = vec!["replications=20", "strategies=[{preset=\"relationship\"}]"];
+    all.extend_from_slice(overrides);
+    let parsed: Vec<Override> = all.iter().map(|o| Override::parse(o).unwrap()).collect();
+    let default = relsim::scenario::presets::find("default").unwrap();
+    let scenario = parse(default.text, "default", &parsed).unwrap();
+    let mut collector = ResultsCollector::new(&scenario);
+    run_experiment(
+        &scenario,
+        ExperimentOptions::default(),
+        &mut collector,
+        &|| {},
+    )
+    .unwrap();
+    let results = collector.finish();
+    let referred: Vec<f64> = results
+        .timeseries
+        .iter()
+        .filter(|p| p.metric == "acquired_referred")
+        .map(|p| p.interval.mean)
+        .collect();
+    let peak = referred.iter().copied().fold(0.0, f64::max);
+    let rise = referred.windows(2).map(|w| w[1] - w[0]).fold(0.0, f64::max);
+    rise / peak
+}
+
+/// Identical customers cross the advocate threshold in the same month, and word of mouth jumps
+/// (a cascade of the model, not of the market); customers who differ remove it
+/// (docs/model.md §2.1).
+#[test]
+fn customers_who_differ_remove_the_synchronised_referral_cascade() {
+    let alike = largest_referral_jump(&[]);
+    let differ = largest_referral_jump(&[
+        "heterogeneity.initial_trust_concentration=10",
+        "heterogeneity.initial_commitment_concentration=20",
+        "heterogeneity.advocacy_concentration=30",
+        "heterogeneity.learning_concentration=8",
+        "heterogeneity.churn_concentration=20",
+    ]);
+    assert!(alike > 0.15, "identical customers: largest rise {alike}");
+    assert!(differ < 0.10, "customers who differ: largest rise {differ}");
+}

@@ -109,6 +109,7 @@ impl<'a> Engine<'a> {
                     self.switching_cost_paid
                 },
                 commitment_baseline: segment.commitment_baseline,
+                learning: self.world.population.learning[customer_idx] as f64,
             },
             &model.relationship,
         );

@@ -64,6 +64,7 @@ pub(super) fn is_prospect(
 #[inline(always)]
 pub(super) fn observe(
     customers: &Customers,
+    population: &Population,
     market: &MarketParams,
     customer_idx: usize,
     period: u32,
@@ -72,7 +73,8 @@ pub(super) fn observe(
     let flags = customers.flags[customer_idx];
     if flags & flag::ACTIVE != 0 {
         census.active_in_segment[customers.segment[customer_idx] as usize] += 1;
-        if customers.trust[customer_idx] >= market.advocate_trust as f32 {
+        // Each customer advocates from a trust level of its own (docs/model.md §2.1).
+        if customers.trust[customer_idx] >= population.advocacy_threshold[customer_idx] {
             census.advocates += 1;
             return voice::ADVOCATE;
         }
@@ -93,7 +95,14 @@ impl<'a> Engine<'a> {
     pub(super) fn take_first_census(&mut self) {
         let market = &self.config.model.market;
         for customer_idx in 0..self.customers.len() {
-            let speaks = observe(&self.customers, market, customer_idx, 1, &mut self.census);
+            let speaks = observe(
+                &self.customers,
+                &self.world.population,
+                market,
+                customer_idx,
+                1,
+                &mut self.census,
+            );
             if speaks != voice::SILENT {
                 self.voices[customer_idx] = speaks;
                 self.tell_neighbours(customer_idx, voice::SILENT, speaks);
@@ -107,6 +116,7 @@ impl<'a> Engine<'a> {
     pub(super) fn end_turn(&mut self, customer_idx: usize, market: &MarketParams, period: u32) {
         let speaks = observe(
             &self.customers,
+            &self.world.population,
             market,
             customer_idx,
             period + 1,
@@ -189,6 +199,7 @@ mod tests {
                         .map(|idx| {
                             observe(
                                 &engine.customers,
+                                &world.population,
                                 &scenario.model().market,
                                 idx,
                                 period + 1,

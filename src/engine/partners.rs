@@ -10,6 +10,7 @@ pub(super) fn partner_episode(policy: &PartnerPolicy) -> Episode {
         favour: policy.favour,
         opportunism: policy.opportunism,
         benefits: policy.benefits,
+        learning: 1.0,
         switching_cost: policy.switching_cost,
         commitment_baseline: policy.commitment_baseline,
     }

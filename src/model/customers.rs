@@ -45,6 +45,12 @@ pub struct Population {
     pub trust_offset: Vec<f32>,
     pub commitment_offset: Vec<f32>,
     pub churn_offset: Vec<f32>,
+    /// The trust at which each customer starts recommending the firm (`market.advocate_trust`
+    /// for every customer when advocacy has no spread).
+    pub advocacy_threshold: Vec<f32>,
+    /// Each customer's learning speed `gᵢ`, a multiplier of the trust learning rates (1 when
+    /// learning has no spread).
+    pub learning: Vec<f32>,
 }
 
 impl Population {
@@ -79,16 +85,17 @@ impl Population {
             novice.push(rng.uniform() < model.segments[segment_idx].novice_share);
         }
         let initially_active = choose_initially_active(market, rng);
-        let (trust_offset, commitment_offset, churn_offset) =
-            draw_individual_parameters(model, &segment, heterogeneity_rng);
+        let individual = draw_individual_parameters(model, &segment, heterogeneity_rng);
         Self {
             segment,
             distributor,
             novice,
             initially_active,
-            trust_offset,
-            commitment_offset,
-            churn_offset,
+            trust_offset: individual.trust_offset,
+            commitment_offset: individual.commitment_offset,
+            churn_offset: individual.churn_offset,
+            advocacy_threshold: individual.advocacy_threshold,
+            learning: individual.learning,
         }
     }
 
@@ -101,13 +108,23 @@ impl Population {
     }
 }
 
-/// Each customer's starting trust, starting commitment and churn propensity as offsets from the
-/// scenario's values (docs/model.md §2.1), drawn customer by customer in that order.
+/// Every customer's individual parameters (docs/model.md §2.1).
+struct IndividualParameters {
+    trust_offset: Vec<f32>,
+    commitment_offset: Vec<f32>,
+    churn_offset: Vec<f32>,
+    advocacy_threshold: Vec<f32>,
+    learning: Vec<f32>,
+}
+
+/// Each customer's starting trust, starting commitment, churn propensity, advocacy threshold and
+/// learning speed, drawn customer by customer in that order; a distribution without spread
+/// takes no draw and gives the scenario's value exactly.
 fn draw_individual_parameters(
     model: &ModelParams,
     segment: &[u8],
     rng: &mut Xoshiro256PlusPlus,
-) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+) -> IndividualParameters {
     let spread = &model.heterogeneity;
     let relationship = &model.relationship;
     // The log-odds of each segment's mean churn probability, `h₀ + h_s`.
@@ -117,31 +134,47 @@ fn draw_individual_parameters(
         .map(|s| model.defection.baseline + s.defection_intercept)
         .collect();
     let n = segment.len();
-    let mut trust_offset = vec![0.0; n];
-    let mut commitment_offset = vec![0.0; n];
-    let mut churn_offset = vec![0.0; n];
+    let mut drawn = IndividualParameters {
+        trust_offset: vec![0.0; n],
+        commitment_offset: vec![0.0; n],
+        churn_offset: vec![0.0; n],
+        advocacy_threshold: vec![model.market.advocate_trust as f32; n],
+        learning: vec![1.0; n],
+    };
     for customer_idx in 0..n {
         let trust = beta_by_mean(
             rng,
             relationship.initial_trust,
             spread.initial_trust_concentration,
         );
-        trust_offset[customer_idx] = (trust - relationship.initial_trust) as f32;
+        drawn.trust_offset[customer_idx] = (trust - relationship.initial_trust) as f32;
         let commitment = beta_by_mean(
             rng,
             relationship.initial_commitment,
             spread.initial_commitment_concentration,
         );
-        commitment_offset[customer_idx] = (commitment - relationship.initial_commitment) as f32;
+        drawn.commitment_offset[customer_idx] =
+            (commitment - relationship.initial_commitment) as f32;
         if spread.churn_concentration.is_finite() {
             let log_odds = churn_log_odds[segment[customer_idx] as usize];
             // θ is kept off 0 and 1, whose log-odds are infinite.
             let churn = beta_by_mean(rng, logistic(log_odds), spread.churn_concentration)
                 .clamp(1e-12, 1.0 - 1e-12);
-            churn_offset[customer_idx] = (ln(churn / (1.0 - churn)) - log_odds) as f32;
+            drawn.churn_offset[customer_idx] = (ln(churn / (1.0 - churn)) - log_odds) as f32;
+        }
+        if spread.advocacy_concentration.is_finite() {
+            drawn.advocacy_threshold[customer_idx] = beta_by_mean(
+                rng,
+                model.market.advocate_trust,
+                spread.advocacy_concentration,
+            ) as f32;
+        }
+        if spread.learning_concentration.is_finite() {
+            drawn.learning[customer_idx] =
+                (2.0 * beta_by_mean(rng, 0.5, spread.learning_concentration)) as f32;
         }
     }
-    (trust_offset, commitment_offset, churn_offset)
+    drawn
 }
 
 fn cumulative_shares(segments: &[SegmentParams]) -> Vec<f64> {
@@ -343,6 +376,12 @@ mod tests {
         ] {
             assert!(offsets.iter().all(|&o| o == 0.0));
         }
+        let threshold = model.market.advocate_trust as f32;
+        assert!(population
+            .advocacy_threshold
+            .iter()
+            .all(|&t| t == threshold));
+        assert!(population.learning.iter().all(|&g| g == 1.0));
         assert_eq!(heterogeneity_rng.next_u64(), untouched);
     }
 
@@ -353,6 +392,8 @@ mod tests {
             initial_trust_concentration: 10.0,
             initial_commitment_concentration: 20.0,
             churn_concentration: 5.0,
+            advocacy_concentration: 30.0,
+            learning_concentration: 8.0,
         };
         model.segments[2].defection_intercept = 0.5;
         let population = Population::generate(
@@ -384,6 +425,21 @@ mod tests {
             relationship.initial_commitment,
         );
         assert!((commitment_mean - 0.2).abs() < 0.005, "{commitment_mean}");
+        let (threshold_mean, threshold_sd) = mean_sd(&population.advocacy_threshold, 0.0);
+        let threshold_var = 0.7 * 0.3 / 31.0;
+        assert!((threshold_mean - 0.7).abs() < 4.0 * (threshold_var / n).sqrt());
+        assert!((threshold_sd / threshold_var.sqrt() - 1.0).abs() < 0.05);
+        let (learning_mean, learning_sd) = mean_sd(&population.learning, 0.0);
+        // g = 2u with u ~ Beta(4, 4): mean 1, variance 4 · 0.25/9.
+        assert!((learning_mean - 1.0).abs() < 4.0 * (1.0 / 9.0 / n).sqrt());
+        assert!(
+            (learning_sd / (1.0f64 / 9.0).sqrt() - 1.0).abs() < 0.05,
+            "{learning_sd}"
+        );
+        assert!(population
+            .learning
+            .iter()
+            .all(|&g| (0.0..=2.0).contains(&g)));
         // Churn: the mean of θ in each segment is logistic(h₀ + h_s).
         for (segment_idx, segment) in model.segments.iter().enumerate() {
             let log_odds = model.defection.baseline + segment.defection_intercept;

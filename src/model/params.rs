@@ -239,6 +239,13 @@ pub struct HeterogeneityParams {
     /// `logistic(defection.baseline + segment.defection_intercept)`: with no other driver, a
     /// cohort then survives as the shifted-beta-geometric model predicts.
     pub churn_concentration: f64,
+    /// Concentration of each customer's advocacy threshold around `market.advocate_trust`:
+    /// the share of customers who recommend the firm then rises smoothly with trust instead of
+    /// all at one level. `inf` is the single hard threshold.
+    pub advocacy_concentration: f64,
+    /// Concentration of each customer's learning speed `gᵢ = 2uᵢ`, `uᵢ ~ Beta(½·c, ½·c)`: a
+    /// multiplier of the trust learning rates with mean 1, between 0 and 2.
+    pub learning_concentration: f64,
 }
 
 impl Default for HeterogeneityParams {
@@ -247,6 +254,8 @@ impl Default for HeterogeneityParams {
             initial_trust_concentration: f64::INFINITY,
             initial_commitment_concentration: f64::INFINITY,
             churn_concentration: f64::INFINITY,
+            advocacy_concentration: f64::INFINITY,
+            learning_concentration: f64::INFINITY,
         }
     }
 }

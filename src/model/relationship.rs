@@ -32,16 +32,24 @@ pub struct Episode {
     pub switching_cost: f64,
     /// `w₀`: the baseline of the commitment target (shared values).
     pub commitment_baseline: f64,
+    /// `gᵢ`: how fast this party learns, a multiplier of the learning rates `λ⁺` and `λ⁻`
+    /// (1 for the scenario's rates; a customer's own speed, docs/model.md §2.1).
+    pub learning: f64,
 }
 
-/// Asymmetric trust learning from disconfirmation `δ` (§3):
-/// `τ + λ⁺·δ·(1 − τ)` if `δ ≥ 0`, else `τ + λ⁻·δ·τ`.
+/// Asymmetric trust learning from disconfirmation `δ` (§3), at learning speed `g`:
+/// `τ + g·λ⁺·δ·(1 − τ)` if `δ ≥ 0`, else `τ + g·λ⁻·δ·τ`.
 #[inline(always)]
-pub fn learn_trust(trust: f64, disconfirmation: f64, params: &RelationshipParams) -> f64 {
+pub fn learn_trust(
+    trust: f64,
+    disconfirmation: f64,
+    learning: f64,
+    params: &RelationshipParams,
+) -> f64 {
     let updated = if disconfirmation >= 0.0 {
-        trust + params.trust_gain * disconfirmation * (1.0 - trust)
+        trust + params.trust_gain * learning * disconfirmation * (1.0 - trust)
     } else {
-        trust + params.trust_loss * disconfirmation * trust
+        trust + params.trust_loss * learning * disconfirmation * trust
     };
     updated.clamp(0.0, 1.0)
 }
@@ -92,7 +100,12 @@ impl Relationship {
     /// The relationship after one period's episode, in the order of §3.
     #[inline(always)]
     pub fn after_episode(self, episode: &Episode, params: &RelationshipParams) -> Relationship {
-        let learned = learn_trust(self.trust, episode.disconfirmation, params);
+        let learned = learn_trust(
+            self.trust,
+            episode.disconfirmation,
+            episode.learning,
+            params,
+        );
         let trust = erode_trust(learned, episode.opportunism, params);
         let reciprocity = update_reciprocity(
             self.reciprocity,
@@ -132,13 +145,13 @@ mod tests {
     #[test]
     fn good_episode_moves_trust_toward_one_by_gain_rate() {
         // 0.5 + 0.15 · 0.1 · 0.5
-        assert!((learn_trust(0.5, 0.1, &params()) - 0.5075).abs() < 1e-12);
+        assert!((learn_trust(0.5, 0.1, 1.0, &params()) - 0.5075).abs() < 1e-12);
     }
 
     #[test]
     fn bad_episode_weighs_more_than_good_one() {
-        let up = learn_trust(0.5, 0.5, &params()) - 0.5;
-        let down = 0.5 - learn_trust(0.5, -0.5, &params());
+        let up = learn_trust(0.5, 0.5, 1.0, &params()) - 0.5;
+        let down = 0.5 - learn_trust(0.5, -0.5, 1.0, &params());
         assert!((down - 0.15).abs() < 1e-12);
         assert!(down > up * 3.0);
     }
@@ -147,7 +160,7 @@ mod tests {
     fn trust_stays_in_unit_interval() {
         for &delta in &[-1.0, -0.5, 0.0, 0.5, 1.0] {
             for &trust in &[0.0, 0.3, 1.0] {
-                let t = learn_trust(trust, delta, &params());
+                let t = learn_trust(trust, delta, 1.0, &params());
                 assert!((0.0..=1.0).contains(&t));
             }
         }
@@ -198,9 +211,19 @@ mod tests {
             benefits: 0.5,
             switching_cost: 0.0,
             commitment_baseline: -2.0,
+            learning: 1.0,
         };
         let next = start.after_episode(&episode, &p);
         assert!((next.trust - 0.5075).abs() < 1e-12);
+        // A customer who learns twice as fast gains twice the trust from the same episode.
+        let quick = start.after_episode(
+            &Episode {
+                learning: 2.0,
+                ..episode
+            },
+            &p,
+        );
+        assert!((quick.trust - 0.515).abs() < 1e-12);
         assert!((next.reciprocity - 0.3).abs() < 1e-12);
         let target = logistic(-2.0 + 3.0 * 0.5075 + 1.5 * 0.3 + 0.5);
         assert!((next.commitment - (0.2 + 0.2 * (target - 0.2))).abs() < INTERPOLATION_TOLERANCE);

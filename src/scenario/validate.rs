@@ -389,6 +389,14 @@ pub fn validate(file: ScenarioFile, source_name: &str, text: Option<&str>) -> Re
         h.initial_commitment_concentration,
     );
     check.concentration("heterogeneity.churn_concentration", h.churn_concentration);
+    check.concentration(
+        "heterogeneity.advocacy_concentration",
+        h.advocacy_concentration,
+    );
+    check.concentration(
+        "heterogeneity.learning_concentration",
+        h.learning_concentration,
+    );
 
     if let Some(problem) = check.problem.take() {
         return Err(problem);
