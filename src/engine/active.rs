@@ -109,7 +109,7 @@ impl<'a> Engine<'a> {
                     self.switching_cost_paid
                 },
                 commitment_baseline: segment.commitment_baseline,
-                learning: self.world.population.learning[customer_idx] as f64,
+                learning: self.world.population.learning.get(customer_idx) as f64,
             },
             &model.relationship,
         );
@@ -143,7 +143,7 @@ impl<'a> Engine<'a> {
                 price,
                 rival_campaign: context.rival_campaign,
                 intercept: segment.defection_intercept
-                    + self.world.population.churn_offset[customer_idx] as f64,
+                    + self.world.population.churn_offset.get(customer_idx) as f64,
             },
         );
         let leaves = below_logistic(draws.uniform(slot::DEFECTION), defection_index);

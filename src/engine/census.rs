@@ -74,7 +74,7 @@ pub(super) fn observe(
     if flags & flag::ACTIVE != 0 {
         census.active_in_segment[customers.segment[customer_idx] as usize] += 1;
         // Each customer advocates from a trust level of its own (docs/model.md §2.1).
-        if customers.trust[customer_idx] >= population.advocacy_threshold[customer_idx] {
+        if customers.trust[customer_idx] >= population.advocacy_threshold.get(customer_idx) {
             census.advocates += 1;
             return voice::ADVOCATE;
         }

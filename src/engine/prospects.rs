@@ -91,14 +91,14 @@ impl<'a> Engine<'a> {
         // offset that is 0 where customers do not differ.
         let population = &self.world.population;
         let trust = relationship.initial_trust
-            + population.trust_offset[customer_idx] as f64
+            + population.trust_offset.get(customer_idx) as f64
             + if referred {
                 relationship.referred_trust_bonus
             } else {
                 0.0
             };
         let commitment =
-            relationship.initial_commitment + population.commitment_offset[customer_idx] as f64;
+            relationship.initial_commitment + population.commitment_offset.get(customer_idx) as f64;
         let start = Relationship {
             trust: trust.clamp(0.0, 1.0),
             reciprocity: 0.0,

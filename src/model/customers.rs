@@ -30,6 +30,49 @@ pub mod flag {
     pub const HAD_EPISODE: u8 = 1 << 6;
 }
 
+/// One individual parameter of every customer: a value per customer, or one value for all when
+/// the parameter has no spread. The shared case keeps no array, so the period loop reads no
+/// memory for a parameter customers do not differ in (a branch that always goes the same way
+/// instead).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Individual {
+    shared: f32,
+    each: Vec<f32>,
+}
+
+impl Individual {
+    /// The same `value` for every customer.
+    pub fn shared(value: f32) -> Self {
+        Self {
+            shared: value,
+            each: Vec::new(),
+        }
+    }
+
+    /// One value per customer.
+    pub fn each(values: Vec<f32>) -> Self {
+        Self {
+            shared: 0.0,
+            each: values,
+        }
+    }
+
+    /// Customer `customer_idx`'s value.
+    #[inline(always)]
+    pub fn get(&self, customer_idx: usize) -> f32 {
+        if self.each.is_empty() {
+            self.shared
+        } else {
+            self.each[customer_idx]
+        }
+    }
+
+    /// Whether customers differ in this parameter.
+    pub fn varies(&self) -> bool {
+        !self.each.is_empty()
+    }
+}
+
 /// Fixed attributes of every customer of one replication.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Population {
@@ -42,15 +85,15 @@ pub struct Population {
     /// value, so that no spread is exactly 0 and reproduces the homogeneous model bit for bit:
     /// starting trust `τ₀ᵢ − τ₀`, starting commitment `κ₀ᵢ − κ₀`, and the churn propensity
     /// `logit θᵢ − (h₀ + h_s)` added to the defection log-odds.
-    pub trust_offset: Vec<f32>,
-    pub commitment_offset: Vec<f32>,
-    pub churn_offset: Vec<f32>,
+    pub trust_offset: Individual,
+    pub commitment_offset: Individual,
+    pub churn_offset: Individual,
     /// The trust at which each customer starts recommending the firm (`market.advocate_trust`
     /// for every customer when advocacy has no spread).
-    pub advocacy_threshold: Vec<f32>,
+    pub advocacy_threshold: Individual,
     /// Each customer's learning speed `gᵢ`, a multiplier of the trust learning rates (1 when
     /// learning has no spread).
-    pub learning: Vec<f32>,
+    pub learning: Individual,
 }
 
 impl Population {
@@ -110,16 +153,16 @@ impl Population {
 
 /// Every customer's individual parameters (docs/model.md §2.1).
 struct IndividualParameters {
-    trust_offset: Vec<f32>,
-    commitment_offset: Vec<f32>,
-    churn_offset: Vec<f32>,
-    advocacy_threshold: Vec<f32>,
-    learning: Vec<f32>,
+    trust_offset: Individual,
+    commitment_offset: Individual,
+    churn_offset: Individual,
+    advocacy_threshold: Individual,
+    learning: Individual,
 }
 
 /// Each customer's starting trust, starting commitment, churn propensity, advocacy threshold and
 /// learning speed, drawn customer by customer in that order; a distribution without spread
-/// takes no draw and gives the scenario's value exactly.
+/// takes no draw and gives every customer the scenario's value exactly.
 fn draw_individual_parameters(
     model: &ModelParams,
     segment: &[u8],
@@ -127,6 +170,7 @@ fn draw_individual_parameters(
 ) -> IndividualParameters {
     let spread = &model.heterogeneity;
     let relationship = &model.relationship;
+    let market = &model.market;
     // The log-odds of each segment's mean churn probability, `h₀ + h_s`.
     let churn_log_odds: Vec<f64> = model
         .segments
@@ -134,47 +178,59 @@ fn draw_individual_parameters(
         .map(|s| model.defection.baseline + s.defection_intercept)
         .collect();
     let n = segment.len();
-    let mut drawn = IndividualParameters {
-        trust_offset: vec![0.0; n],
-        commitment_offset: vec![0.0; n],
-        churn_offset: vec![0.0; n],
-        advocacy_threshold: vec![model.market.advocate_trust as f32; n],
-        learning: vec![1.0; n],
-    };
-    for customer_idx in 0..n {
-        let trust = beta_by_mean(
-            rng,
-            relationship.initial_trust,
-            spread.initial_trust_concentration,
-        );
-        drawn.trust_offset[customer_idx] = (trust - relationship.initial_trust) as f32;
-        let commitment = beta_by_mean(
-            rng,
-            relationship.initial_commitment,
-            spread.initial_commitment_concentration,
-        );
-        drawn.commitment_offset[customer_idx] =
-            (commitment - relationship.initial_commitment) as f32;
-        if spread.churn_concentration.is_finite() {
+    // One array per parameter that varies; `None` for one that does not.
+    let varying = |concentration: f64| concentration.is_finite().then(|| vec![0.0f32; n]);
+    let mut trust = varying(spread.initial_trust_concentration);
+    let mut commitment = varying(spread.initial_commitment_concentration);
+    let mut churn = varying(spread.churn_concentration);
+    let mut advocacy = varying(spread.advocacy_concentration);
+    let mut learning = varying(spread.learning_concentration);
+    let any_spread = [&trust, &commitment, &churn, &advocacy, &learning]
+        .iter()
+        .any(|v| v.is_some());
+    for customer_idx in 0..n * usize::from(any_spread) {
+        if let Some(offsets) = &mut trust {
+            let drawn = beta_by_mean(
+                rng,
+                relationship.initial_trust,
+                spread.initial_trust_concentration,
+            );
+            offsets[customer_idx] = (drawn - relationship.initial_trust) as f32;
+        }
+        if let Some(offsets) = &mut commitment {
+            let drawn = beta_by_mean(
+                rng,
+                relationship.initial_commitment,
+                spread.initial_commitment_concentration,
+            );
+            offsets[customer_idx] = (drawn - relationship.initial_commitment) as f32;
+        }
+        if let Some(offsets) = &mut churn {
             let log_odds = churn_log_odds[segment[customer_idx] as usize];
             // θ is kept off 0 and 1, whose log-odds are infinite.
-            let churn = beta_by_mean(rng, logistic(log_odds), spread.churn_concentration)
+            let theta = beta_by_mean(rng, logistic(log_odds), spread.churn_concentration)
                 .clamp(1e-12, 1.0 - 1e-12);
-            drawn.churn_offset[customer_idx] = (ln(churn / (1.0 - churn)) - log_odds) as f32;
+            offsets[customer_idx] = (ln(theta / (1.0 - theta)) - log_odds) as f32;
         }
-        if spread.advocacy_concentration.is_finite() {
-            drawn.advocacy_threshold[customer_idx] = beta_by_mean(
-                rng,
-                model.market.advocate_trust,
-                spread.advocacy_concentration,
-            ) as f32;
+        if let Some(thresholds) = &mut advocacy {
+            thresholds[customer_idx] =
+                beta_by_mean(rng, market.advocate_trust, spread.advocacy_concentration) as f32;
         }
-        if spread.learning_concentration.is_finite() {
-            drawn.learning[customer_idx] =
+        if let Some(speeds) = &mut learning {
+            speeds[customer_idx] =
                 (2.0 * beta_by_mean(rng, 0.5, spread.learning_concentration)) as f32;
         }
     }
-    drawn
+    let individual = |values: Option<Vec<f32>>, shared: f32| {
+        values.map_or_else(|| Individual::shared(shared), Individual::each)
+    };
+    IndividualParameters {
+        trust_offset: individual(trust, 0.0),
+        commitment_offset: individual(commitment, 0.0),
+        churn_offset: individual(churn, 0.0),
+        advocacy_threshold: individual(advocacy, market.advocate_trust as f32),
+        learning: individual(learning, 1.0),
+    }
 }
 
 fn cumulative_shares(segments: &[SegmentParams]) -> Vec<f64> {
@@ -239,10 +295,9 @@ impl Customers {
                 bits
             })
             .collect();
-        let starting = |mean: f64, offsets: &[f32]| -> Vec<f32> {
-            offsets
-                .iter()
-                .map(|&offset| (mean + offset as f64).clamp(0.0, 1.0) as f32)
+        let starting = |mean: f64, offsets: &Individual| -> Vec<f32> {
+            (0..n)
+                .map(|idx| (mean + offsets.get(idx) as f64).clamp(0.0, 1.0) as f32)
                 .collect()
         };
         Self {
@@ -369,19 +424,19 @@ mod tests {
             &mut Xoshiro256PlusPlus::seed_from_u64(11),
             &mut heterogeneity_rng,
         );
-        for offsets in [
-            &population.trust_offset,
-            &population.commitment_offset,
-            &population.churn_offset,
+        for (parameter, shared) in [
+            (&population.trust_offset, 0.0),
+            (&population.commitment_offset, 0.0),
+            (&population.churn_offset, 0.0),
+            (
+                &population.advocacy_threshold,
+                model.market.advocate_trust as f32,
+            ),
+            (&population.learning, 1.0),
         ] {
-            assert!(offsets.iter().all(|&o| o == 0.0));
+            assert!(!parameter.varies());
+            assert!((0..population.len()).all(|idx| parameter.get(idx) == shared));
         }
-        let threshold = model.market.advocate_trust as f32;
-        assert!(population
-            .advocacy_threshold
-            .iter()
-            .all(|&t| t == threshold));
-        assert!(population.learning.iter().all(|&g| g == 1.0));
         assert_eq!(heterogeneity_rng.next_u64(), untouched);
     }
 
@@ -402,8 +457,11 @@ mod tests {
             &mut Xoshiro256PlusPlus::seed_from_u64(12),
         );
         let n = population.len() as f64;
-        let mean_sd = |offsets: &[f32], base: f64| {
-            let values: Vec<f64> = offsets.iter().map(|&o| base + o as f64).collect();
+        let mean_sd = |offsets: &Individual, base: f64| {
+            assert!(offsets.varies());
+            let values: Vec<f64> = (0..population.len())
+                .map(|idx| base + offsets.get(idx) as f64)
+                .collect();
             let mean = values.iter().sum::<f64>() / n;
             let var = values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (n - 1.0);
             (mean, var.sqrt())
@@ -436,16 +494,13 @@ mod tests {
             (learning_sd / (1.0f64 / 9.0).sqrt() - 1.0).abs() < 0.05,
             "{learning_sd}"
         );
-        assert!(population
-            .learning
-            .iter()
-            .all(|&g| (0.0..=2.0).contains(&g)));
+        assert!((0..population.len()).all(|i| (0.0..=2.0).contains(&population.learning.get(i))));
         // Churn: the mean of θ in each segment is logistic(h₀ + h_s).
         for (segment_idx, segment) in model.segments.iter().enumerate() {
             let log_odds = model.defection.baseline + segment.defection_intercept;
             let thetas: Vec<f64> = (0..population.len())
                 .filter(|&i| population.segment[i] as usize == segment_idx)
-                .map(|i| logistic(log_odds + population.churn_offset[i] as f64))
+                .map(|i| logistic(log_odds + population.churn_offset.get(i) as f64))
                 .collect();
             let mean = thetas.iter().sum::<f64>() / thetas.len() as f64;
             let expected = logistic(log_odds);
