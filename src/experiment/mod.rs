@@ -176,9 +176,20 @@ pub fn estimate_memory_bytes(scenario: &Scenario, threads: usize) -> u64 {
         NetworkParams::None {} | NetworkParams::Mixed {} => 0,
     };
     let network = 3 * (population * mean_degree * 4 + population * 4);
-    // Engine state, the voice snapshot, two neighbour counts, the queue of voice changes, and
-    // the population's attributes.
-    let per_customer = Customers::BYTES_PER_CUSTOMER as u64 + 1 + 2 * 4 + 4 + 4;
+    // Engine state, the voice snapshot, two neighbour counts, the queue of voice changes, the
+    // population's attributes, and four bytes for each individual parameter that varies.
+    let spread = &scenario.model().heterogeneity;
+    let varying = [
+        spread.initial_trust_concentration,
+        spread.initial_commitment_concentration,
+        spread.churn_concentration,
+        spread.advocacy_concentration,
+        spread.learning_concentration,
+    ]
+    .iter()
+    .filter(|c| c.is_finite())
+    .count() as u64;
+    let per_customer = Customers::BYTES_PER_CUSTOMER as u64 + 1 + 2 * 4 + 4 + 4 + 4 * varying;
     let per_worker = population * per_customer + network;
     let strategies = scenario.strategies().len() as u64;
     let periods = scenario.periods() as u64;
