@@ -287,3 +287,82 @@ fn customers_who_differ_remove_the_synchronised_referral_cascade() {
     assert!(alike > 0.15, "identical customers: largest rise {alike}");
     assert!(differ < 0.10, "customers who differ: largest rise {differ}");
 }
+
+/// The spread across replications of a period metric at the last period, per strategy.
+fn last_period_sd(scenario: &Scenario, metric: &str) -> Vec<f64> {
+    let mut collector = ResultsCollector::new(scenario);
+    run_experiment(
+        scenario,
+        ExperimentOptions::default(),
+        &mut collector,
+        &|| {},
+    )
+    .unwrap();
+    let results = collector.finish();
+    (0..scenario.strategies().len())
+        .map(|idx| {
+            results
+                .timeseries
+                .iter()
+                .rfind(|p| p.strategy_idx == idx && p.metric == metric)
+                .map(|p| p.interval.sd)
+                .unwrap()
+        })
+        .collect()
+}
+
+/// Partners who differ from one another and whose relationship answers what happened to them
+/// (docs/model.md §5, §6): their trust varies across replications, where clockwork partners'
+/// does not, and missed deliveries lower it.
+#[test]
+fn partners_differ_and_answer_missed_deliveries() {
+    let shortages = "market.shortage_probability=0.2";
+    let clockwork = small_scenario(&[shortages, "replications=12"]);
+    for metric in ["supplier_trust", "distributor_trust"] {
+        assert!(last_period_sd(&clockwork, metric)
+            .iter()
+            .all(|&sd| sd == 0.0));
+    }
+    let agents = small_scenario(&[
+        shortages,
+        "replications=12",
+        "suppliers.missed_delivery_episode=-0.5",
+        "suppliers.reliability_concentration=20",
+        "suppliers.initial_concentration=20",
+        "distributors.initial_concentration=20",
+        "distributors.stockout_episode=-0.3",
+    ]);
+    // Under partnership (relationship, hybrid) partners' trust now varies; under the
+    // arm's-length policies (transactional) it still sinks to 0 by the horizon in every
+    // replication, so there only commitment keeps a spread (the pinned arm's-length dynamics
+    // are left to the recalibration).
+    let supplier_trust = last_period_sd(&agents, "supplier_trust");
+    let distributor_trust = last_period_sd(&agents, "distributor_trust");
+    assert!(
+        supplier_trust[1..].iter().all(|&sd| sd > 0.0),
+        "{supplier_trust:?}"
+    );
+    assert!(
+        distributor_trust[1..].iter().all(|&sd| sd > 0.0),
+        "{distributor_trust:?}"
+    );
+    let supplier_commitment = last_period_sd(&agents, "supplier_commitment");
+    assert!(
+        supplier_commitment.iter().all(|&sd| sd > 0.0),
+        "{supplier_commitment:?}"
+    );
+    // The same markets with and without a missed delivery hurting the relationship.
+    let forgiving = small_scenario(&[shortages, "suppliers.missed_delivery_episode=0"]);
+    let hurt = small_scenario(&[shortages, "suppliers.missed_delivery_episode=-0.5"]);
+    let supplier_trust = |output: &RunOutput| output.metrics.supplier_trust;
+    for strategy_idx in 1..3 {
+        let (kept, lowered) = (
+            mean_metric(&forgiving, strategy_idx, 8, supplier_trust),
+            mean_metric(&hurt, strategy_idx, 8, supplier_trust),
+        );
+        assert!(
+            lowered < kept,
+            "strategy {strategy_idx}: {lowered} ≥ {kept}"
+        );
+    }
+}

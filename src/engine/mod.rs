@@ -29,7 +29,7 @@ use crate::model::params::{
 use crate::model::partners::{channel_quality, delivery_probability, distributor_effort};
 use crate::model::relationship::{Episode, Relationship};
 use crate::model::rng::{derive_seed, mix64, Chance, CounterDraws, Stream, Xoshiro256PlusPlus};
-use crate::model::stakeholders::StakeholderGraph;
+use crate::model::stakeholders::{PartnerStarts, StakeholderGraph};
 use crate::strategy::{DistributorPolicy, Levers, SupplierPolicy};
 use accounting::{CustomerSums, RunTotals};
 use census::{is_prospect, set_bits, Census, BLOCK};
@@ -240,7 +240,7 @@ impl<'a> Engine<'a> {
             world,
             seeds,
             customers,
-            stakeholders: StakeholderGraph::new(model),
+            stakeholders: StakeholderGraph::new(&world.partners),
             voices: vec![voice::SILENT; n_customers],
             advocate_neighbours: vec![0; n_customers],
             detractor_neighbours: vec![0; n_customers],

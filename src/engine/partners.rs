@@ -30,15 +30,24 @@ impl<'a> Engine<'a> {
         for k in 0..n_suppliers {
             let relationship = self.stakeholders.supplier(k);
             let p = delivery_probability(
-                suppliers.normal_delivery,
+                self.world.partners.supplier_reliability[k],
                 suppliers.shortage_delivery,
                 relationship.commitment,
                 shortage,
             );
-            if CounterDraws::new(self.seeds.suppliers, period, k as u32).uniform(0) < p {
-                delivered += 1;
-            }
-            let updated = relationship.after_episode(&episode, &self.config.model.relationship);
+            let delivers = CounterDraws::new(self.seeds.suppliers, period, k as u32).uniform(0) < p;
+            delivered += u32::from(delivers);
+            // What happened this period colours the episode: a missed delivery.
+            let missed = if delivers {
+                0.0
+            } else {
+                suppliers.missed_delivery_episode
+            };
+            let this_period = Episode {
+                disconfirmation: episode.disconfirmation + missed,
+                ..episode
+            };
+            let updated = relationship.after_episode(&this_period, &self.config.model.relationship);
             self.stakeholders.set_supplier(k, updated);
         }
         delivered as f64 / n_suppliers as f64
@@ -77,7 +86,13 @@ impl<'a> Engine<'a> {
         };
         // The firm's own channel: full effort, hence full quality.
         set_area(DIRECT as usize, 1.0);
-        let episode = partner_episode(self.distributor_policy);
+        // Stockouts the distributors' customers suffered colour their episode.
+        let stockouts = self.config.model.distributors.stockout_episode * (1.0 - fill_rate);
+        let policy_episode = partner_episode(self.distributor_policy);
+        let episode = Episode {
+            disconfirmation: policy_episode.disconfirmation + stockouts,
+            ..policy_episode
+        };
         for k in 0..self.stakeholders.n_distributors() {
             let relationship = self.stakeholders.distributor(k);
             set_area(k, distributor_effort(relationship.commitment));

@@ -38,6 +38,8 @@ impl ReplicationSeeds {
 pub struct World {
     pub population: Population,
     pub network: SocialNetwork,
+    /// Each supplier's and distributor's starting state and reliability.
+    pub partners: PartnerStarts,
 }
 
 impl World {
@@ -46,8 +48,12 @@ impl World {
         let mut population_rng = Xoshiro256PlusPlus::seed_from_u64(seeds.population);
         let mut heterogeneity_rng = Xoshiro256PlusPlus::seed_from_u64(seeds.heterogeneity);
         let mut network_rng = Xoshiro256PlusPlus::seed_from_u64(seeds.network);
+        let population = Population::generate(model, &mut population_rng, &mut heterogeneity_rng);
+        // Drawn after the customers, so that partners' spread leaves customers' draws as they were.
+        let partners = PartnerStarts::generate(model, &mut heterogeneity_rng);
         Self {
-            population: Population::generate(model, &mut population_rng, &mut heterogeneity_rng),
+            population,
+            partners,
             network: SocialNetwork::generate(
                 &model.network,
                 model.market.population,

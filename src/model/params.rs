@@ -430,6 +430,15 @@ pub struct SupplierParams {
     /// Suppliers' starting trust and commitment toward the firm.
     pub initial_trust: f64,
     pub initial_commitment: f64,
+    /// Added to a supplier's disconfirmation in a period whose delivery failed: what a missed
+    /// delivery does to the relationship (0: nothing, as in MODEL.md).
+    pub missed_delivery_episode: f64,
+    /// Concentration of each supplier's own delivery reliability around `normal_delivery`
+    /// (docs/model.md §5; `inf`: all alike).
+    pub reliability_concentration: f64,
+    /// Concentration of each supplier's starting trust and commitment around
+    /// `initial_trust` and `initial_commitment` (`inf`: all alike).
+    pub initial_concentration: f64,
 }
 
 impl Default for SupplierParams {
@@ -444,6 +453,9 @@ impl Default for SupplierParams {
             spot: PartnerPolicy::arms_length(),
             initial_trust: 0.5,
             initial_commitment: 0.5,
+            missed_delivery_episode: 0.0,
+            reliability_concentration: f64::INFINITY,
+            initial_concentration: f64::INFINITY,
         }
     }
 }
@@ -464,6 +476,11 @@ pub struct DistributorParams {
     /// Distributors' starting trust and commitment toward the firm.
     pub initial_trust: f64,
     pub initial_commitment: f64,
+    /// Added to every distributor's disconfirmation, times the share of supplies that did not
+    /// arrive this period: stockouts the distributor's customers suffered (0: nothing).
+    pub stockout_episode: f64,
+    /// Concentration of each distributor's starting trust and commitment (`inf`: all alike).
+    pub initial_concentration: f64,
 }
 
 impl Default for DistributorParams {
@@ -476,6 +493,8 @@ impl Default for DistributorParams {
             squeeze: PartnerPolicy::arms_length(),
             initial_trust: 0.5,
             initial_commitment: 0.5,
+            stockout_episode: 0.0,
+            initial_concentration: f64::INFINITY,
         }
     }
 }

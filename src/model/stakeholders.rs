@@ -4,8 +4,61 @@
 
 use petgraph::graph::{EdgeIndex, NodeIndex, UnGraph};
 
+use super::distributions::beta_by_mean;
 use super::params::ModelParams;
 use super::relationship::Relationship;
+use super::rng::Xoshiro256PlusPlus;
+
+/// What each partner brings to a replication, shared by every strategy: its starting
+/// relationship with the firm and, for a supplier, its delivery reliability in normal times.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PartnerStarts {
+    pub suppliers: Vec<Relationship>,
+    pub supplier_reliability: Vec<f64>,
+    pub distributors: Vec<Relationship>,
+}
+
+impl PartnerStarts {
+    /// Each partner's starting state and reliability, drawn from `rng` around the scenario's
+    /// values (no draw where a spread is `inf`: every partner then has the scenario's values).
+    pub fn generate(model: &ModelParams, rng: &mut Xoshiro256PlusPlus) -> Self {
+        let start = |rng: &mut Xoshiro256PlusPlus, trust, commitment, concentration| Relationship {
+            trust: beta_by_mean(rng, trust, concentration),
+            reciprocity: 0.0,
+            commitment: beta_by_mean(rng, commitment, concentration),
+        };
+        let s = &model.suppliers;
+        let d = &model.distributors;
+        let suppliers = (0..s.count)
+            .map(|_| {
+                start(
+                    rng,
+                    s.initial_trust,
+                    s.initial_commitment,
+                    s.initial_concentration,
+                )
+            })
+            .collect();
+        let supplier_reliability = (0..s.count)
+            .map(|_| beta_by_mean(rng, s.normal_delivery, s.reliability_concentration))
+            .collect();
+        let distributors = (0..d.count)
+            .map(|_| {
+                start(
+                    rng,
+                    d.initial_trust,
+                    d.initial_commitment,
+                    d.initial_concentration,
+                )
+            })
+            .collect();
+        Self {
+            suppliers,
+            supplier_reliability,
+            distributors,
+        }
+    }
+}
 
 /// A node of the stakeholder graph.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,41 +78,22 @@ pub struct StakeholderGraph {
 }
 
 impl StakeholderGraph {
-    /// The firm linked to every supplier and distributor, each relationship at its initial state.
-    pub fn new(model: &ModelParams) -> Self {
+    /// The firm linked to every supplier and distributor, each relationship at its starting
+    /// state (one per partner, docs/model.md §5, §6).
+    pub fn new(starts: &PartnerStarts) -> Self {
         let mut graph = UnGraph::new_undirected();
         let firm = graph.add_node(Stakeholder::Firm);
-        let mut link = |node: Stakeholder, trust: f64, commitment: f64| {
+        let mut link = |node: Stakeholder, start: &Relationship| {
             let partner = graph.add_node(node);
-            graph.add_edge(
-                firm,
-                partner,
-                Relationship {
-                    trust,
-                    reciprocity: 0.0,
-                    commitment,
-                },
-            )
+            graph.add_edge(firm, partner, *start)
         };
-        let suppliers = &model.suppliers;
-        let supplier_edges = (0..suppliers.count)
-            .map(|k| {
-                link(
-                    Stakeholder::Supplier(k),
-                    suppliers.initial_trust,
-                    suppliers.initial_commitment,
-                )
-            })
+        let supplier_edges = (0..)
+            .zip(&starts.suppliers)
+            .map(|(k, start)| link(Stakeholder::Supplier(k), start))
             .collect();
-        let distributors = &model.distributors;
-        let distributor_edges = (0..distributors.count)
-            .map(|k| {
-                link(
-                    Stakeholder::Distributor(k),
-                    distributors.initial_trust,
-                    distributors.initial_commitment,
-                )
-            })
+        let distributor_edges = (0..)
+            .zip(&starts.distributors)
+            .map(|(k, start)| link(Stakeholder::Distributor(k), start))
             .collect();
         Self {
             graph,

@@ -364,6 +364,17 @@ pub fn validate(file: ScenarioFile, source_name: &str, text: Option<&str>) -> Re
     check.partner_policy("suppliers.spot", &s.spot);
     check.probability("suppliers.initial_trust", s.initial_trust);
     check.probability("suppliers.initial_commitment", s.initial_commitment);
+    check.range(
+        "suppliers.missed_delivery_episode",
+        s.missed_delivery_episode,
+        -1.0,
+        1.0,
+    );
+    check.concentration(
+        "suppliers.reliability_concentration",
+        s.reliability_concentration,
+    );
+    check.concentration("suppliers.initial_concentration", s.initial_concentration);
 
     let k = &file.distributors;
     check.count(
@@ -378,6 +389,16 @@ pub fn validate(file: ScenarioFile, source_name: &str, text: Option<&str>) -> Re
     check.partner_policy("distributors.squeeze", &k.squeeze);
     check.probability("distributors.initial_trust", k.initial_trust);
     check.probability("distributors.initial_commitment", k.initial_commitment);
+    check.range(
+        "distributors.stockout_episode",
+        k.stockout_episode,
+        -1.0,
+        1.0,
+    );
+    check.concentration(
+        "distributors.initial_concentration",
+        k.initial_concentration,
+    );
 
     let h = &file.heterogeneity;
     check.concentration(
