@@ -56,7 +56,11 @@ fn customers_are_conserved_period_by_period() {
 
 #[test]
 fn accounting_identities_hold() {
-    let scenario = small_scenario(&[]);
+    // Partners who leave are replaced at a cost, which profit must carry too.
+    let scenario = small_scenario(&[
+        "suppliers.turnover={exit_commitment=0.2,exit_periods=4,replacement_cost=3000}",
+        "distributors.turnover={exit_commitment=0.2,exit_periods=4,replacement_cost=2000}",
+    ]);
     let d = scenario.discount_rate();
     for strategy_idx in 0..scenario.strategies().len() {
         let output = run(&scenario, strategy_idx, 1);
@@ -69,7 +73,8 @@ fn accounting_identities_hold() {
                 + r.loyalty_cost
                 + r.recovery_cost
                 + r.referral_cost
-                + r.fixed_cost;
+                + r.fixed_cost
+                + r.partner_replacement_cost;
             assert!((r.profit - (r.revenue - costs)).abs() < 1e-6 * r.revenue.abs().max(1.0));
             npv += r.profit / (1.0 + d).powi(t as i32 + 1);
             assert!((r.cumulative_npv - npv).abs() < 1e-6 * npv.abs().max(1.0));
@@ -365,4 +370,35 @@ fn partners_differ_and_answer_missed_deliveries() {
             "strategy {strategy_idx}: {lowered} ≥ {kept}"
         );
     }
+}
+
+/// Partners whose commitment stays low leave and are replaced at a cost (docs/model.md §5, §6):
+/// under the arm's-length policies (transactional) they do, under partnership they do not.
+#[test]
+fn uncommitted_partners_leave_and_are_replaced_at_a_cost() {
+    let scenario = small_scenario(&[
+        "suppliers.turnover={exit_commitment=0.2,exit_periods=4,replacement_cost=3000}",
+        "distributors.turnover={exit_commitment=0.2,exit_periods=4,replacement_cost=2000}",
+    ]);
+    let replacements = |strategy_idx: usize| -> (f64, f64) {
+        let output = run(&scenario, strategy_idx, 0);
+        output.periods.iter().fold((0.0, 0.0), |(count, cost), r| {
+            (
+                count + r.partner_replacements,
+                cost + r.partner_replacement_cost,
+            )
+        })
+    };
+    let (count, cost) = replacements(0);
+    assert!(count > 0.0, "no squeezed partner left");
+    // Each replacement is one supplier's or one distributor's cost.
+    assert!(
+        cost >= count * 2000.0 && cost <= count * 3000.0,
+        "{count} cost {cost}"
+    );
+    assert_eq!(replacements(1), (0.0, 0.0));
+    // Without turnover, nobody leaves.
+    let stay = small_scenario(&[]);
+    let output = run(&stay, 0, 0);
+    assert!(output.periods.iter().all(|r| r.partner_replacements == 0.0));
 }

@@ -24,7 +24,7 @@ use crate::model::economics::discount_factor;
 use crate::model::math::below_logistic;
 use crate::model::network::SocialNetwork;
 use crate::model::params::{
-    CashFlowTiming, MarketParams, ModelParams, NetworkParams, PartnerPolicy,
+    CashFlowTiming, MarketParams, ModelParams, NetworkParams, PartnerPolicy, PartnerTurnover,
 };
 use crate::model::partners::{channel_quality, delivery_probability, distributor_effort};
 use crate::model::relationship::{Episode, Relationship};
@@ -165,6 +165,10 @@ struct Engine<'a> {
     /// The distributor's share of revenue by area: 0 for the direct channel.
     area_channel_margin: [f64; AREAS],
     supplier_policy: &'a PartnerPolicy,
+    /// Consecutive periods each supplier's, and each distributor's, commitment has been below
+    /// its turnover threshold (docs/model.md §5, §6).
+    supplier_low_periods: Vec<u32>,
+    distributor_low_periods: Vec<u32>,
     input_cost_factor: f64,
     distributor_policy: &'a PartnerPolicy,
     /// Positive word of mouth per advocate after the referral programme.
@@ -241,6 +245,8 @@ impl<'a> Engine<'a> {
             seeds,
             customers,
             stakeholders: StakeholderGraph::new(&world.partners),
+            supplier_low_periods: vec![0; world.partners.suppliers.len()],
+            distributor_low_periods: vec![0; world.partners.distributors.len()],
             voices: vec![voice::SILENT; n_customers],
             advocate_neighbours: vec![0; n_customers],
             detractor_neighbours: vec![0; n_customers],
@@ -311,7 +317,7 @@ impl<'a> Engine<'a> {
         record.rival_campaign = f64::from(u8::from(rival_campaign));
 
         // 2. Supply and channel quality from the partners' start-of-period commitment.
-        let fill_rate = self.supply_round(period, shortage);
+        let fill_rate = self.supply_round(period, shortage, &mut record);
         record.fill_rate = fill_rate;
         record.advocates = self.census.advocates as f64;
         record.detractors = self.census.detractors as f64;
@@ -322,7 +328,7 @@ impl<'a> Engine<'a> {
         } else {
             0.0
         };
-        self.channel_round(spend_per_prospect, fill_rate);
+        self.channel_round(spend_per_prospect, fill_rate, &mut record);
         self.assign_personal_care();
 
         // 3.–7. Customers.
@@ -374,8 +380,11 @@ impl<'a> Engine<'a> {
             - record.care_cost
             - record.loyalty_cost
             - record.recovery_cost;
-        record.profit =
-            customer_margin - record.acquisition_cost - record.referral_cost - record.fixed_cost;
+        record.profit = customer_margin
+            - record.acquisition_cost
+            - record.referral_cost
+            - record.fixed_cost
+            - record.partner_replacement_cost;
         self.totals.npv += record.profit * context.discount;
         self.totals.discounted_customer_margin += customer_margin * context.discount;
         record.cumulative_npv = self.totals.npv;

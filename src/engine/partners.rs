@@ -16,10 +16,36 @@ pub(super) fn partner_episode(policy: &PartnerPolicy) -> Episode {
     }
 }
 
+/// Whether a partner stays after a period that left its commitment at `commitment` (docs/model.md
+/// §5, §6): it leaves once its commitment has been below `exit_commitment` for `exit_periods`
+/// periods in a row. `low_periods` counts them and starts again for the replacement.
+pub(super) fn stays_after(
+    low_periods: &mut u32,
+    commitment: f64,
+    turnover: &PartnerTurnover,
+) -> bool {
+    if commitment < turnover.exit_commitment {
+        *low_periods += 1;
+    } else {
+        *low_periods = 0;
+    }
+    if *low_periods >= turnover.exit_periods {
+        *low_periods = 0;
+        false
+    } else {
+        true
+    }
+}
+
 impl<'a> Engine<'a> {
     /// Deliveries (docs/model.md §5), then each supplier's relationship update. Returns the fill
     /// rate: the share of suppliers that delivered.
-    pub(super) fn supply_round(&mut self, period: u32, shortage: bool) -> f64 {
+    pub(super) fn supply_round(
+        &mut self,
+        period: u32,
+        shortage: bool,
+        record: &mut PeriodRecord,
+    ) -> f64 {
         let suppliers = &self.config.model.suppliers;
         let n_suppliers = self.stakeholders.n_suppliers();
         if n_suppliers == 0 {
@@ -48,7 +74,19 @@ impl<'a> Engine<'a> {
                 ..episode
             };
             let updated = relationship.after_episode(&this_period, &self.config.model.relationship);
-            self.stakeholders.set_supplier(k, updated);
+            let turnover = &suppliers.turnover;
+            if stays_after(
+                &mut self.supplier_low_periods[k],
+                updated.commitment,
+                turnover,
+            ) {
+                self.stakeholders.set_supplier(k, updated);
+            } else {
+                self.stakeholders
+                    .set_supplier(k, self.world.partners.suppliers[k]);
+                record.partner_replacements += 1.0;
+                record.partner_replacement_cost += turnover.replacement_cost;
+            }
         }
         delivered as f64 / n_suppliers as f64
     }
@@ -56,7 +94,12 @@ impl<'a> Engine<'a> {
     /// Distributors' effort and channel quality from start-of-period commitment (docs/model.md
     /// §6), hence each area's failure probability (§4.3) and advertising reach, then each
     /// distributor's relationship update.
-    pub(super) fn channel_round(&mut self, spend_per_prospect: f64, fill_rate: f64) {
+    pub(super) fn channel_round(
+        &mut self,
+        spend_per_prospect: f64,
+        fill_rate: f64,
+        record: &mut PeriodRecord,
+    ) {
         let market = &self.config.model.market;
         let failure = |quality: f64| {
             failure_probability(
@@ -97,7 +140,19 @@ impl<'a> Engine<'a> {
             let relationship = self.stakeholders.distributor(k);
             set_area(k, distributor_effort(relationship.commitment));
             let updated = relationship.after_episode(&episode, &self.config.model.relationship);
-            self.stakeholders.set_distributor(k, updated);
+            let turnover = &self.config.model.distributors.turnover;
+            if stays_after(
+                &mut self.distributor_low_periods[k],
+                updated.commitment,
+                turnover,
+            ) {
+                self.stakeholders.set_distributor(k, updated);
+            } else {
+                self.stakeholders
+                    .set_distributor(k, self.world.partners.distributors[k]);
+                record.partner_replacements += 1.0;
+                record.partner_replacement_cost += turnover.replacement_cost;
+            }
         }
     }
 }

@@ -61,6 +61,8 @@ metric_record! {
         recovery_cost,
         referral_cost,
         fixed_cost,
+        /// Cost of replacing partners who left (docs/model.md §5, §6).
+        partner_replacement_cost,
         profit,
         /// Discounted profit up to and including this period.
         cumulative_npv,
@@ -87,6 +89,8 @@ metric_record! {
         shortage,
         /// 1 in a period with a rival's campaign.
         rival_campaign,
+        /// Suppliers and distributors who left and were replaced.
+        partner_replacements,
     }
 }
 

@@ -410,6 +410,28 @@ impl PartnerPolicy {
     }
 }
 
+/// When a partner leaves and what replacing it costs (docs/model.md §5, §6): a partner whose
+/// commitment stays below `exit_commitment` for `exit_periods` periods in a row leaves, and the
+/// firm replaces it (re-tendering, onboarding) for `replacement_cost`. The new partner starts
+/// where the first one started. The default `exit_commitment = 0` means partners never leave.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PartnerTurnover {
+    pub exit_commitment: f64,
+    pub exit_periods: u32,
+    pub replacement_cost: f64,
+}
+
+impl Default for PartnerTurnover {
+    fn default() -> Self {
+        Self {
+            exit_commitment: 0.0,
+            exit_periods: 6,
+            replacement_cost: 0.0,
+        }
+    }
+}
+
 /// Suppliers (docs/model.md §5).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -439,6 +461,8 @@ pub struct SupplierParams {
     /// Concentration of each supplier's starting trust and commitment around
     /// `initial_trust` and `initial_commitment` (`inf`: all alike).
     pub initial_concentration: f64,
+    /// When an uncommitted supplier leaves, and the cost of replacing it.
+    pub turnover: PartnerTurnover,
 }
 
 impl Default for SupplierParams {
@@ -456,6 +480,7 @@ impl Default for SupplierParams {
             missed_delivery_episode: 0.0,
             reliability_concentration: f64::INFINITY,
             initial_concentration: f64::INFINITY,
+            turnover: PartnerTurnover::default(),
         }
     }
 }
@@ -481,6 +506,8 @@ pub struct DistributorParams {
     pub stockout_episode: f64,
     /// Concentration of each distributor's starting trust and commitment (`inf`: all alike).
     pub initial_concentration: f64,
+    /// When an uncommitted distributor leaves, and the cost of replacing it.
+    pub turnover: PartnerTurnover,
 }
 
 impl Default for DistributorParams {
@@ -495,6 +522,7 @@ impl Default for DistributorParams {
             initial_commitment: 0.5,
             stockout_episode: 0.0,
             initial_concentration: f64::INFINITY,
+            turnover: PartnerTurnover::default(),
         }
     }
 }

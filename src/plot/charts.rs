@@ -601,13 +601,14 @@ where
 }
 
 /// The costs shown in the costs chart: label and period metric.
-const COSTS: [(&str, &str); 6] = [
+const COSTS: [(&str, &str); 7] = [
     ("acquisition", "acquisition_cost"),
     ("care", "care_cost"),
     ("loyalty rewards", "loyalty_cost"),
     ("service recovery", "recovery_cost"),
     ("referral bonuses", "referral_cost"),
     ("distributor margins", "distributor_margin"),
+    ("partner replacement", "partner_replacement_cost"),
 ];
 
 /// Mean total spend per cost category and strategy, as grouped horizontal bars.

@@ -81,7 +81,7 @@ pub const CHARTS: [ChartSpec; 6] = [
         title: "Where the money goes",
         caption: "Mean total spend over the horizon (undiscounted) on each cost other than the \
                   goods themselves: acquisition (advertising), care, loyalty rewards, service \
-                  recovery, referral bonuses and distributor margins.",
+                  recovery, referral bonuses, distributor margins and replacing partners who left.",
     },
 ];
 

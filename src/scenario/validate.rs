@@ -5,7 +5,7 @@ use super::file::ScenarioFile;
 use super::Scenario;
 use crate::error::{Error, Location, Result};
 use crate::model::customers::DIRECT;
-use crate::model::params::{ModelParams, NetworkParams, PartnerPolicy};
+use crate::model::params::{ModelParams, NetworkParams, PartnerPolicy, PartnerTurnover};
 use crate::strategy::{Levers, Preset, Strategy};
 
 /// Most customers one scenario may hold (ids are `u32`, periods `u16`).
@@ -114,6 +114,24 @@ impl<'a> Checker<'a> {
     /// A weight or log-odds coefficient: any finite number of moderate size.
     fn coefficient(&mut self, key: &str, value: f64) {
         self.range(key, value, -50.0, 50.0);
+    }
+
+    fn partner_turnover(&mut self, prefix: &str, turnover: &PartnerTurnover) {
+        self.probability(
+            &format!("{prefix}.exit_commitment"),
+            turnover.exit_commitment,
+        );
+        self.count(
+            &format!("{prefix}.exit_periods"),
+            turnover.exit_periods as u64,
+            1,
+            MAX_PERIODS as u64,
+        );
+        self.at_least(
+            &format!("{prefix}.replacement_cost"),
+            turnover.replacement_cost,
+            0.0,
+        );
     }
 
     fn partner_policy(&mut self, prefix: &str, policy: &PartnerPolicy) {
@@ -375,6 +393,7 @@ pub fn validate(file: ScenarioFile, source_name: &str, text: Option<&str>) -> Re
         s.reliability_concentration,
     );
     check.concentration("suppliers.initial_concentration", s.initial_concentration);
+    check.partner_turnover("suppliers.turnover", &s.turnover);
 
     let k = &file.distributors;
     check.count(
@@ -399,6 +418,7 @@ pub fn validate(file: ScenarioFile, source_name: &str, text: Option<&str>) -> Re
         "distributors.initial_concentration",
         k.initial_concentration,
     );
+    check.partner_turnover("distributors.turnover", &k.turnover);
 
     let h = &file.heterogeneity;
     check.concentration(
