@@ -2,7 +2,7 @@
 
 use relsim::engine::{simulate, ReplicationSeeds, RunOutput, World};
 use relsim::experiment::{
-    run_experiment, simulate_replication, ExperimentOptions, ResultsCollector,
+    run_experiment, simulate_replication, ExperimentOptions, ExperimentResults, ResultsCollector,
 };
 use relsim::scenario::{parse, Override, Scenario};
 
@@ -14,6 +14,19 @@ fn small_scenario(overrides: &[&str]) -> Scenario {
         .map(|o| Override::parse(o).unwrap())
         .collect();
     parse(SMALL, "small.toml", &overrides).unwrap()
+}
+
+/// Every replication of `scenario`, collected.
+fn experiment_results(scenario: &Scenario) -> ExperimentResults {
+    let mut collector = ResultsCollector::new(scenario);
+    run_experiment(
+        scenario,
+        ExperimentOptions::default(),
+        &mut collector,
+        &|| {},
+    )
+    .unwrap();
+    collector.finish()
 }
 
 /// Runs strategy `strategy_idx` of `scenario` on replication `replication`.
@@ -92,15 +105,7 @@ fn identical_strategies_get_identical_runs_under_common_random_numbers() {
         "{SMALL}\n[[strategies]]\npreset = \"relationship\"\nname = \"relationship_again\"\n"
     );
     let scenario = parse(&text, "crn", &[]).unwrap();
-    let mut collector = ResultsCollector::new(&scenario);
-    run_experiment(
-        &scenario,
-        ExperimentOptions::default(),
-        &mut collector,
-        &|| {},
-    )
-    .unwrap();
-    let results = collector.finish();
+    let results = experiment_results(&scenario);
     let comparison = results.comparison(1, 3, "npv").unwrap();
     assert_eq!(comparison.difference.interval.mean, 0.0);
     assert_eq!(comparison.difference.interval.sd, 0.0);
@@ -256,15 +261,7 @@ fn largest_referral_jump(overrides: &[&str]) -> f64 {
     let parsed: Vec<Override> = all.iter().map(|o| Override::parse(o).unwrap()).collect();
     let default = relsim::scenario::presets::find("default").unwrap();
     let scenario = parse(default.text, "default", &parsed).unwrap();
-    let mut collector = ResultsCollector::new(&scenario);
-    run_experiment(
-        &scenario,
-        ExperimentOptions::default(),
-        &mut collector,
-        &|| {},
-    )
-    .unwrap();
-    let results = collector.finish();
+    let results = experiment_results(&scenario);
     let referred: Vec<f64> = results
         .timeseries
         .iter()
@@ -295,15 +292,7 @@ fn customers_who_differ_remove_the_synchronised_referral_cascade() {
 
 /// The spread across replications of a period metric at the last period, per strategy.
 fn last_period_sd(scenario: &Scenario, metric: &str) -> Vec<f64> {
-    let mut collector = ResultsCollector::new(scenario);
-    run_experiment(
-        scenario,
-        ExperimentOptions::default(),
-        &mut collector,
-        &|| {},
-    )
-    .unwrap();
-    let results = collector.finish();
+    let results = experiment_results(scenario);
     (0..scenario.strategies().len())
         .map(|idx| {
             results

@@ -16,25 +16,29 @@ pub(super) fn partner_episode(policy: &PartnerPolicy) -> Episode {
     }
 }
 
-/// Whether a partner stays after a period that left its commitment at `commitment` (docs/model.md
-/// §5, §6): it leaves once its commitment has been below `exit_commitment` for `exit_periods`
-/// periods in a row. `low_periods` counts them and starts again for the replacement.
-pub(super) fn stays_after(
+/// A partner's relationship after the period (docs/model.md §5, §6): `updated`, unless its
+/// commitment has now been below `exit_commitment` for `exit_periods` periods in a row; then
+/// the partner leaves and a replacement starts at `start`, paid for in `record`.
+/// `low_periods` counts those periods, and starts again for the replacement.
+pub(super) fn keep_or_replace(
     low_periods: &mut u32,
-    commitment: f64,
+    updated: Relationship,
+    start: Relationship,
     turnover: &PartnerTurnover,
-) -> bool {
-    if commitment < turnover.exit_commitment {
+    record: &mut PeriodRecord,
+) -> Relationship {
+    if updated.commitment < turnover.exit_commitment {
         *low_periods += 1;
     } else {
         *low_periods = 0;
     }
-    if *low_periods >= turnover.exit_periods {
-        *low_periods = 0;
-        false
-    } else {
-        true
+    if *low_periods < turnover.exit_periods {
+        return updated;
     }
+    *low_periods = 0;
+    record.partner_replacements += 1.0;
+    record.partner_replacement_cost += turnover.replacement_cost;
+    start
 }
 
 impl<'a> Engine<'a> {
@@ -74,19 +78,14 @@ impl<'a> Engine<'a> {
                 ..episode
             };
             let updated = relationship.after_episode(&this_period, &self.config.model.relationship);
-            let turnover = &suppliers.turnover;
-            if stays_after(
+            let kept = keep_or_replace(
                 &mut self.supplier_low_periods[k],
-                updated.commitment,
-                turnover,
-            ) {
-                self.stakeholders.set_supplier(k, updated);
-            } else {
-                self.stakeholders
-                    .set_supplier(k, self.world.partners.suppliers[k]);
-                record.partner_replacements += 1.0;
-                record.partner_replacement_cost += turnover.replacement_cost;
-            }
+                updated,
+                self.world.partners.suppliers[k],
+                &suppliers.turnover,
+                record,
+            );
+            self.stakeholders.set_supplier(k, kept);
         }
         delivered as f64 / n_suppliers as f64
     }
@@ -140,19 +139,14 @@ impl<'a> Engine<'a> {
             let relationship = self.stakeholders.distributor(k);
             set_area(k, distributor_effort(relationship.commitment));
             let updated = relationship.after_episode(&episode, &self.config.model.relationship);
-            let turnover = &self.config.model.distributors.turnover;
-            if stays_after(
+            let kept = keep_or_replace(
                 &mut self.distributor_low_periods[k],
-                updated.commitment,
-                turnover,
-            ) {
-                self.stakeholders.set_distributor(k, updated);
-            } else {
-                self.stakeholders
-                    .set_distributor(k, self.world.partners.distributors[k]);
-                record.partner_replacements += 1.0;
-                record.partner_replacement_cost += turnover.replacement_cost;
-            }
+                updated,
+                self.world.partners.distributors[k],
+                &self.config.model.distributors.turnover,
+                record,
+            );
+            self.stakeholders.set_distributor(k, kept);
         }
     }
 }
