@@ -26,6 +26,17 @@ fn small() -> String {
         .to_string()
 }
 
+/// `relsim run` of the small scenario into `out`, quietly, with `extra` arguments; it must
+/// succeed.
+fn run_small(out: &Path, extra: &[&str]) {
+    relsim()
+        .args(["run", &small(), "--quiet", "--out"])
+        .arg(out)
+        .args(extra)
+        .assert()
+        .success();
+}
+
 /// The entries of a folder, sorted.
 fn entries(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = fs::read_dir(dir)
@@ -179,19 +190,7 @@ fn runs_sharing_a_folder_leave_one_whole_run() {
         serde_json::from_str(&fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
     let seed = manifest["master_seed"].as_u64().unwrap();
     let reference = dir.path().join("reference");
-    relsim()
-        .args([
-            "run",
-            &small(),
-            "--quiet",
-            "--no-plots",
-            "--seed",
-            &seed.to_string(),
-        ])
-        .arg("--out")
-        .arg(&reference)
-        .assert()
-        .success();
+    run_small(&reference, &["--no-plots", "--seed", &seed.to_string()]);
     for file in ["summary.csv", "runs.csv", "timeseries.csv"] {
         assert_eq!(
             fs::read(out.join(file)).unwrap(),
@@ -206,25 +205,9 @@ fn runs_sharing_a_folder_leave_one_whole_run() {
 fn a_run_without_plots_leaves_no_earlier_charts_behind() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("run");
-    relsim()
-        .args(["run", &small(), "--quiet", "--out"])
-        .arg(&out)
-        .assert()
-        .success();
+    run_small(&out, &[]);
     assert!(out.join("report.html").exists());
-    relsim()
-        .args([
-            "run",
-            &small(),
-            "--quiet",
-            "--no-plots",
-            "--seed",
-            "5",
-            "--out",
-        ])
-        .arg(&out)
-        .assert()
-        .success();
+    run_small(&out, &["--no-plots", "--seed", "5"]);
     assert_eq!(
         entries(&out),
         [
@@ -259,11 +242,7 @@ fn a_folder_relsim_did_not_write_is_refused_unless_forced() {
     );
     // A file of the user's beside a relsim run is refused too, and named.
     let run = dir.path().join("run");
-    relsim()
-        .args(["run", &small(), "--quiet", "--no-plots", "--out"])
-        .arg(&run)
-        .assert()
-        .success();
+    run_small(&run, &["--no-plots"]);
     fs::write(run.join("notes.txt"), "keep me").unwrap();
     relsim()
         .args(["run", &small(), "--quiet", "--no-plots", "--out"])
@@ -271,11 +250,7 @@ fn a_folder_relsim_did_not_write_is_refused_unless_forced() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("notes.txt"));
-    relsim()
-        .args(["run", &small(), "--quiet", "--no-plots", "--force", "--out"])
-        .arg(&out)
-        .assert()
-        .success();
+    run_small(&out, &["--no-plots", "--force"]);
     assert_ne!(
         fs::read_to_string(out.join("summary.csv")).unwrap(),
         "my own numbers\n"
@@ -288,19 +263,7 @@ fn plot_refuses_a_folder_whose_files_come_from_different_runs() {
     let first = dir.path().join("first");
     let second = dir.path().join("second");
     for (out, seed) in [(&first, "1"), (&second, "2")] {
-        relsim()
-            .args([
-                "run",
-                &small(),
-                "--quiet",
-                "--no-plots",
-                "--seed",
-                seed,
-                "--out",
-            ])
-            .arg(out)
-            .assert()
-            .success();
+        run_small(out, &["--no-plots", "--seed", seed]);
     }
     fs::copy(second.join("runs.csv"), first.join("runs.csv")).unwrap();
     let output = relsim().arg("plot").arg(&first).output().unwrap();
@@ -390,11 +353,7 @@ fn interrupt_a_long_run(out: &Path, signal: i32) -> (Option<i32>, String) {
 /// A finished run in `dir/run`, and the bytes of its runs.csv.
 fn an_earlier_run(dir: &Path) -> (PathBuf, Vec<u8>) {
     let out = dir.join("run");
-    relsim()
-        .args(["run", &small(), "--quiet", "--no-plots", "--out"])
-        .arg(&out)
-        .assert()
-        .success();
+    run_small(&out, &["--no-plots"]);
     let runs = fs::read(out.join("runs.csv")).unwrap();
     (out, runs)
 }
@@ -465,19 +424,7 @@ fn a_killed_run_leaves_the_old_folder_and_its_leftovers_are_cleared_by_the_next_
         "the killed run left no staging folder"
     );
     // The next run into the same folder removes what the dead process left.
-    relsim()
-        .args([
-            "run",
-            &small(),
-            "--quiet",
-            "--no-plots",
-            "--seed",
-            "3",
-            "--out",
-        ])
-        .arg(&out)
-        .assert()
-        .success();
+    run_small(&out, &["--no-plots", "--seed", "3"]);
     assert_eq!(entries(dir.path()), ["run"]);
     relsim().arg("plot").arg(&out).assert().success();
 }
