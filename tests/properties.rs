@@ -62,12 +62,12 @@ fn random_scenario() -> impl Strategy<Value = RandomScenario> {
     let levers = proptest::collection::vec((0.5f64..2.0, 0.0f64..1.0), 3);
     // Each spread is either none (`inf`) or a Beta concentration from very to mildly spread.
     let spread = || prop_oneof![Just(f64::INFINITY), 0.5f64..50.0];
-    let heterogeneity = (spread(), spread(), spread(), -1.0f64..1.0);
+    let heterogeneity = (spread(), spread(), spread(), -1.0f64..1.0, 0u32..40);
     (market, levers, heterogeneity).prop_map(
         |(
             (population, initial, periods, network, wom, failure, timing, seed),
             levers,
-            (trust_spread, commitment_spread, churn_spread, intercept),
+            (trust_spread, commitment_spread, churn_spread, intercept, history),
         )| {
             let network = match network {
                 0 => "network={kind=\"watts_strogatz\",mean_degree=4,rewiring=0.2}".to_string(),
@@ -93,6 +93,7 @@ fn random_scenario() -> impl Strategy<Value = RandomScenario> {
                 format!("heterogeneity.initial_commitment_concentration={commitment_spread}"),
                 format!("heterogeneity.churn_concentration={churn_spread}"),
                 format!("defection.baseline={}", -3.25 + intercept),
+                format!("warm_start.periods={history}"),
             ];
             let strategies = ["transactional", "relationship", "hybrid"]
                 .iter()

@@ -19,7 +19,7 @@ use crate::model::customer::{
     advertising_reach, defection_index, failure_probability, mixed_adoption_probability,
     not_deterred, share_of_wallet, word_of_mouth_reach, DefectionDrivers,
 };
-use crate::model::customers::{flag, Customers, Population, DIRECT};
+use crate::model::customers::{flag, Customers, History, Population, DIRECT};
 use crate::model::economics::discount_factor;
 use crate::model::math::below_logistic;
 use crate::model::network::SocialNetwork;

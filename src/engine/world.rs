@@ -48,9 +48,20 @@ impl World {
         let mut population_rng = Xoshiro256PlusPlus::seed_from_u64(seeds.population);
         let mut heterogeneity_rng = Xoshiro256PlusPlus::seed_from_u64(seeds.heterogeneity);
         let mut network_rng = Xoshiro256PlusPlus::seed_from_u64(seeds.network);
-        let population = Population::generate(model, &mut population_rng, &mut heterogeneity_rng);
+        let mut population =
+            Population::generate(model, &mut population_rng, &mut heterogeneity_rng);
         // Drawn after the customers, so that partners' spread leaves customers' draws as they were.
         let partners = PartnerStarts::generate(model, &mut heterogeneity_rng);
+        // Histories last, so that a cold start draws exactly what it drew before they existed.
+        let periods = model.warm_start.periods;
+        if periods > 0 {
+            population.history = Some(History::live(
+                model,
+                &population,
+                periods,
+                &mut heterogeneity_rng,
+            ));
+        }
         Self {
             population,
             partners,

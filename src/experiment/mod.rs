@@ -189,7 +189,14 @@ pub fn estimate_memory_bytes(scenario: &Scenario, threads: usize) -> u64 {
     .iter()
     .filter(|c| c.is_finite())
     .count() as u64;
-    let per_customer = Customers::BYTES_PER_CUSTOMER as u64 + 1 + 2 * 4 + 4 + 4 + 4 * varying;
+    // A warm start keeps each customer's history: an age and three states (14 bytes).
+    let history = if scenario.model().warm_start.periods > 0 {
+        14
+    } else {
+        0
+    };
+    let per_customer =
+        Customers::BYTES_PER_CUSTOMER as u64 + 1 + 2 * 4 + 4 + 4 + 4 * varying + history;
     let per_worker = population * per_customer + network;
     let strategies = scenario.strategies().len() as u64;
     let periods = scenario.periods() as u64;

@@ -7,6 +7,7 @@
 use super::distributions::beta_by_mean;
 use super::math::{ln, logistic};
 use super::params::{MarketParams, ModelParams, RelationshipParams, SegmentParams};
+use super::relationship::{Episode, Relationship};
 use super::rng::Xoshiro256PlusPlus;
 
 /// Distributor index of customers served directly by the firm.
@@ -94,6 +95,83 @@ pub struct Population {
     /// Each customer's learning speed `gᵢ`, a multiplier of the trust learning rates (1 when
     /// learning has no spread).
     pub learning: Individual,
+    /// The state the customers active at the start bring from their history (a warm start,
+    /// docs/model.md §2.2); `None` for a cold start, where they start as new customers.
+    pub history: Option<History>,
+}
+
+/// What the customers active at the start have lived through before the run (docs/model.md
+/// §2.2): each one's age in periods and relationship state, indexed by customer (customers not
+/// active at the start keep the starting state of a new customer).
+#[derive(Debug, Clone, PartialEq)]
+pub struct History {
+    pub age: Vec<u16>,
+    pub trust: Vec<f32>,
+    pub reciprocity: Vec<f32>,
+    pub commitment: Vec<f32>,
+}
+
+impl History {
+    /// Each initially active customer's history: an age drawn uniformly from `0..=periods`
+    /// and that many service episodes, each a failure with probability `market.base_failure`
+    /// (not recovered, no care, no favours: the firm's ordinary past, the same for every
+    /// strategy) and otherwise a success, applied with the customer's own learning speed from
+    /// its own starting state. Draws come from `rng` in customer order.
+    pub fn live(
+        model: &ModelParams,
+        population: &Population,
+        periods: u32,
+        rng: &mut Xoshiro256PlusPlus,
+    ) -> Self {
+        let relationship = &model.relationship;
+        let episode = &model.episode;
+        let n = population.len();
+        let mut history = Self {
+            age: vec![0; n],
+            trust: vec![0.0; n],
+            reciprocity: vec![0.0; n],
+            commitment: vec![0.0; n],
+        };
+        for customer_idx in 0..n {
+            let mut state = Relationship {
+                trust: (relationship.initial_trust
+                    + population.trust_offset.get(customer_idx) as f64)
+                    .clamp(0.0, 1.0),
+                reciprocity: 0.0,
+                commitment: (relationship.initial_commitment
+                    + population.commitment_offset.get(customer_idx) as f64)
+                    .clamp(0.0, 1.0),
+            };
+            if population.initially_active[customer_idx] {
+                let age = rng.below(periods.min(u16::MAX as u32) + 1);
+                let segment = &model.segments[population.segment[customer_idx] as usize];
+                for _ in 0..age {
+                    let failed = rng.uniform() < model.market.base_failure;
+                    state = state.after_episode(
+                        &Episode {
+                            disconfirmation: if failed {
+                                episode.unrecovered
+                            } else {
+                                episode.success
+                            },
+                            favour: 0.0,
+                            opportunism: 0.0,
+                            benefits: 0.0,
+                            switching_cost: 0.0,
+                            commitment_baseline: segment.commitment_baseline,
+                            learning: population.learning.get(customer_idx) as f64,
+                        },
+                        relationship,
+                    );
+                }
+                history.age[customer_idx] = age as u16;
+            }
+            history.trust[customer_idx] = state.trust as f32;
+            history.reciprocity[customer_idx] = state.reciprocity as f32;
+            history.commitment[customer_idx] = state.commitment as f32;
+        }
+        history
+    }
 }
 
 impl Population {
@@ -139,6 +217,7 @@ impl Population {
             churn_offset: individual.churn_offset,
             advocacy_threshold: individual.advocacy_threshold,
             learning: individual.learning,
+            history: None,
         }
     }
 
@@ -300,13 +379,25 @@ impl Customers {
                 .map(|idx| (mean + offsets.get(idx) as f64).clamp(0.0, 1.0) as f32)
                 .collect()
         };
-        Self {
-            trust: starting(relationship.initial_trust, &population.trust_offset),
-            reciprocity: vec![0.0; n],
-            commitment: starting(
-                relationship.initial_commitment,
-                &population.commitment_offset,
+        let (trust, reciprocity, commitment) = match &population.history {
+            Some(history) => (
+                history.trust.clone(),
+                history.reciprocity.clone(),
+                history.commitment.clone(),
             ),
+            None => (
+                starting(relationship.initial_trust, &population.trust_offset),
+                vec![0.0; n],
+                starting(
+                    relationship.initial_commitment,
+                    &population.commitment_offset,
+                ),
+            ),
+        };
+        Self {
+            trust,
+            reciprocity,
+            commitment,
             flags,
             segment: population.segment.clone(),
             distributor: population.distributor.clone(),
@@ -365,6 +456,7 @@ mod tests {
             episode: EpisodeParams::default(),
             defection: DefectionParams::default(),
             heterogeneity: HeterogeneityParams::default(),
+            warm_start: WarmStartParams::default(),
             segments: default_segments(),
             network: NetworkParams::default(),
             suppliers: SupplierParams::default(),
@@ -510,6 +602,56 @@ mod tests {
                 "segment {segment_idx}: mean θ {mean} against {expected}"
             );
         }
+    }
+
+    #[test]
+    fn a_warm_start_gives_the_initial_base_a_history() {
+        let model = model();
+        let population = Population::generate(
+            &model,
+            &mut Xoshiro256PlusPlus::seed_from_u64(11),
+            &mut Xoshiro256PlusPlus::seed_from_u64(12),
+        );
+        let history = History::live(
+            &model,
+            &population,
+            36,
+            &mut Xoshiro256PlusPlus::seed_from_u64(13),
+        );
+        let initial: Vec<usize> = (0..population.len())
+            .filter(|&i| population.initially_active[i])
+            .collect();
+        // Ages spread over 0..=36, about uniformly (mean 18).
+        let ages: Vec<f64> = initial.iter().map(|&i| history.age[i] as f64).collect();
+        assert!(ages.iter().all(|&a| a <= 36.0));
+        let mean_age = ages.iter().sum::<f64>() / ages.len() as f64;
+        assert!((mean_age - 18.0).abs() < 1.0, "{mean_age}");
+        // Older customers are more committed; a customer of age 0 is new.
+        for &i in &initial {
+            if history.age[i] == 0 {
+                assert_eq!(history.trust[i], 0.5);
+                assert_eq!(history.commitment[i], 0.2);
+            }
+        }
+        let mean = |filter: &dyn Fn(u16) -> bool| {
+            let chosen: Vec<f64> = initial
+                .iter()
+                .filter(|&&i| filter(history.age[i]))
+                .map(|&i| history.commitment[i] as f64)
+                .collect();
+            chosen.iter().sum::<f64>() / chosen.len() as f64
+        };
+        assert!(mean(&|age| age >= 24) > mean(&|age| age <= 12));
+        // Customers not active at the start keep a new customer's state.
+        let prospect = (0..population.len())
+            .find(|&i| !population.initially_active[i])
+            .unwrap();
+        assert_eq!((history.age[prospect], history.trust[prospect]), (0, 0.5));
+        // The customers' state at period 0 is the history's.
+        let mut with_history = population.clone();
+        with_history.history = Some(history.clone());
+        let customers = Customers::new(&with_history, &model.relationship);
+        assert_eq!(customers.commitment, history.commitment);
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub struct ModelParams {
     pub episode: EpisodeParams,
     pub defection: DefectionParams,
     pub heterogeneity: HeterogeneityParams,
+    pub warm_start: WarmStartParams,
     pub segments: Vec<SegmentParams>,
     pub network: NetworkParams,
     pub suppliers: SupplierParams,
@@ -258,6 +259,16 @@ impl Default for HeterogeneityParams {
             learning_concentration: f64::INFINITY,
         }
     }
+}
+
+/// Whether the customers active at the start arrive with a history (docs/model.md §2.2).
+/// With `periods = 0` (the default, a cold start) they all start as brand-new customers.
+/// Otherwise each has an age drawn uniformly from `0..=periods` and has lived through that many
+/// service episodes before the run begins, so a run starts from a going concern.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WarmStartParams {
+    pub periods: u32,
 }
 
 /// One customer segment (docs/model.md §2).

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::model::params::{
     default_segments, DefectionParams, DistributorParams, EpisodeParams, HeterogeneityParams,
     MarketParams, NetworkParams, RelationshipParams, SegmentParams, SupplierParams,
+    WarmStartParams,
 };
 
 /// A scenario file as written.
@@ -36,6 +37,8 @@ pub struct ScenarioFile {
     pub defection: DefectionParams,
     #[serde(default)]
     pub heterogeneity: HeterogeneityParams,
+    #[serde(default)]
+    pub warm_start: WarmStartParams,
     #[serde(default = "default_segments")]
     pub segments: Vec<SegmentParams>,
     #[serde(default)]

@@ -430,6 +430,12 @@ pub fn validate(file: ScenarioFile, source_name: &str, text: Option<&str>) -> Re
         h.initial_commitment_concentration,
     );
     check.concentration("heterogeneity.churn_concentration", h.churn_concentration);
+    check.count(
+        "warm_start.periods",
+        file.warm_start.periods as u64,
+        0,
+        MAX_PERIODS as u64,
+    );
     check.concentration(
         "heterogeneity.advocacy_concentration",
         h.advocacy_concentration,
@@ -493,6 +499,7 @@ pub fn validate(file: ScenarioFile, source_name: &str, text: Option<&str>) -> Re
             episode: file.episode,
             defection: file.defection,
             heterogeneity: file.heterogeneity,
+            warm_start: file.warm_start,
             segments: file.segments,
             network: file.network,
             suppliers: file.suppliers,
