@@ -38,7 +38,7 @@ pub struct RunOptions {
     pub allow_large: bool,
     /// Skip charts and report (for batch use).
     pub no_plots: bool,
-    /// The widest line the terminal table may have (the terminal's width).
+    /// The widest line the terminal table may have (the terminal's width); 0 for no limit.
     pub table_width: usize,
 }
 
@@ -185,7 +185,11 @@ pub fn run(options: &RunOptions) -> Result<RunReport> {
         wall_time,
         manifest.customer_steps_per_second / 1e6
     );
-    let table = terminal_report(&results, &title, options.table_width);
+    let table_width = match options.table_width {
+        0 => usize::MAX,
+        width => width,
+    };
+    let table = terminal_report(&results, &title, table_width);
     // The charts are drawn from the files just written, as `relsim plot` draws them; the runs
     // held in memory are no longer needed.
     drop(results);
