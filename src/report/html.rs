@@ -6,7 +6,8 @@ use std::fmt::Write;
 
 use super::format::{percent, signed};
 use super::terminal::{
-    cell, count, listed_npv_comparisons, only_leader_pairs, verdict, ALL_PAIRS_UP_TO, TABLE_ROWS,
+    cell, count, is_exact_tie, listed_npv_comparisons, only_leader_pairs, verdict, ALL_PAIRS_UP_TO,
+    TABLE_ROWS,
 };
 use crate::experiment::ExperimentResults;
 use crate::output::Manifest;
@@ -150,7 +151,11 @@ pub fn html_report(
                 signed(d.interval.mean),
                 signed(d.interval.ci_low),
                 signed(d.interval.ci_high),
-                percent(d.p_a_better)
+                if is_exact_tie(d) {
+                    "tie in every replication".to_string()
+                } else {
+                    percent(d.p_a_better)
+                }
             );
         }
         html.push_str("</table>\n");

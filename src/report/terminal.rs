@@ -5,7 +5,7 @@ use std::fmt::Write;
 use super::format::{human, percent, signed, unit};
 use crate::experiment::collector::Comparison;
 use crate::experiment::ExperimentResults;
-use crate::stats::Summary;
+use crate::stats::{PairedDifference, Summary};
 
 /// How a metric is shown in the table.
 #[derive(Clone, Copy)]
@@ -135,6 +135,10 @@ pub fn terminal_report(results: &ExperimentResults, title: &str, max_width: usiz
         for comparison in listed_npv_comparisons(results) {
             let d = &comparison.difference;
             let (a, b) = (&names[comparison.strategy_a], &names[comparison.strategy_b]);
+            if is_exact_tie(d) {
+                let _ = writeln!(text, "  {a} − {b}: the same NPV in every replication");
+                continue;
+            }
             let _ = writeln!(
                 text,
                 "  {a} − {b}: {} [{}, {}]; {a} wins {} of replications, {b} {}",
@@ -152,6 +156,13 @@ pub fn terminal_report(results: &ExperimentResults, title: &str, max_width: usiz
     let _ = writeln!(text);
     let _ = writeln!(text, "verdict: {}", verdict(results));
     text
+}
+
+/// Whether a paired difference is zero in every replication: a zero-width interval around
+/// zero. (Its share of "wins" counts each tie as half, which would read as a coin toss.)
+pub(crate) fn is_exact_tie(difference: &PairedDifference) -> bool {
+    let interval = &difference.interval;
+    (interval.mean, interval.ci_low, interval.ci_high) == (0.0, 0.0, 0.0)
 }
 
 /// Why not every pair is listed, when there are many strategies.
@@ -212,8 +223,7 @@ pub fn verdict(results: &ExperimentResults) -> String {
     let (best, runner_up) = (&names[lead.best], &names[lead.runner_up]);
     let d = lead.difference;
     let (mean, low, high) = (d.interval.mean, d.interval.ci_low, d.interval.ci_high);
-    // A zero-width interval around zero: every replication gave both the same NPV.
-    if (mean, low, high) == (0.0, 0.0, 0.0) {
+    if is_exact_tie(&d) {
         return format!(
             "{best} and {runner_up} tie exactly: they give the same NPV in every one of {} (what \
              sets them apart does not change this market), mean NPV {}",
