@@ -14,6 +14,7 @@ use crate::experiment::{
     estimate_memory_bytes, run_experiment, ExperimentOptions, ResultsCollector, StopRequest,
 };
 use crate::output::{self, ExportInput, Manifest, OutputFolder, StagedFolder};
+use crate::plot::ChartSpec;
 use crate::report::{count, html_report, terminal_report};
 use crate::scenario::{presets, Override, Scenario, ScenarioSource};
 
@@ -247,7 +248,7 @@ pub fn plot(dir: &Path, force: bool) -> Result<PlotReport> {
 fn drawn_file_names() -> Vec<String> {
     let mut names: Vec<String> = crate::plot::CHARTS
         .iter()
-        .flat_map(|chart| [format!("{}.svg", chart.name), format!("{}.png", chart.name)])
+        .flat_map(ChartSpec::file_names)
         .collect();
     names.push(REPORT_FILE.to_string());
     names
@@ -259,7 +260,7 @@ const REPORT_FILE: &str = "report.html";
 fn draw_charts_and_report(folder: &mut StagedFolder, run: &OutputFolder) -> Result<()> {
     let charts = crate::plot::render_all(&run.results)?;
     for chart in &charts {
-        let [svg_name, png_name] = chart.file_names();
+        let [svg_name, png_name] = chart.spec.file_names();
         folder.write(&svg_name, |out| out.write_all(chart.svg.as_bytes()))?;
         folder.write(&png_name, |out| out.write_all(&chart.png))?;
     }

@@ -178,17 +178,7 @@ pub fn estimate_memory_bytes(scenario: &Scenario, threads: usize) -> u64 {
     let network = 3 * (population * mean_degree * 4 + population * 4);
     // Engine state, the voice snapshot, two neighbour counts, the queue of voice changes, the
     // population's attributes, and four bytes for each individual parameter that varies.
-    let spread = &scenario.model().heterogeneity;
-    let varying = [
-        spread.initial_trust_concentration,
-        spread.initial_commitment_concentration,
-        spread.churn_concentration,
-        spread.advocacy_concentration,
-        spread.learning_concentration,
-    ]
-    .iter()
-    .filter(|c| c.is_finite())
-    .count() as u64;
+    let varying = scenario.model().heterogeneity.varying_count() as u64;
     // A warm start keeps each customer's history: an age and three states (14 bytes).
     let history = if scenario.model().warm_start.periods > 0 {
         14

@@ -264,10 +264,9 @@ fn draw_individual_parameters(
     let mut churn = varying(spread.churn_concentration);
     let mut advocacy = varying(spread.advocacy_concentration);
     let mut learning = varying(spread.learning_concentration);
-    let any_spread = [&trust, &commitment, &churn, &advocacy, &learning]
-        .iter()
-        .any(|v| v.is_some());
-    for customer_idx in 0..n * usize::from(any_spread) {
+    // Without any spread there is nothing to draw, and no customer needs visiting.
+    let customers_to_draw = if spread.varying_count() > 0 { n } else { 0 };
+    for customer_idx in 0..customers_to_draw {
         if let Some(offsets) = &mut trust {
             let drawn = beta_by_mean(
                 rng,

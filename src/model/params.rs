@@ -249,6 +249,22 @@ pub struct HeterogeneityParams {
     pub learning_concentration: f64,
 }
 
+impl HeterogeneityParams {
+    /// How many individual parameters vary (have a finite concentration).
+    pub fn varying_count(&self) -> usize {
+        [
+            self.initial_trust_concentration,
+            self.initial_commitment_concentration,
+            self.churn_concentration,
+            self.advocacy_concentration,
+            self.learning_concentration,
+        ]
+        .iter()
+        .filter(|c| c.is_finite())
+        .count()
+    }
+}
+
 impl Default for HeterogeneityParams {
     fn default() -> Self {
         Self {

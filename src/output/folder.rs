@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -95,27 +95,25 @@ impl StagedFolder {
         self.staging.path()
     }
 
-    /// Writes the file `name` and records its hash.
+    /// Writes the file `name`, makes it durable and records its hash.
     pub fn write(
         &mut self,
         name: &str,
         write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
     ) -> Result<()> {
-        let path = self.staging.path().join(name);
-        let result = (|| {
-            let mut out = HashingWriter {
-                inner: BufWriter::new(fs::File::create(&path)?),
-                hasher: Sha256::new(),
-            };
-            write(&mut out)?;
-            out.inner.flush()?;
-            Ok::<_, io::Error>(format!("{:x}", out.hasher.finalize()))
-        })();
-        let hash = result.map_err(|source| Error::Write {
+        let mut hasher = Sha256::new();
+        write_durably(&self.staging.path().join(name), |out| {
+            write(&mut HashingWriter {
+                inner: out,
+                hasher: &mut hasher,
+            })
+        })
+        .map_err(|source| Error::Write {
             path: self.target.join(name),
             source,
         })?;
-        self.files.insert(name.to_string(), hash);
+        self.files
+            .insert(name.to_string(), format!("{:x}", hasher.finalize()));
         Ok(())
     }
 
@@ -139,19 +137,13 @@ impl StagedFolder {
     pub fn commit(mut self, mut manifest: Manifest) -> Result<PathBuf> {
         manifest.files = std::mem::take(&mut self.files);
         let manifest_path = self.staging.path().join(MANIFEST_FILE);
-        let write_manifest = || -> io::Result<()> {
-            let mut out = BufWriter::new(fs::File::create(&manifest_path)?);
-            serde_json::to_writer_pretty(&mut out, &manifest)?;
-            writeln!(out)?;
-            out.into_inner()
-                .map_err(|err| err.into_error())?
-                .sync_all()?;
-            for name in manifest.files.keys() {
-                fs::File::open(self.staging.path().join(name))?.sync_all()?;
-            }
-            Ok(())
-        };
-        write_manifest().map_err(|source| Error::Write {
+        // Every other file was made durable as it was written (or adopted from a finished
+        // folder), so the manifest, written last, is the only one left.
+        write_durably(&manifest_path, |out| {
+            serde_json::to_writer_pretty(&mut *out, &manifest)?;
+            writeln!(out)
+        })
+        .map_err(|source| Error::Write {
             path: self.target.join(MANIFEST_FILE),
             source,
         })?;
@@ -295,17 +287,19 @@ fn unique_sibling(path: &Path, role: &str) -> io::Result<PathBuf> {
 
 /// SHA-256 of a file's bytes, as lowercase hex, read in a streaming pass.
 pub fn file_sha256(path: &Path) -> io::Result<String> {
-    let mut reader = BufReader::with_capacity(1 << 16, fs::File::open(path)?);
     let mut hasher = Sha256::new();
-    let mut buffer = vec![0u8; 1 << 16];
-    loop {
-        let read = reader.read(&mut buffer)?;
-        if read == 0 {
-            break;
-        }
-        hasher.update(&buffer[..read]);
-    }
+    io::copy(&mut fs::File::open(path)?, &mut hasher)?;
     Ok(format!("{:x}", hasher.finalize()))
+}
+
+/// Creates `path`, writes it through `write` (buffered) and makes it durable.
+fn write_durably(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
+    let mut out = BufWriter::new(fs::File::create(path)?);
+    write(&mut out)?;
+    out.into_inner().map_err(|err| err.into_error())?.sync_all()
 }
 
 /// Checks that the files of a finished run folder belong to the run its manifest describes:
@@ -352,12 +346,12 @@ pub fn check_integrity(dir: &Path, manifest: &Manifest, required: &[&str]) -> Re
 }
 
 /// A writer that hashes what passes through it.
-struct HashingWriter<W: Write> {
-    inner: W,
-    hasher: Sha256,
+struct HashingWriter<'a> {
+    inner: &'a mut dyn Write,
+    hasher: &'a mut Sha256,
 }
 
-impl<W: Write> Write for HashingWriter<W> {
+impl Write for HashingWriter<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let written = self.inner.write(buf)?;
         self.hasher.update(&buf[..written]);

@@ -59,7 +59,7 @@ pub fn load_results(dir: &Path, manifest: Manifest) -> Result<OutputFolder> {
     };
 
     let mut summaries = Vec::new();
-    for_each_row(dir, "summary.csv", 10, |row| {
+    for_each_row(dir, "summary.csv", 10, |_, row| {
         summaries.push(MetricSummary {
             strategy_idx: strategy_idx("summary.csv", &row[0])?,
             metric: run_metric(dir, "summary.csv", &row[1])?,
@@ -73,7 +73,7 @@ pub fn load_results(dir: &Path, manifest: Manifest) -> Result<OutputFolder> {
         Ok(())
     })?;
     let mut comparisons = Vec::new();
-    for_each_row(dir, "comparisons.csv", 8, |row| {
+    for_each_row(dir, "comparisons.csv", 8, |_, row| {
         let n = &row[7];
         comparisons.push(Comparison {
             strategy_a: strategy_idx("comparisons.csv", &row[0])?,
@@ -93,7 +93,7 @@ pub fn load_results(dir: &Path, manifest: Manifest) -> Result<OutputFolder> {
         Ok(())
     })?;
     let mut timeseries = Vec::new();
-    for_each_row(dir, "timeseries.csv", 8, |row| {
+    for_each_row(dir, "timeseries.csv", 8, |_, row| {
         let metric = PeriodRecord::NAMES
             .iter()
             .copied()
@@ -118,9 +118,7 @@ pub fn load_results(dir: &Path, manifest: Manifest) -> Result<OutputFolder> {
         Ok(())
     })?;
     let mut runs = RunTable::new(strategy_names.len(), manifest.replications as usize);
-    let mut line = 1;
-    for_each_row(dir, "runs.csv", 3 + RunMetrics::COUNT, |row| {
-        line += 1;
+    for_each_row(dir, "runs.csv", 3 + RunMetrics::COUNT, |line, row| {
         let mut metrics = [0.0; RunMetrics::COUNT];
         for (slot, text) in metrics.iter_mut().zip(&row[3..]) {
             *slot = number(text);
@@ -177,13 +175,13 @@ fn read(dir: &Path, file: &str) -> Result<String> {
     })
 }
 
-/// Calls `visit` with every data row of a CSV file, each split into exactly `columns` fields,
-/// reading one line at a time.
+/// Calls `visit` with the line number (from 1) and fields of every data row of a CSV file, each
+/// split into exactly `columns` fields, reading one line at a time.
 fn for_each_row(
     dir: &Path,
     file: &str,
     columns: usize,
-    mut visit: impl FnMut(&[String]) -> Result<()>,
+    mut visit: impl FnMut(usize, &[String]) -> Result<()>,
 ) -> Result<()> {
     let path = dir.join(file);
     let unreadable = |err: std::io::Error| {
@@ -206,7 +204,7 @@ fn for_each_row(
                 ),
             ));
         }
-        visit(&fields)?;
+        visit(idx + 1, &fields)?;
     }
     Ok(())
 }

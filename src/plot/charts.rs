@@ -26,8 +26,10 @@ fn house_style<X: Ranged, Y: Ranged, DB: DrawingBackend>(mesh: &mut MeshStyle<'_
 /// How an axis shows its numbers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Scale {
-    /// Money or counts: `1.2M`, `45k`.
+    /// Money: `1.2M`, `−45k`.
     Amount,
+    /// Counts, never negative: `1.2k`.
+    Count,
     /// Shares: `95%`.
     Share,
     /// Scores in [0, 1]: `0.75`.
@@ -37,7 +39,7 @@ enum Scale {
 impl Scale {
     fn label(self, value: f64) -> String {
         match self {
-            Scale::Amount => human(value),
+            Scale::Amount | Scale::Count => human(value),
             Scale::Share => {
                 let text = percent(value);
                 text.replace(".0%", "%")
@@ -92,12 +94,15 @@ fn legend_layout(label_widths: &[i32], max_width: i32) -> Vec<(i32, usize)> {
     let mut rows: Vec<Vec<usize>> = vec![Vec::new()];
     let mut row_width = 0;
     for (idx, &label) in label_widths.iter().enumerate() {
-        let needed = entry_width(label) + if row_width > 0 { ENTRY_GAP } else { 0 };
-        if row_width > 0 && row_width + needed > max_width {
+        // Rows take entries while they fit; an entry too wide alone gets a row of its own.
+        let gap = if row_width > 0 { ENTRY_GAP } else { 0 };
+        if row_width > 0 && row_width + gap + entry_width(label) > max_width {
             rows.push(Vec::new());
             row_width = 0;
+        } else {
+            row_width += gap;
         }
-        row_width += entry_width(label) + if row_width > 0 { ENTRY_GAP } else { 0 };
+        row_width += entry_width(label);
         rows.last_mut().expect("rows is never empty").push(idx);
     }
     let mut placed = vec![(0, 0); label_widths.len()];
@@ -251,11 +256,12 @@ fn padded_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
     (low - pad, high + pad)
 }
 
-/// The range a confidence band is clipped to: a share or a score cannot leave its own range,
-/// even when few replications make the t-interval wider than that.
+/// The range a confidence band is clipped to: a share, a score or a count cannot leave its own
+/// range, even when few replications make the t-interval wider than that.
 fn band_limits(scale: Scale, natural_range: Option<(f64, f64)>) -> (f64, f64) {
     natural_range.unwrap_or(match scale {
         Scale::Share => (0.0, 1.0),
+        Scale::Count => (0.0, f64::INFINITY),
         Scale::Amount | Scale::Unit => (f64::NEG_INFINITY, f64::INFINITY),
     })
 }
@@ -269,16 +275,19 @@ where
         .iter()
         .flat_map(|l| l.points.last().map(|p| p.0))
         .fold(1.0, f64::max);
+    let (bound_low, bound_high) = band_limits(panel.scale, panel.y_range);
+    let bounded = |value: f64| value.clamp(bound_low, bound_high);
+    // The axis spans the bands as drawn, never far past the quantity's own range.
     let (y_low, y_high) = panel.y_range.unwrap_or_else(|| {
         let (low, high) = padded_range(panel.lines.iter().flat_map(|l| {
             l.points
                 .iter()
-                .flat_map(|(_, i)| [i.mean, i.ci_low, i.ci_high])
+                .flat_map(|(_, i)| [i.mean, i.ci_low, i.ci_high].map(bounded))
         }));
-        match panel.scale {
-            Scale::Share => (low.max(0.0), high.min(1.0 + (high - low) * 0.02)),
-            Scale::Amount | Scale::Unit => (low, high),
-        }
+        (
+            low.max(bound_low),
+            high.min(bound_high + (high - low) * 0.02),
+        )
     });
     let mut chart = ChartBuilder::on(area)
         .caption(panel.title, (FONT, 30))
@@ -297,8 +306,6 @@ where
         .y_labels(8)
         .label_style((FONT, TICK_LABEL_SIZE))
         .draw()?;
-    let (bound_low, bound_high) = band_limits(scale, panel.y_range);
-    let bounded = |value: f64| value.clamp(bound_low, bound_high);
     for line in &panel.lines {
         let band: Vec<(f64, f64)> = line
             .points
@@ -444,7 +451,7 @@ pub(super) fn line_chart_panels(chart: &str) -> Option<Vec<PanelSpec>> {
             panel(
                 "Active customers",
                 "customers",
-                Scale::Amount,
+                Scale::Count,
                 "active",
                 None,
                 None,
@@ -452,12 +459,12 @@ pub(super) fn line_chart_panels(chart: &str) -> Option<Vec<PanelSpec>> {
             panel(
                 "Won each month",
                 per_month,
-                Scale::Amount,
+                Scale::Count,
                 "acquired_paid",
                 Some("acquired_referred"),
                 None,
             ),
-            panel("Lost", per_month, Scale::Amount, "defections", None, None),
+            panel("Lost", per_month, Scale::Count, "defections", None, None),
         ],
         "relationships" => vec![
             health("Customers", "customer_trust", "customer_commitment"),
@@ -715,7 +722,12 @@ mod tests {
         );
         assert_eq!(band_limits(Scale::Unit, Some((0.0, 1.0))), (0.0, 1.0));
         let (low, high) = band_limits(Scale::Amount, None);
-        assert_eq!(5e9f64.clamp(low, high), 5e9);
+        assert_eq!((-5e9f64).clamp(low, high), -5e9);
+        let (low, high) = band_limits(Scale::Count, None);
+        assert_eq!(
+            ((-3.0f64).clamp(low, high), 5e9f64.clamp(low, high)),
+            (0.0, 5e9)
+        );
     }
 
     #[test]

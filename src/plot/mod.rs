@@ -206,13 +206,10 @@ pub struct RenderedChart {
     pub png: Vec<u8>,
 }
 
-impl RenderedChart {
+impl ChartSpec {
     /// The file names the chart is saved under: `NAME.svg` and `NAME.png`.
     pub fn file_names(&self) -> [String; 2] {
-        [
-            format!("{}.svg", self.spec.name),
-            format!("{}.png", self.spec.name),
-        ]
+        [format!("{}.svg", self.name), format!("{}.png", self.name)]
     }
 }
 

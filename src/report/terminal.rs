@@ -45,11 +45,12 @@ fn show(value: f64, style: Style) -> String {
 
 /// A mean with its 95 % CI, formatted for `style`.
 pub(crate) fn cell(summary: Option<&Summary>, style: Style) -> String {
-    // Shares and scores live in [0, 1]; with few replications the t-interval can reach past
-    // that, which the table does not repeat.
+    // Shares and scores live in [0, 1] and counts are never negative; with few replications
+    // the t-interval can reach past that, which the table does not repeat.
     let bounded = |value: f64| match style {
         Style::Share | Style::Unit => value.clamp(0.0, 1.0),
-        Style::Money | Style::Count => value,
+        Style::Count => value.max(0.0),
+        Style::Money => value,
     };
     match summary {
         Some(s) => format!(
@@ -94,8 +95,9 @@ pub fn terminal_report(results: &ExperimentResults, title: &str, max_width: usiz
     let mut blocks: Vec<Vec<usize>> = vec![Vec::new()];
     let mut used = label_width;
     for (idx, &width) in column_width.iter().enumerate() {
-        let block = blocks.last_mut().expect("blocks is never empty");
-        if !block.is_empty() && used + width > max_width {
+        // A block takes columns while they fit; a column too wide alone gets a block of its own.
+        let block_has_columns = used > label_width;
+        if block_has_columns && used + width > max_width {
             blocks.push(Vec::new());
             used = label_width;
         }
