@@ -33,6 +33,7 @@ use crate::model::stakeholders::{PartnerStarts, StakeholderGraph};
 use crate::strategy::{DistributorPolicy, Levers, SupplierPolicy};
 use accounting::{CustomerSums, RunTotals};
 use census::{is_prospect, set_bits, Census, BLOCK};
+use partners::TurnoverState;
 pub use records::{PeriodRecord, RunMetrics};
 use tables::{PeriodContext, SegmentTerms};
 pub use world::{ReplicationSeeds, World};
@@ -165,10 +166,9 @@ struct Engine<'a> {
     /// The distributor's share of revenue by area: 0 for the direct channel.
     area_channel_margin: [f64; AREAS],
     supplier_policy: &'a PartnerPolicy,
-    /// Consecutive periods each supplier's, and each distributor's, commitment has been below
-    /// its turnover threshold (docs/model.md §5, §6).
-    supplier_low_periods: Vec<u32>,
-    distributor_low_periods: Vec<u32>,
+    /// Where each supplier, and each distributor, stands in its turnover (docs/model.md §5, §6).
+    supplier_turnover: Vec<TurnoverState>,
+    distributor_turnover: Vec<TurnoverState>,
     input_cost_factor: f64,
     distributor_policy: &'a PartnerPolicy,
     /// Positive word of mouth per advocate after the referral programme.
@@ -245,8 +245,8 @@ impl<'a> Engine<'a> {
             seeds,
             customers,
             stakeholders: StakeholderGraph::new(&world.partners),
-            supplier_low_periods: vec![0; world.partners.suppliers.len()],
-            distributor_low_periods: vec![0; world.partners.distributors.len()],
+            supplier_turnover: vec![TurnoverState::default(); world.partners.suppliers.len()],
+            distributor_turnover: vec![TurnoverState::default(); world.partners.distributors.len()],
             voices: vec![voice::SILENT; n_customers],
             advocate_neighbours: vec![0; n_customers],
             detractor_neighbours: vec![0; n_customers],
@@ -328,7 +328,7 @@ impl<'a> Engine<'a> {
         } else {
             0.0
         };
-        self.channel_round(spend_per_prospect, fill_rate, &mut record);
+        self.channel_round(period, spend_per_prospect, fill_rate, &mut record);
         self.assign_personal_care();
 
         // 3.–7. Customers.

@@ -3,6 +3,13 @@
 
 use super::*;
 
+/// The slots of a partner's draws in the suppliers' stream, keyed by period and partner index.
+mod slot {
+    pub const DELIVERY: u32 = 0;
+    pub const SUPPLIER_EXIT: u32 = 1;
+    pub const DISTRIBUTOR_EXIT: u32 = 2;
+}
+
 /// A partner's view of one period's dealings under a policy (docs/model.md §5, §6).
 pub(super) fn partner_episode(policy: &PartnerPolicy) -> Episode {
     Episode {
@@ -16,26 +23,43 @@ pub(super) fn partner_episode(policy: &PartnerPolicy) -> Episode {
     }
 }
 
+/// Where one partner stands in its turnover (docs/model.md §5, §6).
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct TurnoverState {
+    /// Periods left before a replacement partner works (delivers, makes an effort).
+    onboarding_left: u32,
+}
+
+impl TurnoverState {
+    /// Whether the partner is a replacement still being onboarded this period.
+    pub(super) fn onboarding(&self) -> bool {
+        self.onboarding_left > 0
+    }
+}
+
 /// A partner's relationship after the period (docs/model.md §5, §6): `updated`, unless its
-/// commitment has now been below `exit_commitment` for `exit_periods` periods in a row; then
-/// the partner leaves and a replacement starts at `start`, paid for in `record`.
-/// `low_periods` counts those periods, and starts again for the replacement.
+/// commitment is now below `exit_commitment` and it leaves, which it does with probability
+/// `1 / exit_periods` a period (by `exit_draw`, uniform in `[0, 1)`), so it stays
+/// `exit_periods` periods on average. Random rather than after a fixed count, so partners who
+/// start alike do not all leave in the same month. A replacement starts at `start`, is paid
+/// for in `record`, and works only after `onboarding_periods`.
 pub(super) fn keep_or_replace(
-    low_periods: &mut u32,
+    state: &mut TurnoverState,
     updated: Relationship,
     start: Relationship,
     turnover: &PartnerTurnover,
+    exit_draw: f64,
     record: &mut PeriodRecord,
 ) -> Relationship {
-    if updated.commitment < turnover.exit_commitment {
-        *low_periods += 1;
-    } else {
-        *low_periods = 0;
-    }
-    if *low_periods < turnover.exit_periods {
+    state.onboarding_left = state.onboarding_left.saturating_sub(1);
+    let leaves = updated.commitment < turnover.exit_commitment
+        && exit_draw * f64::from(turnover.exit_periods) < 1.0;
+    if !leaves {
         return updated;
     }
-    *low_periods = 0;
+    *state = TurnoverState {
+        onboarding_left: turnover.onboarding_periods,
+    };
     record.partner_replacements += 1.0;
     record.partner_replacement_cost += turnover.replacement_cost;
     start
@@ -65,10 +89,14 @@ impl<'a> Engine<'a> {
                 relationship.commitment,
                 shortage,
             );
-            let delivers = CounterDraws::new(self.seeds.suppliers, period, k as u32).uniform(0) < p;
+            // A replacement still being onboarded delivers nothing, through no fault the
+            // relationship would hold against it.
+            let onboarding = self.supplier_turnover[k].onboarding();
+            let draws = CounterDraws::new(self.seeds.suppliers, period, k as u32);
+            let delivers = !onboarding && draws.uniform(slot::DELIVERY) < p;
             delivered += u32::from(delivers);
             // What happened this period colours the episode: a missed delivery.
-            let missed = if delivers {
+            let missed = if delivers || onboarding {
                 0.0
             } else {
                 suppliers.missed_delivery_episode
@@ -79,10 +107,11 @@ impl<'a> Engine<'a> {
             };
             let updated = relationship.after_episode(&this_period, &self.config.model.relationship);
             let kept = keep_or_replace(
-                &mut self.supplier_low_periods[k],
+                &mut self.supplier_turnover[k],
                 updated,
                 self.world.partners.suppliers[k],
                 &suppliers.turnover,
+                draws.uniform(slot::SUPPLIER_EXIT),
                 record,
             );
             self.stakeholders.set_supplier(k, kept);
@@ -95,6 +124,7 @@ impl<'a> Engine<'a> {
     /// distributor's relationship update.
     pub(super) fn channel_round(
         &mut self,
+        period: u32,
         spend_per_prospect: f64,
         fill_rate: f64,
         record: &mut PeriodRecord,
@@ -137,13 +167,21 @@ impl<'a> Engine<'a> {
         };
         for k in 0..self.stakeholders.n_distributors() {
             let relationship = self.stakeholders.distributor(k);
-            set_area(k, distributor_effort(relationship.commitment));
+            // A replacement still being onboarded makes no effort: a gap in the channel.
+            let effort = if self.distributor_turnover[k].onboarding() {
+                0.0
+            } else {
+                distributor_effort(relationship.commitment)
+            };
+            set_area(k, effort);
             let updated = relationship.after_episode(&episode, &self.config.model.relationship);
             let kept = keep_or_replace(
-                &mut self.distributor_low_periods[k],
+                &mut self.distributor_turnover[k],
                 updated,
                 self.world.partners.distributors[k],
                 &self.config.model.distributors.turnover,
+                CounterDraws::new(self.seeds.suppliers, period, k as u32)
+                    .uniform(slot::DISTRIBUTOR_EXIT),
                 record,
             );
             self.stakeholders.set_distributor(k, kept);

@@ -438,15 +438,19 @@ impl PartnerPolicy {
 }
 
 /// When a partner leaves and what replacing it costs (docs/model.md §5, §6): a partner whose
-/// commitment stays below `exit_commitment` for `exit_periods` periods in a row leaves, and the
-/// firm replaces it (re-tendering, onboarding) for `replacement_cost`. The new partner starts
-/// where the first one started. The default `exit_commitment = 0` means partners never leave.
+/// commitment is below `exit_commitment` leaves with probability `1 / exit_periods` a period
+/// (so it stays `exit_periods` periods on average), and the firm replaces it (re-tendering,
+/// onboarding) for `replacement_cost`. The new partner starts
+/// where the first one started and works only after `onboarding_periods`: until then a new
+/// supplier delivers nothing and a new distributor makes no effort (a gap in the channel).
+/// `exit_commitment = 0` means partners never leave.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PartnerTurnover {
     pub exit_commitment: f64,
     pub exit_periods: u32,
     pub replacement_cost: f64,
+    pub onboarding_periods: u32,
 }
 
 impl Default for PartnerTurnover {
@@ -455,6 +459,7 @@ impl Default for PartnerTurnover {
             exit_commitment: 0.0,
             exit_periods: 6,
             replacement_cost: 0.0,
+            onboarding_periods: 0,
         }
     }
 }

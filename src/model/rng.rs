@@ -36,7 +36,7 @@ pub fn unit_f64(bits: u64) -> f64 {
 pub enum Stream {
     /// Market events shared by all firms: shortages and rival campaigns.
     Market = 1,
-    /// Supplier deliveries.
+    /// Partners' fortunes: supplier deliveries and partners' exits.
     Suppliers = 2,
     /// Customers' episodes, purchases, defections and acquisitions.
     Agents = 3,

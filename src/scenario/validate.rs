@@ -132,6 +132,12 @@ impl<'a> Checker<'a> {
             turnover.replacement_cost,
             0.0,
         );
+        self.count(
+            &format!("{prefix}.onboarding_periods"),
+            turnover.onboarding_periods as u64,
+            0,
+            MAX_PERIODS as u64,
+        );
     }
 
     fn partner_policy(&mut self, prefix: &str, policy: &PartnerPolicy) {

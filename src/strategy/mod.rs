@@ -33,7 +33,8 @@ pub enum Preset {
     Transactional,
     /// Retention care, service recovery, loyalty, referrals and partnerships.
     Relationship,
-    /// Relationship levers aimed at the most valuable customers, with a larger acquisition budget.
+    /// Relationship levers aimed at the most valuable customers, with relationship's
+    /// acquisition budget, so the two differ in targeting only.
     Hybrid,
 }
 
@@ -101,8 +102,9 @@ impl Preset {
         match self {
             Preset::Transactional => transactional,
             Preset::Relationship => relationship,
+            // Only the targeting differs from relationship: a larger budget here once decided
+            // the default verdict by itself (docs/model.md §7).
             Preset::Hybrid => Levers {
-                acquisition_budget: 22_500.0,
                 target_min_value: 200.0,
                 ..relationship
             },
@@ -190,6 +192,19 @@ mod tests {
         assert_eq!(t.supplier_policy, SupplierPolicy::Spot);
         assert_eq!(r.distributor_policy, DistributorPolicy::Partnership);
         assert!(h.target_min_value > 0.0);
+    }
+
+    #[test]
+    fn hybrid_differs_from_relationship_in_targeting_only() {
+        let r = Preset::Relationship.levers();
+        let h = Preset::Hybrid.levers();
+        assert_eq!(
+            Levers {
+                target_min_value: r.target_min_value,
+                ..h
+            },
+            r
+        );
     }
 
     #[test]
