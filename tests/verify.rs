@@ -35,7 +35,8 @@ fn verify_command_prints_the_table_and_succeeds() {
         String::from_utf8_lossy(&output.stderr)
     );
     let stdout = String::from_utf8(output.stdout).unwrap();
-    assert!(stdout.starts_with("| case | what | exact or target |"));
+    assert!(stdout.starts_with("| case | kind | what | exact or target |"));
+    assert!(stdout.contains("| `tenure_mean` | reduction |"));
     assert!(stdout.contains("`tenure_mean`"));
     assert!(stdout.contains("`clv_end_of_period`"));
     assert!(!stdout.contains("`bass_diffusion`"));

@@ -463,6 +463,14 @@ mod tests {
         }
     }
 
+    /// The default model with every customer alike.
+    fn homogeneous_model() -> ModelParams {
+        ModelParams {
+            heterogeneity: HeterogeneityParams::NONE,
+            ..model()
+        }
+    }
+
     #[test]
     fn population_matches_shares_and_initial_count() {
         let model = model();
@@ -485,7 +493,7 @@ mod tests {
 
     /// The period-0 customers of the default model, seed 11.
     fn default_customers() -> Customers {
-        let model = model();
+        let model = homogeneous_model();
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(11);
         let population =
             Population::generate(&model, &mut rng, &mut Xoshiro256PlusPlus::seed_from_u64(12));
@@ -507,7 +515,7 @@ mod tests {
 
     #[test]
     fn without_spread_every_offset_is_zero_and_no_draw_is_taken() {
-        let model = model();
+        let model = homogeneous_model();
         let mut heterogeneity_rng = Xoshiro256PlusPlus::seed_from_u64(12);
         let untouched = heterogeneity_rng.clone().next_u64();
         let population = Population::generate(
@@ -605,7 +613,7 @@ mod tests {
 
     #[test]
     fn a_warm_start_gives_the_initial_base_a_history() {
-        let model = model();
+        let model = homogeneous_model();
         let population = Population::generate(
             &model,
             &mut Xoshiro256PlusPlus::seed_from_u64(11),

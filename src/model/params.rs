@@ -154,7 +154,7 @@ impl Default for RelationshipParams {
             weight_trust: 3.0,
             weight_reciprocity: 1.5,
             weight_benefits: 1.0,
-            weight_switching_cost: 1.0,
+            weight_switching_cost: 2.5,
             initial_trust: 0.5,
             initial_commitment: 0.2,
             referred_trust_bonus: 0.15,
@@ -214,11 +214,11 @@ pub struct DefectionParams {
 impl Default for DefectionParams {
     fn default() -> Self {
         Self {
-            baseline: -3.25,
-            commitment: 1.9,
+            baseline: -3.5,
+            commitment: 1.5,
             trust: 0.3,
             novice_trust_multiplier: 2.0,
-            unrecovered_failure: 3.29,
+            unrecovered_failure: 3.5,
             price: 4.0,
             rival_campaign: 0.8,
         }
@@ -250,6 +250,15 @@ pub struct HeterogeneityParams {
 }
 
 impl HeterogeneityParams {
+    /// No spread at all: every customer alike, the homogeneous model of the reductions.
+    pub const NONE: Self = Self {
+        initial_trust_concentration: f64::INFINITY,
+        initial_commitment_concentration: f64::INFINITY,
+        churn_concentration: f64::INFINITY,
+        advocacy_concentration: f64::INFINITY,
+        learning_concentration: f64::INFINITY,
+    };
+
     /// How many individual parameters vary (have a finite concentration).
     pub fn varying_count(&self) -> usize {
         [
@@ -268,23 +277,29 @@ impl HeterogeneityParams {
 impl Default for HeterogeneityParams {
     fn default() -> Self {
         Self {
-            initial_trust_concentration: f64::INFINITY,
-            initial_commitment_concentration: f64::INFINITY,
-            churn_concentration: f64::INFINITY,
-            advocacy_concentration: f64::INFINITY,
-            learning_concentration: f64::INFINITY,
+            initial_trust_concentration: 10.0,
+            initial_commitment_concentration: 20.0,
+            churn_concentration: 100.0,
+            advocacy_concentration: 30.0,
+            learning_concentration: 8.0,
         }
     }
 }
 
 /// Whether the customers active at the start arrive with a history (docs/model.md §2.2).
-/// With `periods = 0` (the default, a cold start) they all start as brand-new customers.
-/// Otherwise each has an age drawn uniformly from `0..=periods` and has lived through that many
-/// service episodes before the run begins, so a run starts from a going concern.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+/// Each has an age drawn uniformly from `0..=periods` (default 36) and has lived through that
+/// many service episodes before the run begins, so a run starts from a going concern.
+/// `periods = 0` is a cold start: they all start as brand-new customers.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct WarmStartParams {
     pub periods: u32,
+}
+
+impl Default for WarmStartParams {
+    fn default() -> Self {
+        Self { periods: 36 }
+    }
 }
 
 /// One customer segment (docs/model.md §2).
@@ -456,10 +471,10 @@ pub struct PartnerTurnover {
 impl Default for PartnerTurnover {
     fn default() -> Self {
         Self {
-            exit_commitment: 0.0,
+            exit_commitment: 0.1,
             exit_periods: 6,
-            replacement_cost: 0.0,
-            onboarding_periods: 0,
+            replacement_cost: 10_000.0,
+            onboarding_periods: 1,
         }
     }
 }
@@ -509,9 +524,9 @@ impl Default for SupplierParams {
             spot: PartnerPolicy::arms_length(),
             initial_trust: 0.5,
             initial_commitment: 0.5,
-            missed_delivery_episode: 0.0,
-            reliability_concentration: f64::INFINITY,
-            initial_concentration: f64::INFINITY,
+            missed_delivery_episode: -0.5,
+            reliability_concentration: 100.0,
+            initial_concentration: 20.0,
             turnover: PartnerTurnover::default(),
         }
     }
@@ -552,8 +567,8 @@ impl Default for DistributorParams {
             squeeze: PartnerPolicy::arms_length(),
             initial_trust: 0.5,
             initial_commitment: 0.5,
-            stockout_episode: 0.0,
-            initial_concentration: f64::INFINITY,
+            stockout_episode: -0.5,
+            initial_concentration: 20.0,
             turnover: PartnerTurnover::default(),
         }
     }

@@ -1,6 +1,6 @@
 //! The verification cases, as data (docs/validation.md explains each).
 
-use super::{Base, Case, Expectation, Measure};
+use super::{Base, Case, CaseKind, Expectation, Measure};
 use crate::model::economics::per_period_discount_rate;
 
 /// Retention per period in the frozen and steady-state bases.
@@ -64,6 +64,7 @@ pub fn cases() -> Vec<Case> {
     vec![
         Case {
             id: "tenure_mean",
+            kind: CaseKind::Reduction,
             title: "mean tenure, frozen relationships, r = 0.9",
             reference: "geometric tenure: E[T] = 1/(1 − r)",
             base: Base::Frozen,
@@ -73,6 +74,7 @@ pub fn cases() -> Vec<Case> {
         },
         Case {
             id: "tenure_variance",
+            kind: CaseKind::Reduction,
             title: "variance of tenure, frozen relationships",
             reference: "geometric tenure: Var[T] = r/(1 − r)²",
             base: Base::Frozen,
@@ -82,6 +84,7 @@ pub fn cases() -> Vec<Case> {
         },
         Case {
             id: "clv_after_retention",
+            kind: CaseKind::Reduction,
             title: "CLV, margin only after retention (acquisition-period margin not counted)",
             reference: "Gupta & Lehmann (2003): CLV = m·r/(1 + d − r)",
             base: Base::Frozen,
@@ -91,6 +94,7 @@ pub fn cases() -> Vec<Case> {
         },
         Case {
             id: "clv_end_of_period",
+            kind: CaseKind::Reduction,
             title: "CLV, margin at the end of every period active (relsim's default)",
             reference: "Fader & Hardie (2012): CLV = m/(1 + d − r)",
             base: Base::Frozen,
@@ -100,6 +104,7 @@ pub fn cases() -> Vec<Case> {
         },
         Case {
             id: "clv_start_of_period",
+            kind: CaseKind::Reduction,
             title: "CLV, margin at the start of every period active",
             reference: "Fader & Hardie (2012): CLV = m(1 + d)/(1 + d − r)",
             base: Base::Frozen,
@@ -109,6 +114,7 @@ pub fn cases() -> Vec<Case> {
         },
         Case {
             id: "bass_diffusion",
+            kind: CaseKind::Reduction,
             title: "adopted share, churn off, mixed word of mouth (every period)",
             reference: "Bass (1969): F(t+1) = F(t) + (p + q·F(t))·(1 − F(t)), p = 0.01, q = 0.3",
             base: Base::Bass,
@@ -122,6 +128,7 @@ pub fn cases() -> Vec<Case> {
         },
         Case {
             id: "sbg_survival",
+            kind: CaseKind::Reduction,
             title: "survival of a cohort whose churn propensity is Beta(0.5, 4.5) (every period)",
             reference: "shifted-beta-geometric (Fader & Hardie 2007): S(t) = B(a, b + t)/B(a, b)",
             base: Base::Frozen,
@@ -135,6 +142,7 @@ pub fn cases() -> Vec<Case> {
         },
         Case {
             id: "steady_state_base",
+            kind: CaseKind::Reduction,
             title: "active base with a = 100 acquisitions a period, r = 0.9 (every period)",
             reference: "B(t) = a(1 − r^t)/(1 − r) → a/(1 − r) = 1000",
             base: Base::SteadyState,
@@ -148,6 +156,7 @@ pub fn cases() -> Vec<Case> {
         },
         Case {
             id: "opportunism_lowers_trust",
+            kind: CaseKind::Direction,
             title: "more opportunism toward suppliers → lower supplier trust",
             reference: "Morgan & Hunt (1994): opportunistic behaviour → trust −",
             base: mechanisms,
@@ -162,6 +171,7 @@ pub fn cases() -> Vec<Case> {
         },
         Case {
             id: "opportunism_lowers_customer_trust",
+            kind: CaseKind::Direction,
             title: "a harsher price rise on new customers → lower customer trust",
             reference: "Morgan & Hunt (1994): opportunistic behaviour → trust −",
             base: mechanisms,
@@ -176,6 +186,7 @@ pub fn cases() -> Vec<Case> {
         },
         Case {
             id: "switching_cost_lowers_defection",
+            kind: CaseKind::Direction,
             title: "higher switching cost (structural bonds) → higher retention",
             reference:
                 "Morgan & Hunt (1994): termination costs → commitment → propensity to leave −",
@@ -191,6 +202,7 @@ pub fn cases() -> Vec<Case> {
         },
         Case {
             id: "benefits_raise_commitment",
+            kind: CaseKind::Direction,
             title: "more relationship benefits (loyalty programme) → higher commitment",
             reference: "Morgan & Hunt (1994): relationship benefits → commitment +",
             base: mechanisms,
@@ -205,6 +217,7 @@ pub fn cases() -> Vec<Case> {
         },
         Case {
             id: "commitment_lowers_defection",
+            kind: CaseKind::Direction,
             title: "higher commitment (shared values w₀) → higher retention",
             reference: "Morgan & Hunt (1994): commitment → propensity to leave −",
             base: mechanisms,
@@ -219,6 +232,7 @@ pub fn cases() -> Vec<Case> {
         },
         Case {
             id: "shortages_hurt_spot_firm_more",
+            kind: CaseKind::Direction,
             title: "NPV lost to shortages (30 % of months): spot minus partnership suppliers",
             reference: "Kim (2009): committed suppliers allocate scarce supply to partners",
             base: mechanisms,
@@ -248,7 +262,38 @@ pub fn cases() -> Vec<Case> {
             expectation: Expectation::Negative,
         },
         Case {
+            id: "transactional_defection",
+            kind: CaseKind::CalibrationTarget,
+            title: "monthly defection, transactional (default market)",
+            reference: "MODEL.md §8: 3–6 % a month",
+            base: mechanisms,
+            overrides: stylized.clone(),
+            measure: Measure::Defection {
+                strategy: "transactional",
+            },
+            expectation: Expectation::Target {
+                value: 0.045,
+                tolerance: 0.015,
+            },
+        },
+        Case {
+            id: "relationship_defection",
+            kind: CaseKind::CalibrationTarget,
+            title: "monthly defection, relationship (default market)",
+            reference: "MODEL.md §8: 1–3 % a month",
+            base: mechanisms,
+            overrides: stylized.clone(),
+            measure: Measure::Defection {
+                strategy: "relationship",
+            },
+            expectation: Expectation::Target {
+                value: 0.02,
+                tolerance: 0.01,
+            },
+        },
+        Case {
             id: "strong_bond_failure_exit",
+            kind: CaseKind::CalibrationTarget,
             title: "share leaving after an unrecovered failure with κ ≥ 0.7 (relationship)",
             reference: "seed 002: about 17 %",
             base: mechanisms,
@@ -264,6 +309,7 @@ pub fn cases() -> Vec<Case> {
         },
         Case {
             id: "failed_first_episode_exit",
+            kind: CaseKind::CalibrationTarget,
             title: "share leaving after a failed first episode (relationship)",
             reference: "seed 002: about 39 %",
             base: mechanisms,
@@ -279,6 +325,7 @@ pub fn cases() -> Vec<Case> {
         },
         Case {
             id: "referral_premium",
+            kind: CaseKind::CalibrationTarget,
             title: "lifetime value of referred over paid customers − 1 (relationship, 30 years)",
             reference: "seed 002 (Schmitt, Skiera & Van den Bulte 2011): about +16 %",
             base: mechanisms,
@@ -300,6 +347,7 @@ pub fn cases() -> Vec<Case> {
         },
         Case {
             id: "winner_mass_retail",
+            kind: CaseKind::HeldOut,
             title: "mass, low-margin commodity market: best strategy",
             reference: "seed 002: transactional marketing holds its own in mass markets",
             base: Base::Preset("mass_retail"),
@@ -309,6 +357,7 @@ pub fn cases() -> Vec<Case> {
         },
         Case {
             id: "winner_b2b_it_services",
+            kind: CaseKind::HeldOut,
             title: "complex, high-margin, few-customer market: best strategy",
             reference: "seed 002: relationship marketing wins in B2B services",
             base: Base::Preset("b2b_it_services"),

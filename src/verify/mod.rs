@@ -83,6 +83,35 @@ pub enum Measure {
     },
     /// The paired NPV lead of the strategy with the highest mean NPV over the runner-up.
     Winner,
+    /// Monthly defection `1 − retention` of one strategy (pooled over its customer-periods).
+    Defection { strategy: &'static str },
+}
+
+/// What a case establishes (docs/validation.md). Only reductions, directions and held-out
+/// facts are evidence; a calibration target shows that the tuning of the defaults holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseKind {
+    /// An exact result of a special case the model reduces to (docking).
+    Reduction,
+    /// A directional hypothesis of the theory.
+    Direction,
+    /// A stylized fact the defaults were tuned to.
+    CalibrationTarget,
+    /// A stylized fact that was not used in tuning.
+    HeldOut,
+}
+
+impl CaseKind {
+    /// The kind as the tables print it.
+    pub fn label(self) -> &'static str {
+        match self {
+            CaseKind::Reduction => "reduction",
+            CaseKind::Direction => "direction",
+            CaseKind::CalibrationTarget => "calibration target",
+            CaseKind::HeldOut => "held-out",
+        }
+    }
 }
 
 /// What a case expects.
@@ -106,6 +135,7 @@ pub enum Expectation {
 #[derive(Debug, Clone)]
 pub struct Case {
     pub id: &'static str,
+    pub kind: CaseKind,
     pub title: &'static str,
     /// The formula or fact and its source.
     pub reference: &'static str,
@@ -119,6 +149,7 @@ pub struct Case {
 #[derive(Debug, Clone, Serialize)]
 pub struct CaseResult {
     pub id: &'static str,
+    pub kind: CaseKind,
     pub title: &'static str,
     pub reference: &'static str,
     /// The exact value or target, as text.
@@ -221,6 +252,7 @@ impl Verifier {
         };
         Ok(CaseResult {
             id: case.id,
+            kind: case.kind,
             title: case.title,
             reference: case.reference,
             expected,
@@ -264,6 +296,14 @@ impl Verifier {
                 }
                 contrast
             }
+            Measure::Defection { strategy } => metric_values(
+                self.results(case.base, &case.overrides)?,
+                strategy,
+                "retention",
+            )
+            .iter()
+            .map(|retention| 1.0 - retention)
+            .collect(),
             Measure::Path { .. } | Measure::Winner => {
                 unreachable!("paths and winners are judged in check")
             }
@@ -360,8 +400,8 @@ pub fn verify(threads: usize, only: &[String]) -> Result<Vec<CaseResult>> {
 /// The results as a table for the terminal, ending with `N passed, M failed`.
 pub fn table(results: &[CaseResult]) -> String {
     let mut text = format!(
-        "{:<34} {:>18}  {:<34} {}\n",
-        "case", "exact or target", "simulated mean [95% CI]", "result"
+        "{:<34} {:<18} {:>18}  {:<34} {}\n",
+        "case", "kind", "exact or target", "simulated mean [95% CI]", "result"
     );
     for r in results {
         let simulated = format!(
@@ -376,8 +416,9 @@ pub fn table(results: &[CaseResult]) -> String {
             format!("  ({})", r.note)
         };
         text.push_str(&format!(
-            "{:<34} {:>18}  {:<34} {}{}\n",
+            "{:<34} {:<18} {:>18}  {:<34} {}{}\n",
             r.id,
+            r.kind.label(),
             r.expected,
             simulated,
             if r.pass { "pass" } else { "FAIL" },
@@ -396,8 +437,8 @@ pub fn table(results: &[CaseResult]) -> String {
 /// The results as a Markdown table (for docs/validation.md).
 pub fn markdown(results: &[CaseResult]) -> String {
     let mut text = String::from(
-        "| case | what | exact or target | simulated mean [95 % CI] | result |\n\
-         |---|---|---|---|---|\n",
+        "| case | kind | what | exact or target | simulated mean [95 % CI] | result |\n\
+         |---|---|---|---|---|---|\n",
     );
     for r in results {
         let note = if r.note.is_empty() {
@@ -406,8 +447,9 @@ pub fn markdown(results: &[CaseResult]) -> String {
             format!("<br>({})", r.note)
         };
         text.push_str(&format!(
-            "| `{}` | {} | {} | {} [{}, {}]{} | {} |\n",
+            "| `{}` | {} | {} | {} | {} [{}, {}]{} | {} |\n",
             r.id,
+            r.kind.label(),
             r.title,
             r.expected,
             short(r.simulated.mean),
