@@ -459,8 +459,7 @@ impl PartnerPolicy {
 /// where the first one started and works only after `onboarding_periods`: until then a new
 /// supplier delivers nothing and a new distributor makes no effort (a gap in the channel).
 /// `exit_commitment = 0` means partners never leave.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct PartnerTurnover {
     pub exit_commitment: f64,
     pub exit_periods: u32,
@@ -468,15 +467,54 @@ pub struct PartnerTurnover {
     pub onboarding_periods: u32,
 }
 
-impl Default for PartnerTurnover {
-    fn default() -> Self {
+impl PartnerTurnover {
+    /// A supplier's: a replacement delivers from its first month (spot supply is bought
+    /// where it is offered).
+    fn supplier() -> Self {
         Self {
             exit_commitment: 0.1,
             exit_periods: 6,
             replacement_cost: 10_000.0,
-            onboarding_periods: 1,
+            onboarding_periods: 0,
         }
     }
+
+    /// A distributor's: a replacement needs a month to take up the area (a gap in the channel).
+    fn distributor() -> Self {
+        Self {
+            onboarding_periods: 1,
+            ..Self::supplier()
+        }
+    }
+}
+
+/// A turnover table as written in a file: a key left out keeps the partner kind's default.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PartnerTurnoverChanges {
+    exit_commitment: Option<f64>,
+    exit_periods: Option<u32>,
+    replacement_cost: Option<f64>,
+    onboarding_periods: Option<u32>,
+}
+
+impl PartnerTurnoverChanges {
+    fn applied_to(self, base: PartnerTurnover) -> PartnerTurnover {
+        PartnerTurnover {
+            exit_commitment: self.exit_commitment.unwrap_or(base.exit_commitment),
+            exit_periods: self.exit_periods.unwrap_or(base.exit_periods),
+            replacement_cost: self.replacement_cost.unwrap_or(base.replacement_cost),
+            onboarding_periods: self.onboarding_periods.unwrap_or(base.onboarding_periods),
+        }
+    }
+}
+
+fn supplier_turnover<'de, D: Deserializer<'de>>(d: D) -> Result<PartnerTurnover, D::Error> {
+    Ok(PartnerTurnoverChanges::deserialize(d)?.applied_to(PartnerTurnover::supplier()))
+}
+
+fn distributor_turnover<'de, D: Deserializer<'de>>(d: D) -> Result<PartnerTurnover, D::Error> {
+    Ok(PartnerTurnoverChanges::deserialize(d)?.applied_to(PartnerTurnover::distributor()))
 }
 
 /// Suppliers (docs/model.md §5).
@@ -509,6 +547,7 @@ pub struct SupplierParams {
     /// `initial_trust` and `initial_commitment` (`inf`: all alike).
     pub initial_concentration: f64,
     /// When an uncommitted supplier leaves, and the cost of replacing it.
+    #[serde(deserialize_with = "supplier_turnover")]
     pub turnover: PartnerTurnover,
 }
 
@@ -527,7 +566,7 @@ impl Default for SupplierParams {
             missed_delivery_episode: -0.5,
             reliability_concentration: 100.0,
             initial_concentration: 20.0,
-            turnover: PartnerTurnover::default(),
+            turnover: PartnerTurnover::supplier(),
         }
     }
 }
@@ -554,6 +593,7 @@ pub struct DistributorParams {
     /// Concentration of each distributor's starting trust and commitment (`inf`: all alike).
     pub initial_concentration: f64,
     /// When an uncommitted distributor leaves, and the cost of replacing it.
+    #[serde(deserialize_with = "distributor_turnover")]
     pub turnover: PartnerTurnover,
 }
 
@@ -569,7 +609,7 @@ impl Default for DistributorParams {
             initial_commitment: 0.5,
             stockout_episode: -0.5,
             initial_concentration: 20.0,
-            turnover: PartnerTurnover::default(),
+            turnover: PartnerTurnover::distributor(),
         }
     }
 }

@@ -274,4 +274,32 @@ mod tests {
             assert!(err.to_string().contains(fragment), "{err}");
         }
     }
+
+    #[test]
+    fn a_partial_turnover_table_keeps_the_partner_kinds_defaults() {
+        let scenario = default_scenario();
+        let model = scenario.model();
+        // Suppliers' replacements deliver at once; distributors' need a month.
+        assert_eq!(model.suppliers.turnover.onboarding_periods, 0);
+        assert_eq!(model.distributors.turnover.onboarding_periods, 1);
+        for key in ["suppliers", "distributors"] {
+            let changed = scenario
+                .with(&format!("{key}.turnover.replacement_cost"), 5_000.0)
+                .unwrap();
+            let (before, after) = match key {
+                "suppliers" => (model.suppliers.turnover, changed.model().suppliers.turnover),
+                _ => (
+                    model.distributors.turnover,
+                    changed.model().distributors.turnover,
+                ),
+            };
+            assert_eq!(after.replacement_cost, 5_000.0);
+            assert_eq!(after.onboarding_periods, before.onboarding_periods, "{key}");
+            assert_eq!(after.exit_commitment, before.exit_commitment, "{key}");
+        }
+        let err = scenario
+            .with("suppliers.turnover.leave_at", 0.2)
+            .unwrap_err();
+        assert!(err.to_string().contains("leave_at"), "{err}");
+    }
 }
