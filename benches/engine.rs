@@ -103,10 +103,64 @@ fn parallel_replications(c: &mut Criterion) {
     group.finish();
 }
 
+/// What customers who differ cost the period loop (docs/model.md §2.1): relationship at
+/// N = 100 000 with the defaults, and with every customer alike and a cold start. The two do
+/// different work (the default keeps more customers active), so compare them per active
+/// customer-step too (the `active` series of `timeseries.csv` counts those).
+fn heterogeneity_cost(c: &mut Criterion) {
+    let mut group = c.benchmark_group("engine_heterogeneity");
+    group.sample_size(10);
+    let homogeneous = [
+        "warm_start.periods=0",
+        "heterogeneity.initial_trust_concentration=inf",
+        "heterogeneity.initial_commitment_concentration=inf",
+        "heterogeneity.churn_concentration=inf",
+        "heterogeneity.advocacy_concentration=inf",
+        "heterogeneity.learning_concentration=inf",
+    ];
+    for (name, extra) in [("differ", &[][..]), ("alike", &homogeneous[..])] {
+        let mut overrides = vec![
+            "market.population=100000".to_string(),
+            "market.initial_active=10000".to_string(),
+        ];
+        overrides.extend(extra.iter().map(|o| o.to_string()));
+        let scenario = default_scenario(&overrides);
+        let seeds = ReplicationSeeds::derive(scenario.seed(), 0);
+        let world = World::generate(scenario.model(), &seeds);
+        let config = scenario.run_config(1);
+        group.throughput(Throughput::Elements(100_000 * scenario.periods() as u64));
+        group.bench_with_input(
+            BenchmarkId::new("relationship", name),
+            &config,
+            |b, config| b.iter(|| simulate(config, &world, &seeds)),
+        );
+    }
+    group.finish();
+}
+
+/// Building one replication's world (population with its individual parameters, network and
+/// partners), N = 100 000: the set-up cost every replication pays before its first period.
+fn world_generation(c: &mut Criterion) {
+    let mut group = c.benchmark_group("world_generation");
+    group.sample_size(10);
+    let scenario = default_scenario(&[
+        "market.population=100000".into(),
+        "market.initial_active=10000".into(),
+    ]);
+    let seeds = ReplicationSeeds::derive(scenario.seed(), 0);
+    group.throughput(Throughput::Elements(100_000));
+    group.bench_function("default/100000", |b| {
+        b.iter(|| World::generate(scenario.model(), &seeds))
+    });
+    group.finish();
+}
+
 criterion_group!(
     benches,
     engine_throughput,
     degree_scaling,
-    parallel_replications
+    parallel_replications,
+    heterogeneity_cost,
+    world_generation
 );
 criterion_main!(benches);
