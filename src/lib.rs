@@ -62,6 +62,7 @@ pub mod report;
 pub mod scenario;
 pub mod stats;
 pub mod strategy;
+pub mod sweep;
 pub mod verify;
 
 pub use error::{Error, Result};
