@@ -21,6 +21,7 @@ Examples:
   relsim presets                                list the bundled scenarios
   relsim plot outputs/default                   redraw charts and report from a run's files
   relsim verify                                 check the model against known results
+  relsim sweep my_study.toml                    run a design: robustness and sensitivity
   relsim init b2b_it_services -o my_market.toml copy a preset to edit
   relsim completions bash                       print the bash completion script
   relsim manpage --out ~/.local/share/man/man1  install the manual pages";
@@ -75,6 +76,38 @@ Examples:
         /// Skip the charts and report.html (for batch runs).
         #[arg(long)]
         no_plots: bool,
+    },
+    /// Run a scenario's design ([design] and [[vary]]): every point × replication × strategy,
+    /// then the robustness of the verdict and global sensitivity (docs/sweeps.md).
+    #[command(after_help = "\
+Examples:
+  relsim sweep scenarios/sweeps/default_uncertainty.toml
+  relsim sweep my_study.toml --replications 20 --threads 2 --out results/study
+  relsim sweep my_study.toml --set design.samples=512")]
+    Sweep {
+        /// Scenario file (TOML) with a [design] table, or a bundled preset plus --set design.
+        scenario: String,
+        /// Override a value, as for `run` (design.* and vary.N.* too).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        overrides: Vec<String>,
+        /// Replications at every point (overrides the file).
+        #[arg(long)]
+        replications: Option<u32>,
+        /// Master seed (overrides the file).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Worker threads (0 = one per core). Results do not depend on it.
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+        /// Output folder [default: outputs/<scenario name>_sweep], replaced whole at the end.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Replace the output folder even if it holds files relsim did not write.
+        #[arg(long)]
+        force: bool,
+        /// Print nothing but errors.
+        #[arg(long, short)]
+        quiet: bool,
     },
     /// Redraw the charts and report.html of a finished run from its files, without simulating.
     #[command(after_help = "\
@@ -198,6 +231,34 @@ pub fn execute(cli: Cli) -> Result<()> {
                     )
                 };
                 print(&format!("{}\n{written}\n", report.table))?;
+            }
+        }
+        Command::Sweep {
+            scenario,
+            overrides,
+            replications,
+            seed,
+            threads,
+            out,
+            force,
+            quiet,
+        } => {
+            let report = commands::sweep(&commands::SweepOptions {
+                scenario,
+                overrides,
+                replications,
+                seed,
+                threads,
+                out,
+                force,
+                quiet,
+            })?;
+            if !quiet {
+                print(&format!(
+                    "{}\nresults written to {}/\n",
+                    report.text,
+                    report.out_dir.display()
+                ))?;
             }
         }
         Command::Plot { dir, force } => {

@@ -117,6 +117,33 @@ impl StagedFolder {
         Ok(())
     }
 
+    /// Opens the file `name` for writing a piece at a time (rows as a sweep produces them);
+    /// [`Self::close_streamed`] makes it durable and records its hash.
+    pub fn open_streamed(&self, name: &str) -> Result<StreamedFile> {
+        let path = self.staging.path().join(name);
+        let file = fs::File::create(&path).map_err(|source| Error::Write {
+            path: self.target.join(name),
+            source,
+        })?;
+        Ok(StreamedFile {
+            name: name.to_string(),
+            out: BufWriter::new(file),
+            hasher: Sha256::new(),
+        })
+    }
+
+    /// Finishes a file opened with [`Self::open_streamed`]: flushed, made durable, hashed.
+    pub fn close_streamed(&mut self, file: StreamedFile) -> Result<()> {
+        let StreamedFile { name, out, hasher } = file;
+        let path = self.target.join(&name);
+        out.into_inner()
+            .map_err(|err| err.into_error())
+            .and_then(|file| file.sync_all())
+            .map_err(|source| Error::Write { path, source })?;
+        self.files.insert(name, format!("{:x}", hasher.finalize()));
+        Ok(())
+    }
+
     /// Takes the file `name` of a finished run folder into this one unchanged (a hard link
     /// where possible, else a copy) and records its hash.
     pub fn adopt(&mut self, from_dir: &Path, name: &str, hash: &str) -> Result<()> {
@@ -346,6 +373,25 @@ pub fn check_integrity(dir: &Path, manifest: &Manifest, required: &[&str]) -> Re
 }
 
 /// A writer that hashes what passes through it.
+/// A file of a [`StagedFolder`] written a piece at a time; everything written is hashed.
+pub struct StreamedFile {
+    name: String,
+    out: BufWriter<fs::File>,
+    hasher: Sha256,
+}
+
+impl Write for StreamedFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let written = self.out.write(buf)?;
+        self.hasher.update(&buf[..written]);
+        Ok(written)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
 struct HashingWriter<'a> {
     inner: &'a mut dyn Write,
     hasher: &'a mut Sha256,

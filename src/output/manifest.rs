@@ -32,6 +32,25 @@ pub struct Manifest {
     /// committed; empty in manifests of relsim versions that did not record it.
     #[serde(default)]
     pub files: BTreeMap<String, String>,
+    /// What a sweep ran: its design and the columns of its files. Absent for `relsim run`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sweep: Option<SweepManifest>,
+}
+
+/// The design of a sweep and the schema of its files (docs/sweeps.md).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SweepManifest {
+    /// The checked design: kind, sizes, seed and every parameter's distribution.
+    pub design: serde_json::Value,
+    /// SHA-256 of the design as written above (compact JSON).
+    pub design_sha256: String,
+    pub points: u64,
+    /// The columns of `runs.csv`, in order.
+    pub runs_columns: Vec<String>,
+    /// The columns of `points.csv`.
+    pub points_columns: Vec<String>,
+    /// The columns of `sensitivity.csv`.
+    pub sensitivity_columns: Vec<String>,
 }
 
 impl Manifest {
@@ -54,6 +73,7 @@ impl Manifest {
             customer_steps: 0,
             customer_steps_per_second: 0.0,
             files: BTreeMap::new(),
+            sweep: None,
         }
     }
 }

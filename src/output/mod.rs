@@ -6,7 +6,7 @@
 //! once complete; a single file (`relsim init`) goes through a uniquely named temporary sibling.
 
 mod comparisons_csv;
-mod csv;
+pub(crate) mod csv;
 pub mod folder;
 mod manifest;
 pub mod read;
@@ -21,8 +21,8 @@ use std::path::Path;
 use crate::error::{Error, Result};
 use crate::experiment::ExperimentResults;
 use crate::scenario::Scenario;
-pub use folder::{StagedFolder, MANIFEST_FILE};
-pub use manifest::Manifest;
+pub use folder::{StagedFolder, StreamedFile, MANIFEST_FILE};
+pub use manifest::{Manifest, SweepManifest};
 pub use read::{load_output, load_results, OutputFolder};
 
 /// What exporters read: the results, the manifest describing the run, and the scenario.

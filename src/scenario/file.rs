@@ -1,6 +1,7 @@
 //! The scenario file format as serde sees it: it mirrors the TOML file, unknown keys rejected.
 //! `scenario::validate` turns it into a checked [`super::Scenario`].
 
+use crate::sweep::design::{DesignSpec, VarySpec};
 use serde::{Deserialize, Serialize};
 
 use crate::model::params::{
@@ -50,6 +51,12 @@ pub struct ScenarioFile {
     /// Each entry: `preset` (required), optional `name`, and any lever to override.
     #[serde(default = "default_strategies")]
     pub strategies: Vec<toml::Table>,
+    /// How `relsim sweep` chooses points (docs/sweeps.md); `relsim run` ignores it.
+    #[serde(default)]
+    pub design: Option<DesignSpec>,
+    /// The parameters a sweep varies, one table each.
+    #[serde(default)]
+    pub vary: Vec<VarySpec>,
 }
 
 fn default_periods() -> u32 {

@@ -18,6 +18,7 @@ use crate::error::{Error, Result};
 use crate::model::economics::per_period_discount_rate;
 use crate::model::params::ModelParams;
 use crate::strategy::Strategy;
+use crate::sweep::design::{Design, DesignSpec, VarySpec};
 use file::ScenarioFile;
 pub use overrides::Override;
 
@@ -39,6 +40,14 @@ pub struct Scenario {
     #[serde(flatten)]
     model: ModelParams,
     strategies: Vec<Strategy>,
+    /// The sweep design as written, kept so the scenario writes itself back whole.
+    #[serde(rename = "design", skip_serializing_if = "Option::is_none")]
+    design_spec: Option<DesignSpec>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    vary: Vec<VarySpec>,
+    /// The checked design, if the scenario has one.
+    #[serde(skip)]
+    design: Option<Design>,
 }
 
 impl Scenario {
@@ -81,6 +90,32 @@ impl Scenario {
     /// The strategies to compare, in the order of the file.
     pub fn strategies(&self) -> &[Strategy] {
         &self.strategies
+    }
+
+    /// The sweep design of `[design]` and `[[vary]]`, checked, if the file has one.
+    pub fn design(&self) -> Option<&Design> {
+        self.design.as_ref()
+    }
+
+    /// This scenario at one point of a design: every `(key, value)` set through the checks of
+    /// `--set`, in one pass, and the design itself dropped.
+    pub fn at_point(&self, assignments: &[(&str, &toml::Value)]) -> Result<Scenario> {
+        let overrides = assignments
+            .iter()
+            .map(|(key, value)| Override::parse(&format!("{key}={value}")))
+            .collect::<Result<Vec<_>>>()?;
+        let mut base = self.clone();
+        base.design_spec = None;
+        base.vary.clear();
+        base.design = None;
+        if overrides.is_empty() {
+            return Ok(base);
+        }
+        parse(
+            &base.to_toml(),
+            &format!("scenario {}", self.name),
+            &overrides,
+        )
     }
 
     /// This scenario with `key` set to `value`, through exactly the checks of `--set KEY=VALUE`
@@ -132,6 +167,14 @@ impl Scenario {
                 "segment shares sum to {total}, not 1; relsim divides each by {total}, so the \
                  segments make up {} of the population",
                 proportions.join(", ")
+            ));
+        }
+        if let Some(design) = &self.design {
+            notes.push(format!(
+                "this scenario describes a {} design of {} points; `relsim run` runs its base \
+                 values only, `relsim sweep` runs the design",
+                design.kind.name(),
+                design.point_count()
             ));
         }
         notes

@@ -7,6 +7,7 @@ use crate::error::{Error, Location, Result};
 use crate::model::customers::DIRECT;
 use crate::model::params::{ModelParams, NetworkParams, PartnerPolicy, PartnerTurnover};
 use crate::strategy::{Levers, Preset, Strategy};
+use crate::sweep::design::Design;
 
 /// Most customers one scenario may hold (ids are `u32`, periods `u16`).
 pub const MAX_POPULATION: u32 = 50_000_000;
@@ -487,6 +488,26 @@ pub fn validate(file: ScenarioFile, source_name: &str, text: Option<&str>) -> Re
             }
         }
     }
+    let design = match &file.design {
+        Some(spec) => match Design::new(spec, &file.vary, file.seed) {
+            Ok(design) => Some(design),
+            Err(problem) => {
+                check.fail(&problem.key, problem.message);
+                None
+            }
+        },
+        None => {
+            if !file.vary.is_empty() {
+                check.fail(
+                    "vary",
+                    "[[vary]] tables need a [design] table saying how to choose the points \
+                     (kind = \"grid\", \"list\", \"lhs\", \"sobol\" or \"morris\")"
+                        .to_string(),
+                );
+            }
+            None
+        }
+    };
     if let Some(problem) = check.problem {
         return Err(problem);
     }
@@ -512,6 +533,9 @@ pub fn validate(file: ScenarioFile, source_name: &str, text: Option<&str>) -> Re
             distributors: file.distributors,
         },
         strategies,
+        design_spec: file.design,
+        vary: file.vary,
+        design,
     })
 }
 

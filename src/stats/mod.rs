@@ -49,6 +49,11 @@ impl Welford {
         }
     }
 
+    /// The sum of squared deviations from the mean: `(n − 1)·variance`.
+    pub fn sum_of_squared_deviations(&self) -> f64 {
+        self.sum_sq_dev
+    }
+
     /// Mean with its 95 % confidence interval.
     pub fn interval(&self) -> Interval {
         Interval::around(self.mean(), self.sd(), self.n)

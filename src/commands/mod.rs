@@ -18,6 +18,9 @@ use crate::plot::ChartSpec;
 use crate::report::{count, html_report, terminal_report};
 use crate::scenario::{presets, Override, Scenario, ScenarioSource};
 
+mod sweep;
+pub use sweep::{sweep, SweepOptions, SweepReport};
+
 /// Options of `relsim run`.
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
@@ -168,6 +171,7 @@ pub fn run(options: &RunOptions) -> Result<RunReport> {
         customer_steps: info.customer_steps,
         customer_steps_per_second: info.customer_steps as f64 / wall_time.max(1e-9),
         files: Default::default(),
+        sweep: None,
     };
     output::write_all(
         &mut folder,
@@ -276,12 +280,12 @@ fn draw_charts_and_report(folder: &mut StagedFolder, run: &OutputFolder) -> Resu
 
 /// Signal handlers for the length of a run: the first SIGINT or SIGTERM asks the experiment to
 /// stop after the replications in flight; a second one ends the process at once.
-struct StopOnSignals {
+pub(crate) struct StopOnSignals {
     handlers: Vec<signal_hook::SigId>,
 }
 
 impl StopOnSignals {
-    fn install(stop: &StopRequest) -> Self {
+    pub(crate) fn install(stop: &StopRequest) -> Self {
         use signal_hook::consts::{SIGINT, SIGTERM};
         use signal_hook::flag;
         let mut handlers = Vec::new();
@@ -374,7 +378,7 @@ pub fn init(name: &str, output: Option<&Path>, force: bool) -> Result<PathBuf> {
 }
 
 /// Total memory of this machine, from /proc/meminfo (None where it cannot be read).
-fn total_memory_bytes() -> Option<u64> {
+pub(crate) fn total_memory_bytes() -> Option<u64> {
     let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
     let line = meminfo.lines().find(|l| l.starts_with("MemTotal:"))?;
     let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;

@@ -1,0 +1,316 @@
+//! `relsim sweep`: run a scenario's design, print how robust the verdict is and what it hinges
+//! on, and write the sweep's folder whole (docs/sweeps.md).
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use sha2::{Digest, Sha256};
+
+use super::{load_scenario, StopOnSignals};
+use crate::error::{Error, Result};
+use crate::experiment::StopRequest;
+use crate::output::{Manifest, StagedFolder, SweepManifest};
+use crate::report::format::human;
+use crate::sweep::analysis::{quantities, robustness, sensitivity, SensitivityRow, SweepSummary};
+use crate::sweep::files::{
+    points_columns, runs_columns, write_points, write_robustness, write_seed_noise,
+    write_sensitivity, RunsWriter, POINTS_FILE, ROBUSTNESS_FILE, RUNS_FILE, SEED_NOISE_FILE,
+    SENSITIVITY_COLUMNS, SENSITIVITY_FILE,
+};
+use crate::sweep::{run_sweep, ExecutionOptions, PreparedSweep};
+
+/// Options of `relsim sweep`.
+#[derive(Debug, Clone, Default)]
+pub struct SweepOptions {
+    /// A scenario file, or the name of a bundled preset, with a `[design]` table.
+    pub scenario: String,
+    pub overrides: Vec<String>,
+    /// Replications at every point (overrides the file).
+    pub replications: Option<u32>,
+    pub seed: Option<u64>,
+    /// Worker threads; 0 means one per core.
+    pub threads: usize,
+    /// Output folder; default `outputs/<scenario name>_sweep`.
+    pub out: Option<PathBuf>,
+    pub force: bool,
+    pub quiet: bool,
+}
+
+/// What `relsim sweep` did, for the command line to print.
+#[derive(Debug, Clone)]
+pub struct SweepReport {
+    pub out_dir: PathBuf,
+    /// The terminal report: robustness of the verdict and the leading parameters.
+    pub text: String,
+}
+
+/// `relsim sweep`.
+pub fn sweep(options: &SweepOptions) -> Result<SweepReport> {
+    let (source, scenario, overrides) = load_scenario(
+        &options.scenario,
+        &options.overrides,
+        options.replications,
+        options.seed,
+    )?;
+    let prepared = PreparedSweep::new(&scenario, &source.name)?;
+    let out_dir = options
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("outputs").join(format!("{}_sweep", scenario.name())));
+    let mut folder = StagedFolder::prepare(&out_dir, options.force)?;
+    let design = scenario.design().expect("a prepared sweep has a design");
+    let strategy_names: Vec<String> = scenario
+        .strategies()
+        .iter()
+        .map(|s| s.name.clone())
+        .collect();
+    let n_points = prepared.points.len();
+    let replications = scenario.replications() as u64;
+    let total_units = n_points as u64 * replications;
+
+    let stop = StopRequest::default();
+    let _signals = StopOnSignals::install(&stop);
+    let progress = if options.quiet {
+        ProgressBar::hidden()
+    } else {
+        let bar = ProgressBar::new(total_units);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{msg} [{bar:30}] {pos}/{len} point-replications, {eta} left",
+            )
+            .expect("the template is valid")
+            .progress_chars("=> "),
+        );
+        bar.set_message(format!(
+            "sweeping {} ({} points)",
+            scenario.name(),
+            n_points
+        ));
+        bar
+    };
+
+    let started = Instant::now();
+    let mut summary = SweepSummary::new(n_points, strategy_names.len());
+    let mut runs_file = folder.open_streamed(RUNS_FILE)?;
+    let write_error = |source| Error::Write {
+        path: out_dir.join(RUNS_FILE),
+        source,
+    };
+    let runs_writer =
+        RunsWriter::new(&prepared, &strategy_names, &mut runs_file).map_err(write_error)?;
+    let info = run_sweep(
+        &scenario,
+        &prepared,
+        &ExecutionOptions {
+            threads: options.threads,
+            stop: stop.clone(),
+        },
+        &mut |unit| {
+            summary.push(&unit);
+            runs_writer
+                .write(&unit, &mut runs_file)
+                .map_err(write_error)
+        },
+        &|| progress.inc(1),
+    );
+    progress.finish_and_clear();
+    let info = info?;
+    folder.close_streamed(runs_file)?;
+    let wall_time = started.elapsed().as_secs_f64();
+
+    let all_quantities = quantities(&summary, &strategy_names);
+    let sensitivity_rows = sensitivity(&prepared, &all_quantities);
+    let robustness_rows = robustness(&summary, &strategy_names);
+    folder.write(POINTS_FILE, |out| {
+        write_points(&prepared, &summary, &strategy_names, out)
+    })?;
+    folder.write(SENSITIVITY_FILE, |out| {
+        write_sensitivity(&sensitivity_rows, out)
+    })?;
+    folder.write(ROBUSTNESS_FILE, |out| {
+        write_robustness(&robustness_rows, out)
+    })?;
+    folder.write(SEED_NOISE_FILE, |out| {
+        write_seed_noise(&summary, &strategy_names, out)
+    })?;
+    folder.write("scenario.toml", |out| {
+        out.write_all(scenario.to_toml().as_bytes())
+    })?;
+
+    let design_json = serde_json::to_value(design).map_err(|err| Error::Write {
+        path: out_dir.join("manifest.json"),
+        source: std::io::Error::other(err),
+    })?;
+    let design_sha256 = format!("{:x}", Sha256::digest(design_json.to_string().as_bytes()));
+    let manifest = Manifest {
+        relsim_version: env!("CARGO_PKG_VERSION").to_string(),
+        scenario_name: scenario.name().to_string(),
+        scenario_source: source.name.clone(),
+        scenario_sha256: format!("{:x}", Sha256::digest(source.text.as_bytes())),
+        overrides: overrides.iter().map(|o| o.assignment.clone()).collect(),
+        master_seed: scenario.seed(),
+        replications,
+        strategies: strategy_names.clone(),
+        periods: scenario.periods(),
+        population: scenario.model().market.population,
+        threads: info.threads,
+        wall_time_seconds: wall_time,
+        customer_steps: info.customer_steps,
+        customer_steps_per_second: info.customer_steps as f64 / wall_time.max(1e-9),
+        files: Default::default(),
+        sweep: Some(SweepManifest {
+            design: design_json,
+            design_sha256,
+            points: n_points as u64,
+            runs_columns: runs_columns(&prepared),
+            points_columns: points_columns(&prepared),
+            sensitivity_columns: SENSITIVITY_COLUMNS.map(String::from).to_vec(),
+        }),
+    };
+
+    let mut text = format!(
+        "relsim sweep · {} · {} design, {} points × {} replications × {} strategies · {:.1} s \
+         ({:.0}M customer-steps/s)\n",
+        scenario.name(),
+        design.kind.name(),
+        n_points,
+        replications,
+        strategy_names.len(),
+        wall_time,
+        manifest.customer_steps_per_second / 1e6
+    );
+    text.push_str("varied:\n");
+    for parameter in &prepared.parameters {
+        let _ = writeln!(text, "  {}", parameter.describe());
+    }
+    text.push_str(&robustness_text(&robustness_rows));
+    text.push_str(&leading_parameters_text(&sensitivity_rows, &strategy_names));
+    let npv = crate::engine::RunMetrics::NAMES
+        .iter()
+        .position(|&m| m == "npv")
+        .expect("npv is a per-run metric");
+    let noise: Vec<String> = strategy_names
+        .iter()
+        .enumerate()
+        .map(|(s, name)| format!("{name} {:.1} %", 100.0 * summary.noise_share(s, npv)))
+        .collect();
+    let _ = writeln!(
+        text,
+        "\nseed noise: share of NPV's variance between replications at the same point: {}",
+        noise.join(", ")
+    );
+    let out_dir = folder.commit(manifest)?;
+    Ok(SweepReport { out_dir, text })
+}
+
+/// The robustness table: probability of being best and expected regret, per strategy.
+fn robustness_text(rows: &[crate::sweep::analysis::Robustness]) -> String {
+    let mut text = String::from(
+        "\nrobustness of the verdict over the design's points (mean NPV at each point):\n",
+    );
+    let width = rows
+        .iter()
+        .map(|r| r.strategy.chars().count())
+        .max()
+        .unwrap_or(8);
+    let _ = writeln!(
+        text,
+        "  {:<width$}  {:>24}  {:>30}  {:>12}",
+        "strategy", "best at [95% CI]", "expected regret [95% CI]", "worst regret"
+    );
+    for r in rows {
+        let _ = writeln!(
+            text,
+            "  {:<width$}  {:>24}  {:>30}  {:>12}",
+            r.strategy,
+            format!(
+                "{:.1}% [{:.1}%, {:.1}%]",
+                100.0 * r.p_best.estimate,
+                100.0 * r.p_best.ci_low,
+                100.0 * r.p_best.ci_high
+            ),
+            format!(
+                "{} [{}, {}]",
+                human(r.expected_regret.mean),
+                human(r.expected_regret.ci_low),
+                human(r.expected_regret.ci_high)
+            ),
+            human(r.worst_regret)
+        );
+    }
+    text
+}
+
+/// The five parameters each paired NPV difference depends on most (Sobol total index, or
+/// Morris μ*), with a word where an index cannot be told from zero.
+fn leading_parameters_text(rows: &[SensitivityRow], strategy_names: &[String]) -> String {
+    let mut text = String::new();
+    let pair_labels: Vec<String> = crate::sweep::analysis::pairs(strategy_names.len())
+        .into_iter()
+        .map(|(a, b)| format!("{} − {}", strategy_names[a], strategy_names[b]))
+        .collect();
+    for label in pair_labels {
+        let mut ranked: Vec<&SensitivityRow> = rows
+            .iter()
+            .filter(|r| r.metric == "npv" && r.strategy == label)
+            .filter(|r| r.index == "ST" || r.index == "mu_star")
+            .collect();
+        if ranked.is_empty() {
+            continue;
+        }
+        ranked.sort_by(|x, y| y.estimate.estimate.total_cmp(&x.estimate.estimate));
+        let index = ranked[0].index;
+        let _ = writeln!(
+            text,
+            "\nwhat the NPV difference {label} hinges on ({}):",
+            if index == "ST" {
+                "Sobol total index, share of its variance"
+            } else {
+                "Morris μ*, mean absolute effect of moving one parameter across its range"
+            }
+        );
+        for r in ranked.iter().take(5) {
+            let shown = |x: f64| {
+                if index == "ST" {
+                    format!("{x:.3}")
+                } else {
+                    human(x)
+                }
+            };
+            let caveat = if r.estimate.estimate == 0.0 && r.estimate.ci_high == 0.0 {
+                "  (no effect at all: common random numbers make it exactly 0)"
+            } else if r.estimate.indistinct_from_zero() {
+                "  (interval contains 0: too few samples to tell it from no effect)"
+            } else {
+                ""
+            };
+            let _ = writeln!(
+                text,
+                "  {:<40} {} [{}, {}]{caveat}",
+                r.parameter,
+                shown(r.estimate.estimate),
+                shown(r.estimate.ci_low),
+                shown(r.estimate.ci_high)
+            );
+        }
+        if index == "ST" {
+            let negative: Vec<&str> = rows
+                .iter()
+                .filter(|r| r.strategy == label && r.metric == "npv" && r.index == "S1")
+                .filter(|r| r.estimate.estimate < 0.0)
+                .map(|r| r.parameter.as_str())
+                .collect();
+            if !negative.is_empty() {
+                let _ = writeln!(
+                    text,
+                    "  first-order indices below 0 for {}: too few samples (or seed noise) to \
+                     estimate them; raise design.samples or the replications",
+                    negative.join(", ")
+                );
+            }
+        }
+    }
+    text
+}

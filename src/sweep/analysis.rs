@@ -1,0 +1,319 @@
+//! What a sweep's runs say (docs/sweeps.md): per-point summaries, the robustness of the verdict
+//! over the design, global sensitivity indices and the share of variance that is seed noise.
+//!
+//! [`SweepSummary`] takes the units as they finish and keeps only running moments per point,
+//! strategy and metric, so its memory grows with the design, never with the replications.
+
+use super::design::Layout;
+use super::run::{PreparedSweep, UnitResult};
+use super::sensitivity::{morris_measures, sobol_indices, Estimate, SaltelliOutputs};
+use crate::engine::RunMetrics;
+use crate::stats::{Interval, Welford};
+
+/// The metric whose paired differences decide the verdict.
+pub const VERDICT_METRIC: &str = "npv";
+
+/// Running moments of every point, strategy and metric, and of the paired NPV differences.
+#[derive(Debug, Clone)]
+pub struct SweepSummary {
+    n_points: usize,
+    n_strategies: usize,
+    /// `[point][strategy][metric]`, flattened.
+    metrics: Vec<Welford>,
+    /// `[point][pair]`, flattened; pairs `(a, b)` with `a < b`, NPV of `a` minus NPV of `b`.
+    differences: Vec<Welford>,
+    /// `[strategy][metric]` over every run of the sweep.
+    overall: Vec<Welford>,
+}
+
+/// The strategy pairs `(a, b)`, `a < b`, in order.
+pub fn pairs(n_strategies: usize) -> Vec<(usize, usize)> {
+    (0..n_strategies)
+        .flat_map(|a| (a + 1..n_strategies).map(move |b| (a, b)))
+        .collect()
+}
+
+fn npv_index() -> usize {
+    RunMetrics::NAMES
+        .iter()
+        .position(|&name| name == VERDICT_METRIC)
+        .expect("npv is a per-run metric")
+}
+
+impl SweepSummary {
+    pub fn new(n_points: usize, n_strategies: usize) -> Self {
+        let m = RunMetrics::COUNT;
+        Self {
+            n_points,
+            n_strategies,
+            metrics: vec![Welford::default(); n_points * n_strategies * m],
+            differences: vec![Welford::default(); n_points * pairs(n_strategies).len()],
+            overall: vec![Welford::default(); n_strategies * m],
+        }
+    }
+
+    /// Takes one unit's runs into the moments.
+    pub fn push(&mut self, unit: &UnitResult) {
+        let m = RunMetrics::COUNT;
+        let point = unit.point as usize;
+        for (s, metrics) in unit.metrics.iter().enumerate() {
+            for (idx, value) in metrics.values().into_iter().enumerate() {
+                self.metrics[(point * self.n_strategies + s) * m + idx].push(value);
+                self.overall[s * m + idx].push(value);
+            }
+        }
+        let npv = npv_index();
+        let all_pairs = pairs(self.n_strategies);
+        for (p, &(a, b)) in all_pairs.iter().enumerate() {
+            let difference = unit.metrics[a].values()[npv] - unit.metrics[b].values()[npv];
+            self.differences[point * all_pairs.len() + p].push(difference);
+        }
+    }
+
+    /// Mean and interval of `metric_idx` of strategy `s` at `point` over its replications.
+    pub fn metric(&self, point: usize, s: usize, metric_idx: usize) -> Interval {
+        self.metrics[(point * self.n_strategies + s) * RunMetrics::COUNT + metric_idx].interval()
+    }
+
+    /// Paired NPV difference of pair `pair_idx` (see [`pairs`]) at `point`.
+    pub fn difference(&self, point: usize, pair_idx: usize) -> Interval {
+        self.differences[point * pairs(self.n_strategies).len() + pair_idx].interval()
+    }
+
+    pub fn n_points(&self) -> usize {
+        self.n_points
+    }
+
+    pub fn n_strategies(&self) -> usize {
+        self.n_strategies
+    }
+
+    /// The share of a metric's variance over every run of the sweep that lies within points
+    /// (seed noise: replications at fixed parameter values) rather than between them.
+    pub fn noise_share(&self, s: usize, metric_idx: usize) -> f64 {
+        let m = RunMetrics::COUNT;
+        let within: f64 = (0..self.n_points)
+            .map(|p| {
+                self.metrics[(p * self.n_strategies + s) * m + metric_idx]
+                    .sum_of_squared_deviations()
+            })
+            .sum();
+        let total = self.overall[s * m + metric_idx].sum_of_squared_deviations();
+        if total > 0.0 {
+            within / total
+        } else {
+            f64::NAN
+        }
+    }
+}
+
+/// One quantity the analyses look at: a metric of one strategy, or a paired NPV difference.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Quantity {
+    pub metric: String,
+    /// The strategy's name, or `a − b` for a paired difference.
+    pub strategy: String,
+    /// Its mean at every point.
+    pub by_point: Vec<f64>,
+}
+
+/// Every quantity of a sweep: each metric of each strategy, then each pair's NPV difference.
+pub fn quantities(summary: &SweepSummary, strategy_names: &[String]) -> Vec<Quantity> {
+    let mut all = Vec::new();
+    for (s, name) in strategy_names.iter().enumerate() {
+        for (idx, metric) in RunMetrics::NAMES.iter().enumerate() {
+            all.push(Quantity {
+                metric: metric.to_string(),
+                strategy: name.clone(),
+                by_point: (0..summary.n_points())
+                    .map(|p| summary.metric(p, s, idx).mean)
+                    .collect(),
+            });
+        }
+    }
+    for (pair_idx, &(a, b)) in pairs(strategy_names.len()).iter().enumerate() {
+        all.push(Quantity {
+            metric: VERDICT_METRIC.to_string(),
+            strategy: format!("{} − {}", strategy_names[a], strategy_names[b]),
+            by_point: (0..summary.n_points())
+                .map(|p| summary.difference(p, pair_idx).mean)
+                .collect(),
+        });
+    }
+    all
+}
+
+/// One row of `sensitivity.csv`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SensitivityRow {
+    pub metric: String,
+    pub strategy: String,
+    pub parameter: String,
+    /// `sobol` or `morris`.
+    pub method: &'static str,
+    /// `S1`, `ST` (Sobol); `mu_star`, `sigma`, `mu` (Morris).
+    pub index: &'static str,
+    pub estimate: Estimate,
+}
+
+/// Global sensitivity of every quantity to every parameter, for Sobol and Morris designs
+/// (none for the others). A quantity that is not finite at every point is left out.
+pub fn sensitivity(sweep: &PreparedSweep, quantities: &[Quantity]) -> Vec<SensitivityRow> {
+    let k = sweep.parameters.len();
+    let mut rows = Vec::new();
+    for (q_idx, quantity) in quantities.iter().enumerate() {
+        if quantity.by_point.iter().any(|y| !y.is_finite()) {
+            continue;
+        }
+        let seed = 0x5e45_1717 ^ q_idx as u64;
+        let mut push = |p: usize, method, index, estimate| {
+            rows.push(SensitivityRow {
+                metric: quantity.metric.clone(),
+                strategy: quantity.strategy.clone(),
+                parameter: sweep.parameters[p].key.clone(),
+                method,
+                index,
+                estimate,
+            })
+        };
+        match &sweep.layout {
+            Layout::Saltelli { .. } => {
+                let rows_of: Vec<&[f64]> = quantity.by_point.chunks(k + 2).collect();
+                let a: Vec<f64> = rows_of.iter().map(|r| r[0]).collect();
+                let b: Vec<f64> = rows_of.iter().map(|r| r[k + 1]).collect();
+                let ab: Vec<Vec<f64>> = (0..k)
+                    .map(|i| rows_of.iter().map(|r| r[1 + i]).collect())
+                    .collect();
+                let indices = sobol_indices(
+                    &SaltelliOutputs {
+                        a: &a,
+                        b: &b,
+                        ab: &ab,
+                    },
+                    seed,
+                );
+                for (p, found) in indices.into_iter().enumerate() {
+                    push(p, "sobol", "S1", found.first_order);
+                    push(p, "sobol", "ST", found.total);
+                }
+            }
+            Layout::Morris { steps, .. } => {
+                let measures = morris_measures(&quantity.by_point, steps, k, seed);
+                for (p, found) in measures.into_iter().enumerate() {
+                    push(p, "morris", "mu_star", found.mu_star);
+                    push(p, "morris", "sigma", bare(found.sigma));
+                    push(p, "morris", "mu", bare(found.mu));
+                }
+            }
+            Layout::Plain => {}
+        }
+    }
+    rows
+}
+
+/// An estimate without an interval.
+fn bare(estimate: f64) -> Estimate {
+    Estimate {
+        estimate,
+        ci_low: f64::NAN,
+        ci_high: f64::NAN,
+    }
+}
+
+/// How a strategy fares over the design's points.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Robustness {
+    pub strategy: String,
+    /// Share of points where its mean NPV is the highest (ties shared), with a 95 % Wilson
+    /// interval.
+    pub p_best: Estimate,
+    /// Mean over points of the best strategy's mean NPV minus its own (0 where it is best),
+    /// with a 95 % t interval over points.
+    pub expected_regret: Interval,
+    /// The largest regret at any point.
+    pub worst_regret: f64,
+}
+
+/// The robustness of the verdict over the points of the design: every point counts once, so
+/// for random designs (LHS, Sobol) the shares estimate probabilities under the stated
+/// uncertainty, and for a grid they are shares of the grid.
+pub fn robustness(summary: &SweepSummary, strategy_names: &[String]) -> Vec<Robustness> {
+    let npv = npv_index();
+    let n = summary.n_points();
+    let s_count = strategy_names.len();
+    let mut wins = vec![0.0; s_count];
+    let mut regrets = vec![Welford::default(); s_count];
+    let mut worst = vec![0.0f64; s_count];
+    for p in 0..n {
+        let means: Vec<f64> = (0..s_count)
+            .map(|s| summary.metric(p, s, npv).mean)
+            .collect();
+        let best = means.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let winners: Vec<usize> = (0..s_count).filter(|&s| means[s] == best).collect();
+        for &s in &winners {
+            wins[s] += 1.0 / winners.len() as f64;
+        }
+        for s in 0..s_count {
+            let regret = best - means[s];
+            regrets[s].push(regret);
+            worst[s] = worst[s].max(regret);
+        }
+    }
+    (0..s_count)
+        .map(|s| Robustness {
+            strategy: strategy_names[s].clone(),
+            p_best: wilson(wins[s], n as f64),
+            expected_regret: regrets[s].interval(),
+            worst_regret: worst[s],
+        })
+        .collect()
+}
+
+/// A proportion `successes / n` with its 95 % Wilson score interval.
+fn wilson(successes: f64, n: f64) -> Estimate {
+    if n <= 0.0 {
+        return bare(f64::NAN);
+    }
+    let z = 1.959_963_984_540_054;
+    let p = successes / n;
+    let denominator = 1.0 + z * z / n;
+    let centre = (p + z * z / (2.0 * n)) / denominator;
+    let half = z * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt() / denominator;
+    // At 0 and 1 the bounds are exactly 0 and 1; rounding would leave them a hair off.
+    Estimate {
+        estimate: p,
+        ci_low: if successes <= 0.0 {
+            0.0
+        } else {
+            (centre - half).max(0.0)
+        },
+        ci_high: if successes >= n {
+            1.0
+        } else {
+            (centre + half).min(1.0)
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wilson_intervals_match_a_worked_example() {
+        // 8 of 10: Wilson 95 % interval [0.490, 0.943].
+        let found = wilson(8.0, 10.0);
+        assert!((found.estimate - 0.8).abs() < 1e-12);
+        assert!((found.ci_low - 0.4902).abs() < 1e-3, "{found:?}");
+        assert!((found.ci_high - 0.9433).abs() < 1e-3, "{found:?}");
+        let none = wilson(0.0, 20.0);
+        assert_eq!(none.ci_low, 0.0);
+        assert!(none.ci_high > 0.1 && none.ci_high < 0.2);
+    }
+
+    #[test]
+    fn pairs_are_ordered() {
+        assert_eq!(pairs(3), vec![(0, 1), (0, 2), (1, 2)]);
+        assert!(pairs(1).is_empty());
+    }
+}

@@ -1,0 +1,334 @@
+//! Sweeps (docs/sweeps.md): a point runs exactly as `relsim run` with its values, threads change
+//! nothing, bad designs are refused naming the key, the bundled studies are valid, and Sobol
+//! indices of a sweep with a closed form match the indices of that closed form.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use relsim::model::economics::per_period_discount_rate;
+use relsim::model::math::logistic;
+use relsim::scenario::{parse, Override};
+use relsim::sweep::analysis::{quantities, sensitivity, SweepSummary};
+use relsim::sweep::design::Layout;
+use relsim::sweep::sensitivity::{sobol_indices, SaltelliOutputs};
+use relsim::sweep::{run_sweep, ExecutionOptions, PreparedSweep};
+
+fn relsim() -> Command {
+    Command::cargo_bin("relsim").expect("the relsim binary is built")
+}
+
+fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+/// The small test market with a three-point list design over two keys.
+fn small_sweep(dir: &Path) -> PathBuf {
+    let mut text = fs::read_to_string(repo("tests/data/small.toml")).unwrap();
+    text.push_str(
+        r#"
+[design]
+kind = "list"
+
+[[vary]]
+key = "market.word_of_mouth"
+values = [0.01, 0.02, 0.04]
+
+[[vary]]
+key = "strategies.1.price_level"
+values = [0.95, 1.0, 1.05]
+"#,
+    );
+    let path = dir.join("small_sweep.toml");
+    fs::write(&path, text).unwrap();
+    path
+}
+
+/// `runs.csv` rows as maps from column to field.
+fn rows(path: &Path) -> Vec<BTreeMap<String, String>> {
+    let text = fs::read_to_string(path).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    lines
+        .map(|line| {
+            header
+                .iter()
+                .zip(line.split(','))
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn every_point_runs_bit_for_bit_as_relsim_run_with_its_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = small_sweep(dir.path());
+    let out = dir.path().join("sweep");
+    relsim()
+        .args(["sweep", file.to_str().unwrap(), "--quiet", "--out"])
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(predicate::str::is_empty());
+    let swept = rows(&out.join("runs.csv"));
+    assert_eq!(swept.len(), 3 * 8 * 3);
+    for (point, (wom, price)) in [
+        ("0", "0.01", "0.95"),
+        ("1", "0.02", "1"),
+        ("2", "0.04", "1.05"),
+    ]
+    .iter()
+    .map(|(p, w, q)| (p, (w, q)))
+    {
+        let single = dir.path().join(format!("run_{point}"));
+        relsim()
+            .args([
+                "run",
+                file.to_str().unwrap(),
+                "--quiet",
+                "--no-plots",
+                "--out",
+            ])
+            .arg(&single)
+            .args(["--set", &format!("market.word_of_mouth={wom}")])
+            .args(["--set", &format!("strategies.1.price_level={price}")])
+            .assert()
+            .success();
+        let alone = rows(&single.join("runs.csv"));
+        let at_point: Vec<_> = swept.iter().filter(|r| r["point"] == *point).collect();
+        assert_eq!(at_point.len(), alone.len());
+        for row in &alone {
+            let twin = at_point
+                .iter()
+                .find(|r| {
+                    r["strategy"] == row["strategy"] && r["replication"] == row["replication"]
+                })
+                .expect("the sweep has every run");
+            for (column, value) in row {
+                assert_eq!(&twin[column], value, "point {point}, column {column}");
+            }
+            assert_eq!(twin["market.word_of_mouth"], *wom);
+        }
+    }
+    // The tidy files are all there, and the manifest names the design.
+    for name in [
+        "points.csv",
+        "sensitivity.csv",
+        "robustness.csv",
+        "seed_noise.csv",
+        "scenario.toml",
+        "manifest.json",
+    ] {
+        assert!(out.join(name).is_file(), "{name}");
+    }
+    let manifest = fs::read_to_string(out.join("manifest.json")).unwrap();
+    assert!(manifest.contains("\"design_sha256\""));
+    assert!(manifest.contains("\"kind\": \"list\""));
+}
+
+#[test]
+fn the_thread_count_changes_no_file_of_a_sweep() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = small_sweep(dir.path());
+    let folders: Vec<PathBuf> = ["1", "2"]
+        .iter()
+        .map(|threads| {
+            let out = dir.path().join(format!("threads_{threads}"));
+            relsim()
+                .args([
+                    "sweep",
+                    file.to_str().unwrap(),
+                    "--quiet",
+                    "--threads",
+                    threads,
+                ])
+                .args(["--set", "design={kind=\"sobol\", samples=4}"])
+                .args([
+                    "--set",
+                    "vary.0={key=\"market.word_of_mouth\", uniform=[0.01, 0.04]}",
+                ])
+                .args([
+                    "--set",
+                    "vary.1={key=\"strategies.1.price_level\", normal=[1.0, 0.05]}",
+                ])
+                .arg("--out")
+                .arg(&out)
+                .assert()
+                .success();
+            out
+        })
+        .collect();
+    for name in [
+        "runs.csv",
+        "points.csv",
+        "sensitivity.csv",
+        "robustness.csv",
+        "seed_noise.csv",
+        "scenario.toml",
+    ] {
+        assert_eq!(
+            fs::read(folders[0].join(name)).unwrap(),
+            fs::read(folders[1].join(name)).unwrap(),
+            "{name}"
+        );
+    }
+    let sensitivity = fs::read_to_string(folders[0].join("sensitivity.csv")).unwrap();
+    assert!(
+        sensitivity.starts_with("metric,strategy,parameter,method,index,estimate,ci_low,ci_high\n")
+    );
+    assert!(sensitivity.contains(",sobol,ST,"));
+}
+
+#[test]
+fn bad_designs_are_refused_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = small_sweep(dir.path());
+    let file = file.to_str().unwrap();
+    for (sets, fragments) in [
+        (
+            vec!["vary.0.key=market.word_of_muoth"],
+            vec!["vary[0]", "market.word_of_muoth"],
+        ),
+        (
+            vec!["vary.0={key=\"market.base_failure\", values=[0.1, 0.2, 2.0]}"],
+            vec!["vary[0]", "market.base_failure = 2", "between 0 and 1"],
+        ),
+        (
+            vec!["design={kind=\"sobol\", samples=100}"],
+            vec!["design.samples", "power of two"],
+        ),
+        (
+            vec!["vary.1.values=[1.0]"],
+            vec!["vary[1].values", "as many values"],
+        ),
+    ] {
+        let mut command = relsim();
+        command.args(["sweep", file, "--quiet", "--out"]);
+        command.arg(dir.path().join("never"));
+        for set in &sets {
+            command.args(["--set", set]);
+        }
+        let assert = command.assert().code(2);
+        let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+        for fragment in fragments {
+            assert!(stderr.contains(fragment), "{sets:?}: {stderr}");
+        }
+        assert!(!dir.path().join("never").exists());
+    }
+    // A scenario without a design.
+    relsim()
+        .args(["sweep", "default", "--quiet", "--out"])
+        .arg(dir.path().join("never"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("[design]"));
+}
+
+#[test]
+fn every_bundled_study_is_a_valid_design() {
+    let mut found = 0;
+    for entry in fs::read_dir(repo("scenarios/sweeps")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "toml") {
+            continue;
+        }
+        let text = fs::read_to_string(&path).unwrap();
+        let name = path.display().to_string();
+        let scenario = parse(&text, &name, &[]).unwrap_or_else(|err| panic!("{name}: {err}"));
+        assert!(scenario.design().is_some(), "{name} has no [design]");
+        PreparedSweep::new(&scenario, &name).unwrap_or_else(|err| panic!("{name}: {err}"));
+        found += 1;
+    }
+    assert!(found >= 3, "scenarios/sweeps holds {found} studies");
+}
+
+/// A Sobol sweep of the frozen CLV scenario over retention and value: its CLV is
+/// `m/(1 + d − r)` with `m = 0.4·value`, `r = 1 − logistic(baseline)` at every point, so the
+/// indices estimated from the simulation must match those of the closed form at the same
+/// points (up to the simulation's seed noise).
+#[test]
+fn sobol_indices_of_a_frozen_clv_sweep_follow_the_closed_form() {
+    let text = fs::read_to_string(repo("scenarios/verify/frozen.toml")).unwrap();
+    let overrides: Vec<Override> = [
+        "market.population=2000",
+        "market.initial_active=2000",
+        "periods=120",
+        "replications=2",
+        "design={kind=\"sobol\", samples=64, seed=5}",
+        "vary=[{key=\"defection.baseline\", uniform=[-2.944, -1.386]}, \
+         {key=\"segments.0.value\", uniform=[50.0, 150.0]}]",
+    ]
+    .iter()
+    .map(|o| Override::parse(o).unwrap())
+    .collect();
+    let scenario = parse(&text, "frozen", &overrides).unwrap();
+    let sweep = PreparedSweep::new(&scenario, "frozen").unwrap();
+    let mut summary = SweepSummary::new(sweep.points.len(), 1);
+    run_sweep(
+        &scenario,
+        &sweep,
+        &ExecutionOptions::default(),
+        &mut |unit| {
+            summary.push(&unit);
+            Ok(())
+        },
+        &|| {},
+    )
+    .unwrap();
+    let names = vec!["constant".to_string()];
+    let simulated: Vec<_> = sensitivity(&sweep, &quantities(&summary, &names))
+        .into_iter()
+        .filter(|r| r.metric == "clv")
+        .collect();
+    // The closed form at the same points.
+    let d = per_period_discount_rate(0.10, 12.0);
+    let exact: Vec<f64> = sweep
+        .points
+        .iter()
+        .map(|p| {
+            let baseline = p.values[0].as_float().unwrap();
+            let value = p.values[1].as_float().unwrap();
+            let r = 1.0 - logistic(baseline);
+            0.4 * value / (1.0 + d - r)
+        })
+        .collect();
+    assert!(matches!(sweep.layout, Layout::Saltelli { .. }));
+    let rows: Vec<&[f64]> = exact.chunks(4).collect();
+    let a: Vec<f64> = rows.iter().map(|r| r[0]).collect();
+    let b: Vec<f64> = rows.iter().map(|r| r[3]).collect();
+    let ab: Vec<Vec<f64>> = (0..2)
+        .map(|i| rows.iter().map(|r| r[1 + i]).collect())
+        .collect();
+    let closed_form = sobol_indices(
+        &SaltelliOutputs {
+            a: &a,
+            b: &b,
+            ab: &ab,
+        },
+        1,
+    );
+    for (p, key) in ["defection.baseline", "segments.0.value"]
+        .iter()
+        .enumerate()
+    {
+        for (index, expected) in [
+            ("S1", closed_form[p].first_order.estimate),
+            ("ST", closed_form[p].total.estimate),
+        ] {
+            let found = simulated
+                .iter()
+                .find(|r| r.parameter == *key && r.index == index)
+                .unwrap();
+            assert!(
+                (found.estimate.estimate - expected).abs() < 0.05,
+                "{key} {index}: simulated {:?}, closed form {expected}",
+                found.estimate
+            );
+        }
+    }
+    // Retention moves CLV more than value does over these ranges.
+    assert!(closed_form[0].total.estimate > closed_form[1].total.estimate);
+}
