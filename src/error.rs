@@ -53,7 +53,7 @@ pub enum Error {
     OutputFolder { path: PathBuf, message: String },
     /// A run stopped by a signal before it finished; nothing was written.
     #[error(
-        "interrupted by {} after {finished} of {total} replications; nothing was written (the \
+        "interrupted by {} after {finished} of {total} {units}; nothing was written (the \
          output folder is as it was before the run)",
         signal_name(*signal)
     )]
@@ -62,6 +62,8 @@ pub enum Error {
         signal: i32,
         finished: u64,
         total: u64,
+        /// What was counted: `replications`, or `point-replications` in a sweep.
+        units: &'static str,
     },
     /// A file that could not be written.
     #[error("cannot write {}: {source}", path.display())]

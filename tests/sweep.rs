@@ -8,13 +8,14 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use predicates::prelude::*;
+use relsim::experiment::{run_sweep, ExecutionOptions};
 use relsim::model::economics::per_period_discount_rate;
 use relsim::model::math::logistic;
 use relsim::scenario::{parse, Override};
 use relsim::sweep::analysis::{quantities, sensitivity, SweepSummary};
 use relsim::sweep::design::Layout;
 use relsim::sweep::sensitivity::{sobol_indices, SaltelliOutputs};
-use relsim::sweep::{run_sweep, ExecutionOptions, PreparedSweep};
+use relsim::sweep::PreparedSweep;
 
 fn relsim() -> Command {
     Command::cargo_bin("relsim").expect("the relsim binary is built")

@@ -210,6 +210,7 @@ pub fn run(options: &RunOptions) -> Result<RunReport> {
             signal,
             finished: info.replications,
             total: info.replications,
+            units: "replications",
         });
     }
     let out_dir = folder.commit(manifest.clone())?;

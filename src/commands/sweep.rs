@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 use super::{load_scenario, StopOnSignals};
 use crate::error::{Error, Result};
 use crate::experiment::StopRequest;
+use crate::experiment::{run_sweep, ExecutionOptions};
 use crate::output::{Manifest, StagedFolder, SweepManifest};
 use crate::report::format::human;
 use crate::sweep::analysis::{quantities, robustness, sensitivity, SensitivityRow, SweepSummary};
@@ -19,7 +20,7 @@ use crate::sweep::files::{
     write_sensitivity, RunsWriter, POINTS_FILE, ROBUSTNESS_FILE, RUNS_FILE, SEED_NOISE_FILE,
     SENSITIVITY_COLUMNS, SENSITIVITY_FILE,
 };
-use crate::sweep::{run_sweep, ExecutionOptions, PreparedSweep};
+use crate::sweep::PreparedSweep;
 
 /// Options of `relsim sweep`.
 #[derive(Debug, Clone, Default)]

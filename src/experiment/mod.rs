@@ -7,6 +7,7 @@
 //! writes the same bytes — whatever the number of threads.
 
 pub mod collector;
+pub mod sweep;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -17,6 +18,7 @@ use crate::engine::{simulate, ReplicationSeeds, RunOutput, World};
 use crate::error::{Error, Result};
 use crate::scenario::Scenario;
 pub use collector::{ExperimentResults, Lead, ResultsCollector, RunRow, RunTable};
+pub use sweep::{run_sweep, ExecutionOptions, SweepInfo};
 
 /// One strategy's run on one replication, as handed to a [`RunSink`].
 #[derive(Debug, Clone, PartialEq)]
@@ -142,6 +144,7 @@ pub fn run_experiment(
                 signal,
                 finished: start,
                 total: replications,
+                units: "replications",
             });
         }
         for run in batch.into_iter().flatten() {

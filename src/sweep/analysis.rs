@@ -5,7 +5,7 @@
 //! strategy and metric, so its memory grows with the design, never with the replications.
 
 use super::design::Layout;
-use super::run::{PreparedSweep, UnitResult};
+use super::points::{PreparedSweep, UnitResult};
 use super::sensitivity::{morris_measures, sobol_indices, Estimate, SaltelliOutputs};
 use crate::engine::RunMetrics;
 use crate::stats::{Interval, Welford};
@@ -309,6 +309,63 @@ mod tests {
         let none = wilson(0.0, 20.0);
         assert_eq!(none.ci_low, 0.0);
         assert!(none.ci_high > 0.1 && none.ci_high < 0.2);
+    }
+
+    fn unit(point: u32, replication: u64, npvs: &[f64]) -> UnitResult {
+        UnitResult {
+            point,
+            replication,
+            seed: replication,
+            metrics: npvs
+                .iter()
+                .map(|&npv| RunMetrics {
+                    npv,
+                    ..RunMetrics::default()
+                })
+                .collect(),
+        }
+    }
+
+    /// Two strategies over four points: A wins three (by 10 each), B one (by 30).
+    #[test]
+    fn robustness_counts_wins_and_regrets_over_points() {
+        let mut summary = SweepSummary::new(4, 2);
+        for (point, (a, b)) in [
+            (110.0, 100.0),
+            (110.0, 100.0),
+            (110.0, 100.0),
+            (100.0, 130.0),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            // Two replications each, ±1 around the point's means, paired.
+            summary.push(&unit(point as u32, 0, &[a - 1.0, b - 1.0]));
+            summary.push(&unit(point as u32, 1, &[a + 1.0, b + 1.0]));
+        }
+        let names = ["a".to_string(), "b".to_string()];
+        let found = robustness(&summary, &names);
+        assert_eq!(found[0].p_best.estimate, 0.75);
+        assert_eq!(found[1].p_best.estimate, 0.25);
+        assert!((found[0].expected_regret.mean - 7.5).abs() < 1e-12);
+        assert!((found[1].expected_regret.mean - 7.5).abs() < 1e-12);
+        assert_eq!(found[0].worst_regret, 30.0);
+        assert_eq!(found[1].worst_regret, 10.0);
+        // The paired difference at point 3 is exactly −30 in both replications.
+        let difference = summary.difference(3, 0);
+        assert_eq!(difference.mean, -30.0);
+        assert_eq!(difference.sd, 0.0);
+        // Within-point variance: 2 per point and strategy (±1); the rest is between points.
+        let npv = npv_index();
+        let share = summary.noise_share(0, npv);
+        let within = 4.0 * 2.0;
+        let means = [110.0, 110.0, 110.0, 100.0];
+        let grand = means.iter().sum::<f64>() / 4.0;
+        let between = 2.0 * means.iter().map(|m| (m - grand).powi(2)).sum::<f64>();
+        assert!(
+            (share - within / (within + between)).abs() < 1e-12,
+            "{share}"
+        );
     }
 
     #[test]

@@ -11,7 +11,7 @@
 use std::io::{self, Write};
 
 use super::analysis::{pairs, Robustness, SensitivityRow, SweepSummary, VERDICT_METRIC};
-use super::run::{PreparedSweep, UnitResult};
+use super::points::{PreparedSweep, UnitResult};
 use crate::engine::RunMetrics;
 use crate::output::csv::{number, text};
 

@@ -3,7 +3,8 @@
 //!
 //! - [`design`]: the `[design]` and `[[vary]]` tables, checked, and the points they lay out;
 //! - [`quantiles`]: from the unit cube to parameter values;
-//! - [`run`]: every point × replication × strategy, in parallel, handed on in order;
+//! - [`points`]: each point's scenario and values, and what a unit (point × replication) gives
+//!   ([`crate::experiment::run_sweep`] runs them in parallel);
 //! - [`analysis`]: running moments per point, robustness of the verdict, sensitivity;
 //! - [`sensitivity`]: the Sobol and Morris estimators;
 //! - [`files`]: the tidy files and their columns.
@@ -13,8 +14,8 @@
 pub mod analysis;
 pub mod design;
 pub mod files;
+pub mod points;
 pub mod quantiles;
-pub mod run;
 pub mod sensitivity;
 
-pub use run::{run_sweep, ExecutionOptions, PreparedSweep, SweepInfo, UnitResult};
+pub use points::{PreparedSweep, UnitResult};

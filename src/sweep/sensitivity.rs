@@ -57,7 +57,8 @@ fn sobol_point(outputs: &SaltelliOutputs, i: usize, rows: &[usize]) -> (f64, f64
     mean /= 2.0 * n;
     let mut variance = 0.0;
     for &j in rows {
-        variance += (outputs.a[j] - mean).powi(2) + (outputs.b[j] - mean).powi(2);
+        let (da, db) = (outputs.a[j] - mean, outputs.b[j] - mean);
+        variance += da * da + db * db;
     }
     variance /= 2.0 * n - 1.0;
     let mut first = 0.0;
@@ -135,7 +136,7 @@ pub fn morris_measures(
             let mu = finite.iter().sum::<f64>() / m;
             let mu_star = finite.iter().map(|x| x.abs()).sum::<f64>() / m;
             let sigma = if finite.len() > 1 {
-                (finite.iter().map(|x| (x - mu).powi(2)).sum::<f64>() / (m - 1.0)).sqrt()
+                (finite.iter().map(|x| (x - mu) * (x - mu)).sum::<f64>() / (m - 1.0)).sqrt()
             } else {
                 f64::NAN
             };

@@ -1,5 +1,6 @@
-//! Running a design: every point × replication × strategy, in parallel, handed on in a fixed
-//! order (docs/sweeps.md).
+//! A design laid out against its scenario: each point's scenario and values, and what one
+//! unit (point × replication) gives. [`crate::experiment::run_sweep`] runs the units
+//! (docs/sweeps.md).
 //!
 //! **Common random numbers across points.** Replication `r` derives its seeds from the
 //! scenario's master seed and `r` alone, exactly as `relsim run` does, so it meets the same
@@ -7,12 +8,9 @@
 //! parameters' doing, not the dice's. A point's runs are therefore bit for bit those of
 //! `relsim run` with the point's values given by `--set`.
 
-use rayon::prelude::*;
-
 use super::design::{Layout, Parameter, Point};
 use crate::engine::RunMetrics;
 use crate::error::{Error, Result};
-use crate::experiment::{simulate_replication, StopRequest};
 use crate::scenario::Scenario;
 
 /// A design laid out against its scenario: the points, how they relate, and each parameter's
@@ -144,102 +142,6 @@ pub struct UnitResult {
     pub seed: u64,
     /// Each strategy's per-run metrics, in scenario order.
     pub metrics: Vec<RunMetrics>,
-}
-
-/// How to run a sweep.
-#[derive(Debug, Clone, Default)]
-pub struct ExecutionOptions {
-    /// Worker threads; 0 means one per core.
-    pub threads: usize,
-    /// Checked before each unit; once set, the sweep returns [`Error::Interrupted`].
-    pub stop: StopRequest,
-}
-
-/// What the sweep did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SweepInfo {
-    pub threads: usize,
-    pub units: u64,
-    pub customer_steps: u64,
-}
-
-/// Units (point × replication) simulated before they are handed on: bounds memory whatever the
-/// design's size.
-const UNITS_PER_BATCH: usize = 256;
-
-/// Runs every point of `sweep` with `scenario.replications()` replications each, handing each
-/// unit to `sink` in order (point by point, replication by replication). `on_unit_done` is
-/// called from worker threads after each unit.
-pub fn run_sweep(
-    scenario: &Scenario,
-    sweep: &PreparedSweep,
-    options: &ExecutionOptions,
-    sink: &mut dyn FnMut(UnitResult) -> Result<()>,
-    on_unit_done: &(dyn Fn() + Sync),
-) -> Result<SweepInfo> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(options.threads)
-        .build()
-        .map_err(|err| Error::ThreadPool {
-            threads: options.threads,
-            message: err.to_string(),
-        })?;
-    let replications = scenario.replications() as u64;
-    let n_points = sweep.points.len();
-    let total = n_points as u64 * replications;
-    let points_per_batch = (UNITS_PER_BATCH / replications.max(1) as usize).max(1);
-    let mut customer_steps = 0u64;
-    let mut done = 0u64;
-    for first in (0..n_points).step_by(points_per_batch) {
-        let last = (first + points_per_batch).min(n_points);
-        let scenarios: Vec<Scenario> = pool.install(|| {
-            (first..last)
-                .into_par_iter()
-                .map(|idx| sweep.scenario_at(scenario, idx))
-                .collect::<Result<Vec<_>>>()
-        })?;
-        let units: Vec<(usize, u64)> = (first..last)
-            .flat_map(|idx| (0..replications).map(move |r| (idx, r)))
-            .collect();
-        let batch: Vec<Option<UnitResult>> = pool.install(|| {
-            units
-                .par_iter()
-                .map(|&(idx, replication)| {
-                    if options.stop.signal().is_some() {
-                        return None;
-                    }
-                    let at_point = &scenarios[idx - first];
-                    let records = simulate_replication(at_point, replication);
-                    on_unit_done();
-                    Some(UnitResult {
-                        point: idx as u32,
-                        replication,
-                        seed: records.first().map_or(0, |r| r.seed),
-                        metrics: records.into_iter().map(|r| r.output.metrics).collect(),
-                    })
-                })
-                .collect()
-        });
-        if let Some(signal) = options.stop.signal() {
-            return Err(Error::Interrupted {
-                signal,
-                finished: done,
-                total,
-            });
-        }
-        for at_point in &scenarios {
-            customer_steps += replications * at_point.customer_steps_per_replication();
-        }
-        for unit in batch.into_iter().flatten() {
-            sink(unit)?;
-            done += 1;
-        }
-    }
-    Ok(SweepInfo {
-        threads: pool.current_num_threads(),
-        units: total,
-        customer_steps,
-    })
 }
 
 #[cfg(test)]
