@@ -22,6 +22,7 @@ Examples:
   relsim plot outputs/default                   redraw charts and report from a run's files
   relsim verify                                 check the model against known results
   relsim sweep my_study.toml                    run a design: robustness and sensitivity
+  relsim breakeven default --vary market.cogs_share --between 0.4 0.8 --pair relationship,transactional
   relsim init b2b_it_services -o my_market.toml copy a preset to edit
   relsim completions bash                       print the bash completion script
   relsim manpage --out ~/.local/share/man/man1  install the manual pages";
@@ -100,6 +101,50 @@ Examples:
         #[arg(long, default_value_t = 0)]
         threads: usize,
         /// Output folder [default: outputs/<scenario name>_sweep], replaced whole at the end.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Replace the output folder even if it holds files relsim did not write.
+        #[arg(long)]
+        force: bool,
+        /// Print nothing but errors.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Find where the NPV difference of two strategies crosses zero as one parameter varies (with
+    /// a confidence interval), or map it over two parameters with its zero contour.
+    #[command(after_help = "\
+Examples:
+  relsim breakeven default --vary strategies.1.price_level --between 0.8 1.2 --pair relationship,transactional
+  relsim breakeven default --vary market.cogs_share --between 0.4 0.85 \\
+      --vary market.population --between 5000 100000 --pair relationship,transactional --points 7")]
+    Breakeven {
+        /// Scenario file (TOML), or the name of a bundled preset.
+        scenario: String,
+        /// The key to vary (repeat once for a two-parameter map); any key --set accepts.
+        #[arg(long, value_name = "KEY", required = true)]
+        vary: Vec<String>,
+        /// The range of each --vary key, in order: LO HI.
+        #[arg(long, num_args = 2, value_names = ["LO", "HI"], required = true, allow_negative_numbers = true)]
+        between: Vec<f64>,
+        /// The two strategies compared, A,B: the difference is NPV of A minus NPV of B.
+        #[arg(long, value_name = "A,B", required = true)]
+        pair: String,
+        /// Grid points along each key, both ends included.
+        #[arg(long, default_value_t = 11)]
+        points: u32,
+        /// Override a value, as for `run`.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        overrides: Vec<String>,
+        /// Replications at every point (overrides the file).
+        #[arg(long)]
+        replications: Option<u32>,
+        /// Master seed (overrides the file).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Worker threads (0 = one per core). Results do not depend on it.
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+        /// Output folder [default: outputs/<scenario name>_breakeven], replaced whole at the end.
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
         /// Replace the output folder even if it holds files relsim did not write.
@@ -256,6 +301,42 @@ pub fn execute(cli: Cli) -> Result<()> {
             if !quiet {
                 print(&format!(
                     "{}\nresults written to {}/\n",
+                    report.text,
+                    report.out_dir.display()
+                ))?;
+            }
+        }
+        Command::Breakeven {
+            scenario,
+            vary,
+            between,
+            pair,
+            points,
+            overrides,
+            replications,
+            seed,
+            threads,
+            out,
+            force,
+            quiet,
+        } => {
+            let report = commands::breakeven(&commands::BreakevenOptions {
+                scenario,
+                vary,
+                between,
+                pair,
+                points,
+                overrides,
+                replications,
+                seed,
+                threads,
+                out,
+                force,
+                quiet,
+            })?;
+            if !quiet {
+                print(&format!(
+                    "{}\nresults and breakeven.png written to {}/\n",
                     report.text,
                     report.out_dir.display()
                 ))?;

@@ -333,3 +333,132 @@ fn sobol_indices_of_a_frozen_clv_sweep_follow_the_closed_form() {
     // Retention moves CLV more than value does over these ranges.
     assert!(closed_form[0].total.estimate > closed_form[1].total.estimate);
 }
+
+/// Relationship's price level moves its NPV and nothing of transactional's, so their difference
+/// crosses zero once; `relsim breakeven` finds it inside the grid, with an interval around it,
+/// and writes its files and chart.
+#[test]
+fn breakeven_finds_the_price_at_which_two_strategies_earn_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("be");
+    let assert = relsim()
+        .args(["breakeven", repo("tests/data/small.toml").to_str().unwrap()])
+        .args([
+            "--vary",
+            "strategies.1.price_level",
+            "--between",
+            "0.5",
+            "1.5",
+        ])
+        .args([
+            "--pair",
+            "relationship,transactional",
+            "--points",
+            "9",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&assert.get_output().stdout).to_string();
+    assert!(
+        stdout.contains("break-even: strategies.1.price_level = "),
+        "{stdout}"
+    );
+    let crossings = fs::read_to_string(out.join("crossings.csv")).unwrap();
+    let mut lines = crossings.lines();
+    assert_eq!(lines.next(), Some("key,crossing,ci_low,ci_high,direction"));
+    let fields: Vec<&str> = lines.next().expect("one crossing").split(',').collect();
+    let (at, low, high): (f64, f64, f64) = (
+        fields[1].parse().unwrap(),
+        fields[2].parse().unwrap(),
+        fields[3].parse().unwrap(),
+    );
+    assert!(
+        0.5 < low && low <= at && at <= high && high < 1.5,
+        "{crossings}"
+    );
+    assert_eq!(fields[4], "rising");
+    // The profile: nine points, the difference rising with the price.
+    let profile = fs::read_to_string(out.join("breakeven.csv")).unwrap();
+    let means: Vec<f64> = profile
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(means.len(), 9);
+    assert!(means[0] < 0.0 && means[8] > 0.0);
+    for name in [
+        "breakeven.png",
+        "breakeven.svg",
+        "runs.csv",
+        "manifest.json",
+    ] {
+        assert!(out.join(name).is_file(), "{name}");
+    }
+}
+
+#[test]
+fn breakeven_refuses_bad_options_naming_them() {
+    let small = repo("tests/data/small.toml");
+    let small = small.to_str().unwrap();
+    for (args, fragment) in [
+        (
+            vec![
+                "--vary",
+                "market.cogs_share",
+                "--between",
+                "0.4",
+                "0.8",
+                "--pair",
+                "relationship,loyal",
+            ],
+            "--pair",
+        ),
+        (
+            vec![
+                "--vary",
+                "market.cogs_share",
+                "--between",
+                "0.8",
+                "0.4",
+                "--pair",
+                "relationship,hybrid",
+            ],
+            "--between",
+        ),
+        (
+            vec![
+                "--vary",
+                "market.cogs_share",
+                "--between",
+                "0.4",
+                "1.5",
+                "--pair",
+                "relationship,hybrid",
+            ],
+            "market.cogs_share",
+        ),
+        (
+            vec![
+                "--vary",
+                "market.cogs_share",
+                "--between",
+                "0.4",
+                "0.8",
+                "--pair",
+                "relationship,hybrid",
+                "--points",
+                "2",
+            ],
+            "--points",
+        ),
+    ] {
+        relsim()
+            .args(["breakeven", small, "--quiet"])
+            .args(&args)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(fragment));
+    }
+}

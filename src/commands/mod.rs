@@ -18,7 +18,9 @@ use crate::plot::ChartSpec;
 use crate::report::{count, html_report, terminal_report};
 use crate::scenario::{presets, Override, Scenario, ScenarioSource};
 
+mod breakeven;
 mod sweep;
+pub use breakeven::{breakeven, BreakevenOptions, BreakevenReport};
 pub use sweep::{sweep, SweepOptions, SweepReport};
 
 /// Options of `relsim run`.

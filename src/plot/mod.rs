@@ -5,6 +5,7 @@
 //! in DejaVu Sans, which is compiled in. Neither the charts nor the tests depend on the fonts
 //! installed on the machine.
 
+pub mod breakeven;
 mod charts;
 
 use std::error::Error as StdError;
@@ -176,17 +177,22 @@ pub fn render_png(chart: &ChartSpec, results: &ExperimentResults) -> Result<Vec<
         let root = BitMapBackend::with_buffer(&mut pixels, CHART_SIZE).into_drawing_area();
         draw(chart, results, root).map_err(|err| plot_error(chart, err))?;
     }
+    png_from_rgb(&pixels, width, height).map_err(|err| plot_error(chart, err))
+}
+
+/// RGB pixels of a `width × height` image as PNG bytes.
+pub(crate) fn png_from_rgb(
+    pixels: &[u8],
+    width: u32,
+    height: u32,
+) -> std::result::Result<Vec<u8>, Box<dyn StdError>> {
     let mut png_bytes = Vec::new();
     {
         let mut encoder = png::Encoder::new(&mut png_bytes, width, height);
         encoder.set_color(png::ColorType::Rgb);
         encoder.set_depth(png::BitDepth::Eight);
-        let mut writer = encoder
-            .write_header()
-            .map_err(|err| plot_error(chart, err.into()))?;
-        writer
-            .write_image_data(&pixels)
-            .map_err(|err| plot_error(chart, err.into()))?;
+        let mut writer = encoder.write_header()?;
+        writer.write_image_data(pixels)?;
     }
     Ok(png_bytes)
 }

@@ -7,11 +7,13 @@
 //!   ([`crate::experiment::run_sweep`] runs them in parallel);
 //! - [`analysis`]: running moments per point, robustness of the verdict, sensitivity;
 //! - [`sensitivity`]: the Sobol and Morris estimators;
+//! - [`breakeven`]: where a paired difference crosses zero, along one parameter or two;
 //! - [`files`]: the tidy files and their columns.
 //!
 //! `relsim sweep` (in [`crate::commands`]) strings them together.
 
 pub mod analysis;
+pub mod breakeven;
 pub mod design;
 pub mod files;
 pub mod points;
