@@ -16,9 +16,10 @@ use crate::output::{Manifest, StagedFolder, SweepManifest};
 use crate::report::format::human;
 use crate::sweep::analysis::{quantities, robustness, sensitivity, SensitivityRow, SweepSummary};
 use crate::sweep::files::{
-    points_columns, runs_columns, write_points, write_robustness, write_seed_noise,
-    write_sensitivity, RunsWriter, POINTS_FILE, ROBUSTNESS_FILE, RUNS_FILE, SEED_NOISE_FILE,
-    SENSITIVITY_COLUMNS, SENSITIVITY_FILE,
+    points_columns, runs_columns, salib_problem, write_points, write_robustness,
+    write_salib_outputs, write_salib_sample, write_seed_noise, write_sensitivity, RunsWriter,
+    POINTS_FILE, ROBUSTNESS_FILE, RUNS_FILE, SALIB_OUTPUTS_FILE, SALIB_PROBLEM_FILE,
+    SALIB_SAMPLE_FILE, SEED_NOISE_FILE, SENSITIVITY_COLUMNS, SENSITIVITY_FILE,
 };
 use crate::sweep::PreparedSweep;
 
@@ -135,6 +136,15 @@ pub fn sweep(options: &SweepOptions) -> Result<SweepReport> {
     })?;
     folder.write(SEED_NOISE_FILE, |out| {
         write_seed_noise(&summary, &strategy_names, out)
+    })?;
+    let problem = salib_problem(&prepared);
+    folder.write(SALIB_PROBLEM_FILE, |out| {
+        serde_json::to_writer_pretty(&mut *out, &problem)?;
+        writeln!(out)
+    })?;
+    folder.write(SALIB_SAMPLE_FILE, |out| write_salib_sample(&prepared, out))?;
+    folder.write(SALIB_OUTPUTS_FILE, |out| {
+        write_salib_outputs(&all_quantities, out)
     })?;
     folder.write("scenario.toml", |out| {
         out.write_all(scenario.to_toml().as_bytes())

@@ -160,13 +160,34 @@ impl Distribution {
     }
 
     fn describe(&self) -> String {
-        match self {
-            Distribution::Uniform { lo, hi } => format!("uniform on [{lo}, {hi}]"),
-            Distribution::LogUniform { lo, hi } => format!("log-uniform on [{lo}, {hi}]"),
+        // Bounds computed as mean ± 3 sd carry rounding noise: show ten decimals at most.
+        let tidy = |x: f64| {
+            let text = format!("{x:.10}");
+            text.trim_end_matches('0').trim_end_matches('.').to_string()
+        };
+        let (lo, hi, mode, mean, sd) = match *self {
+            Distribution::Uniform { lo, hi } | Distribution::LogUniform { lo, hi } => (
+                tidy(lo),
+                tidy(hi),
+                String::new(),
+                String::new(),
+                String::new(),
+            ),
             Distribution::Triangular { lo, mode, hi } => {
-                format!("triangular on [{lo}, {hi}], mode {mode}")
+                (tidy(lo), tidy(hi), tidy(mode), String::new(), String::new())
             }
             Distribution::Normal { mean, sd, lo, hi } => {
+                (tidy(lo), tidy(hi), String::new(), tidy(mean), tidy(sd))
+            }
+            Distribution::Values { .. } => Default::default(),
+        };
+        match self {
+            Distribution::Uniform { .. } => format!("uniform on [{lo}, {hi}]"),
+            Distribution::LogUniform { .. } => format!("log-uniform on [{lo}, {hi}]"),
+            Distribution::Triangular { .. } => {
+                format!("triangular on [{lo}, {hi}], mode {mode}")
+            }
+            Distribution::Normal { .. } => {
                 format!("normal ({mean}, sd {sd}) truncated to [{lo}, {hi}]")
             }
             Distribution::Values { values } => format!("{} listed values", values.len()),

@@ -7,10 +7,11 @@
 //! | `sensitivity.csv` | quantity × parameter × index (Sobol and Morris designs) |
 //! | `robustness.csv` | strategy |
 //! | `seed_noise.csv` | strategy × metric |
+//! | `salib_problem.json`, `salib_X.txt`, `salib_Y.csv` | a SALib problem, its sample matrix and outputs |
 
 use std::io::{self, Write};
 
-use super::analysis::{pairs, Robustness, SensitivityRow, SweepSummary, VERDICT_METRIC};
+use super::analysis::{pairs, Quantity, Robustness, SensitivityRow, SweepSummary, VERDICT_METRIC};
 use super::points::{PreparedSweep, UnitResult};
 use crate::engine::RunMetrics;
 use crate::output::csv::{number, text};
@@ -20,6 +21,9 @@ pub const POINTS_FILE: &str = "points.csv";
 pub const SENSITIVITY_FILE: &str = "sensitivity.csv";
 pub const ROBUSTNESS_FILE: &str = "robustness.csv";
 pub const SEED_NOISE_FILE: &str = "seed_noise.csv";
+pub const SALIB_PROBLEM_FILE: &str = "salib_problem.json";
+pub const SALIB_SAMPLE_FILE: &str = "salib_X.txt";
+pub const SALIB_OUTPUTS_FILE: &str = "salib_Y.csv";
 
 /// The columns of `runs.csv`: the point, each varied key, then as `relsim run`'s runs.csv.
 pub fn runs_columns(sweep: &PreparedSweep) -> Vec<String> {
@@ -217,6 +221,78 @@ pub fn write_seed_noise(
                 number(summary.noise_share(s, idx))
             )?;
         }
+    }
+    Ok(())
+}
+
+/// The SALib problem of a sweep (`salib_problem.json`): `num_vars`, `names` and `bounds` (each
+/// distribution's range), plus relsim's `distributions`. With SALib's own Saltelli and Morris
+/// orders matching relsim's (`[A, AB₁ … AB_k, B]` per base row; trajectory after trajectory),
+/// `sobol.analyze(problem, Y[:, j], calc_second_order=False)` and
+/// `morris.analyze(problem, X, Y[:, j], num_levels=L)` recompute the indices in Python.
+pub fn salib_problem(sweep: &PreparedSweep) -> serde_json::Value {
+    use super::design::Distribution;
+    let bounds: Vec<[f64; 2]> = sweep
+        .parameters
+        .iter()
+        .map(|p| match &p.distribution {
+            Distribution::Uniform { lo, hi }
+            | Distribution::LogUniform { lo, hi }
+            | Distribution::Triangular { lo, hi, .. }
+            | Distribution::Normal { lo, hi, .. } => [*lo, *hi],
+            Distribution::Values { values } => [0.0, values.len() as f64],
+        })
+        .collect();
+    serde_json::json!({
+        "num_vars": sweep.parameters.len(),
+        "names": sweep.parameters.iter().map(|p| p.key.clone()).collect::<Vec<_>>(),
+        "bounds": bounds,
+        "distributions": sweep.parameters,
+        "layout": sweep.layout,
+    })
+}
+
+/// Writes `salib_X.txt`: the sample matrix, one row per point in design order, each value as
+/// the scenario used it (a listed non-numeric value as its index in the list).
+pub fn write_salib_sample(sweep: &PreparedSweep, out: &mut dyn Write) -> io::Result<()> {
+    for point in 0..sweep.points.len() {
+        let row: Vec<String> = sweep
+            .values(point)
+            .iter()
+            .zip(&sweep.points[point].unit)
+            .zip(&sweep.parameters)
+            .map(|((value, &u), parameter)| match value {
+                toml::Value::Float(x) => number(*x).to_string(),
+                toml::Value::Integer(i) => i.to_string(),
+                _ => {
+                    let n = match &parameter.distribution {
+                        super::design::Distribution::Values { values } => values.len(),
+                        _ => 1,
+                    };
+                    ((u * n as f64) as usize).min(n - 1).to_string()
+                }
+            })
+            .collect();
+        writeln!(out, "{}", row.join(" "))?;
+    }
+    Ok(())
+}
+
+/// Writes `salib_Y.csv`: one column per quantity (`metric:strategy`), one row per point, each
+/// the mean over the point's replications.
+pub fn write_salib_outputs(quantities: &[Quantity], out: &mut dyn Write) -> io::Result<()> {
+    let names: Vec<String> = quantities
+        .iter()
+        .map(|q| text(&format!("{}:{}", q.metric, q.strategy)).into_owned())
+        .collect();
+    writeln!(out, "{}", names.join(","))?;
+    let n = quantities.first().map_or(0, |q| q.by_point.len());
+    for point in 0..n {
+        let row: Vec<String> = quantities
+            .iter()
+            .map(|q| number(q.by_point[point]).to_string())
+            .collect();
+        writeln!(out, "{}", row.join(","))?;
     }
     Ok(())
 }

@@ -3,7 +3,8 @@
 //! - **Sobol indices** from Saltelli's layout ([`super::design::Layout::Saltelli`]): first-order
 //!   `S1ᵢ = mean(f(B)·(f(ABᵢ) − f(A))) / V` (Saltelli et al. 2010) and total
 //!   `STᵢ = mean((f(A) − f(ABᵢ))²) / (2V)` (Jansen 1999), `V` the variance of `f(A)` and `f(B)`
-//!   together. Confidence intervals by bootstrap over base rows.
+//!   together, on outputs centred on their mean, as SALib computes them. Confidence intervals by
+//!   bootstrap over base rows.
 //! - **Morris** elementary effects `EEᵢ = (f(x + Δeᵢ) − f(x)) / Δ`, with `Δ` in the unit cube:
 //!   `μ*ᵢ = mean |EEᵢ|`, `σᵢ` their standard deviation (Morris 1991; Campolongo et al. 2007),
 //!   a bootstrap interval over trajectories for `μ*`.
@@ -47,7 +48,9 @@ pub struct SaltelliOutputs<'a> {
     pub ab: &'a [Vec<f64>],
 }
 
-/// The two sums a Sobol estimate needs for parameter `i`, over the rows `rows`.
+/// The Sobol estimates for parameter `i` over the rows `rows`, from outputs already centred.
+/// `V` is the variance of `f(A)` and `f(B)` together, with `n` (not `n − 1`) in the
+/// denominator, as SALib computes it.
 fn sobol_point(outputs: &SaltelliOutputs, i: usize, rows: &[usize]) -> (f64, f64) {
     let n = rows.len() as f64;
     let mut mean = 0.0;
@@ -60,7 +63,7 @@ fn sobol_point(outputs: &SaltelliOutputs, i: usize, rows: &[usize]) -> (f64, f64
         let (da, db) = (outputs.a[j] - mean, outputs.b[j] - mean);
         variance += da * da + db * db;
     }
-    variance /= 2.0 * n - 1.0;
+    variance /= 2.0 * n;
     let mut first = 0.0;
     let mut total = 0.0;
     for &j in rows {
@@ -76,7 +79,25 @@ fn sobol_point(outputs: &SaltelliOutputs, i: usize, rows: &[usize]) -> (f64, f64
 
 /// Sobol first-order and total indices of every parameter, with bootstrap intervals over the
 /// base rows (`seed` fixes the resamples).
+///
+/// The outputs are first centred on their mean over every point of the design, as SALib does:
+/// the first-order estimator is not invariant to a shift of the output, and centring keeps its
+/// variance down (Saltelli et al. 2010). With that, the estimates equal SALib's
+/// `sobol.analyze(..., calc_second_order=False)` on the same outputs.
 pub fn sobol_indices(outputs: &SaltelliOutputs, seed: u64) -> Vec<SobolIndices> {
+    let count = outputs.a.len() * (outputs.ab.len() + 2);
+    let centre = (outputs.a.iter().sum::<f64>()
+        + outputs.b.iter().sum::<f64>()
+        + outputs.ab.iter().flatten().sum::<f64>())
+        / count as f64;
+    let centred = |values: &[f64]| values.iter().map(|y| y - centre).collect::<Vec<f64>>();
+    let (a, b) = (centred(outputs.a), centred(outputs.b));
+    let ab: Vec<Vec<f64>> = outputs.ab.iter().map(|column| centred(column)).collect();
+    let outputs = &SaltelliOutputs {
+        a: &a,
+        b: &b,
+        ab: &ab,
+    };
     let n = outputs.a.len();
     let all: Vec<usize> = (0..n).collect();
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
