@@ -23,6 +23,7 @@ Examples:
   relsim verify                                 check the model against known results
   relsim sweep my_study.toml                    run a design: robustness and sensitivity
   relsim breakeven default --vary market.cogs_share --between 0.4 0.8 --pair relationship,transactional
+  relsim decompose default --pair relationship,transactional   what each lever contributes
   relsim init b2b_it_services -o my_market.toml copy a preset to edit
   relsim completions bash                       print the bash completion script
   relsim manpage --out ~/.local/share/man/man1  install the manual pages";
@@ -145,6 +146,43 @@ Examples:
         #[arg(long, default_value_t = 0)]
         threads: usize,
         /// Output folder [default: outputs/<scenario name>_breakeven], replaced whole at the end.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Replace the output folder even if it holds files relsim did not write.
+        #[arg(long)]
+        force: bool,
+        /// Print nothing but errors.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Split the NPV gap between two strategies into what each differing lever contributes
+    /// (Shapley values over orders of switching levers from the second to the first).
+    #[command(after_help = "\
+Examples:
+  relsim decompose default --pair relationship,transactional
+  relsim decompose default --pair relationship,hybrid --replications 50")]
+    Decompose {
+        /// Scenario file (TOML), or the name of a bundled preset.
+        scenario: String,
+        /// The two strategies, A,B: the gap is NPV of A minus NPV of B.
+        #[arg(long, value_name = "A,B", required = true)]
+        pair: String,
+        /// Random orders of switching levers (every order when there are few levers).
+        #[arg(long, default_value_t = 24)]
+        orders: usize,
+        /// Override a value, as for `run`.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        overrides: Vec<String>,
+        /// Number of replications (overrides the file).
+        #[arg(long)]
+        replications: Option<u32>,
+        /// Master seed (overrides the file).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Worker threads (0 = one per core). Results do not depend on it.
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+        /// Output folder [default: outputs/<scenario name>_decompose], replaced whole at the end.
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
         /// Replace the output folder even if it holds files relsim did not write.
@@ -337,6 +375,38 @@ pub fn execute(cli: Cli) -> Result<()> {
             if !quiet {
                 print(&format!(
                     "{}\nresults and breakeven.png written to {}/\n",
+                    report.text,
+                    report.out_dir.display()
+                ))?;
+            }
+        }
+        Command::Decompose {
+            scenario,
+            pair,
+            orders,
+            overrides,
+            replications,
+            seed,
+            threads,
+            out,
+            force,
+            quiet,
+        } => {
+            let report = commands::decompose(&commands::DecomposeOptions {
+                scenario,
+                pair,
+                orders,
+                overrides,
+                replications,
+                seed,
+                threads,
+                out,
+                force,
+                quiet,
+            })?;
+            if !quiet {
+                print(&format!(
+                    "{}\nresults written to {}/\n",
                     report.text,
                     report.out_dir.display()
                 ))?;

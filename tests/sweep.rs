@@ -462,3 +462,67 @@ fn breakeven_refuses_bad_options_naming_them() {
             .stderr(predicate::str::contains(fragment));
     }
 }
+
+/// The contributions of `relsim decompose` add up to the gap `relsim run` measures between the
+/// same two strategies on the same replications, and a single differing lever takes all of it.
+#[test]
+fn lever_contributions_add_up_to_the_gap_relsim_run_measures() {
+    let dir = tempfile::tempdir().unwrap();
+    let small = repo("tests/data/small.toml");
+    let small = small.to_str().unwrap();
+    let out = dir.path().join("dec");
+    relsim()
+        .args([
+            "decompose",
+            small,
+            "--quiet",
+            "--pair",
+            "relationship,transactional",
+        ])
+        .args(["--orders", "6", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let levers = fs::read_to_string(out.join("levers.csv")).unwrap();
+    let total: f64 = levers
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(3).unwrap().parse::<f64>().unwrap())
+        .sum();
+    assert!(levers.lines().count() > 5, "{levers}");
+    let run = dir.path().join("run");
+    relsim()
+        .args(["run", small, "--quiet", "--no-plots", "--out"])
+        .arg(&run)
+        .assert()
+        .success();
+    let comparisons = fs::read_to_string(run.join("comparisons.csv")).unwrap();
+    let gap: f64 = comparisons
+        .lines()
+        .find(|l| l.starts_with("transactional,relationship,npv,"))
+        .map(|l| -l.split(',').nth(3).unwrap().parse::<f64>().unwrap())
+        .expect("the pair's NPV comparison");
+    assert!(
+        (total - gap).abs() <= 1e-6 * gap.abs(),
+        "contributions {total} against the gap {gap}"
+    );
+    // Relationship and hybrid differ in targeting only.
+    let out = dir.path().join("dec2");
+    relsim()
+        .args([
+            "decompose",
+            small,
+            "--quiet",
+            "--pair",
+            "relationship,hybrid",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .success();
+    let levers = fs::read_to_string(out.join("levers.csv")).unwrap();
+    let rows: Vec<&str> = levers.lines().skip(1).collect();
+    assert_eq!(rows.len(), 1);
+    assert!(rows[0].starts_with("target_min_value,0.0,200.0,"), "{levers}");
+    assert!(rows[0].ends_with(",1"), "{levers}");
+}

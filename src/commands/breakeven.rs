@@ -374,7 +374,7 @@ fn toml_string(key: &str) -> String {
 }
 
 /// `A,B` as strategy indices.
-fn pair_indices(pair: &str, names: &[String]) -> Result<(usize, usize)> {
+pub(super) fn pair_indices(pair: &str, names: &[String]) -> Result<(usize, usize)> {
     let parts: Vec<&str> = pair.split(',').map(str::trim).collect();
     let find = |name: &str| names.iter().position(|n| n == name);
     match parts.as_slice() {
@@ -416,7 +416,7 @@ fn profile_text(key: &str, x: &[f64], difference: &[Interval], label: &str) -> S
     text
 }
 
-fn signed(value: f64) -> String {
+pub(super) fn signed(value: f64) -> String {
     if value > 0.0 {
         format!("+{}", human(value))
     } else {

@@ -19,8 +19,10 @@ use crate::report::{count, html_report, terminal_report};
 use crate::scenario::{presets, Override, Scenario, ScenarioSource};
 
 mod breakeven;
+mod decompose;
 mod sweep;
 pub use breakeven::{breakeven, BreakevenOptions, BreakevenReport};
+pub use decompose::{decompose, DecomposeOptions, DecomposeReport};
 pub use sweep::{sweep, SweepOptions, SweepReport};
 
 /// Options of `relsim run`.

@@ -7,6 +7,7 @@
 //! writes the same bytes — whatever the number of threads.
 
 pub mod collector;
+pub mod levers;
 pub mod sweep;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -18,6 +19,7 @@ use crate::engine::{simulate, ReplicationSeeds, RunOutput, World};
 use crate::error::{Error, Result};
 use crate::scenario::Scenario;
 pub use collector::{ExperimentResults, Lead, ResultsCollector, RunRow, RunTable};
+pub use levers::npv_of_lever_sets;
 pub use sweep::{run_sweep, ExecutionOptions, SweepInfo};
 
 /// One strategy's run on one replication, as handed to a [`RunSink`].

@@ -8,6 +8,7 @@
 //! - [`analysis`]: running moments per point, robustness of the verdict, sensitivity;
 //! - [`sensitivity`]: the Sobol and Morris estimators;
 //! - [`breakeven`]: where a paired difference crosses zero, along one parameter or two;
+//! - [`levers`]: Shapley decomposition of the NPV gap between two strategies by lever;
 //! - [`files`]: the tidy files and their columns.
 //!
 //! `relsim sweep` (in [`crate::commands`]) strings them together.
@@ -16,6 +17,7 @@ pub mod analysis;
 pub mod breakeven;
 pub mod design;
 pub mod files;
+pub mod levers;
 pub mod points;
 pub mod quantiles;
 pub mod sensitivity;
