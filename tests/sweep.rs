@@ -523,6 +523,9 @@ fn lever_contributions_add_up_to_the_gap_relsim_run_measures() {
     let levers = fs::read_to_string(out.join("levers.csv")).unwrap();
     let rows: Vec<&str> = levers.lines().skip(1).collect();
     assert_eq!(rows.len(), 1);
-    assert!(rows[0].starts_with("target_min_value,0.0,200.0,"), "{levers}");
+    assert!(
+        rows[0].starts_with("target_min_value,0.0,200.0,"),
+        "{levers}"
+    );
     assert!(rows[0].ends_with(",1"), "{levers}");
 }

@@ -7,21 +7,20 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use indicatif::{ProgressBar, ProgressStyle};
 use sha2::{Digest, Sha256};
 
-use super::{load_scenario, StopOnSignals};
+use super::sweep::run_design;
+use super::{load_scenario, progress_bar, StopOnSignals};
 use crate::error::{Error, Result};
-use crate::experiment::{run_sweep, ExecutionOptions, StopRequest};
+use crate::experiment::{ExecutionOptions, StopRequest};
 use crate::output::csv::{number, text as csv_text};
 use crate::output::{Manifest, StagedFolder};
 use crate::plot::breakeven::{render_png, render_svg, BreakevenChart};
 use crate::report::format::human;
 use crate::scenario::Override;
 use crate::stats::Interval;
-use crate::sweep::analysis::{pairs, SweepSummary};
+use crate::sweep::analysis::pairs;
 use crate::sweep::breakeven::{crossings, zero_contour, Crossing, Direction};
-use crate::sweep::files::{RunsWriter, RUNS_FILE};
 use crate::sweep::PreparedSweep;
 
 /// Options of `relsim breakeven`.
@@ -150,49 +149,24 @@ pub fn breakeven(options: &BreakevenOptions) -> Result<BreakevenReport> {
     let _signals = StopOnSignals::install(&stop);
     let n_points = prepared.points.len();
     let total = n_points as u64 * scenario.replications() as u64;
-    let progress = if options.quiet {
-        ProgressBar::hidden()
-    } else {
-        let bar = ProgressBar::new(total);
-        bar.set_style(
-            ProgressStyle::with_template(
-                "{msg} [{bar:30}] {pos}/{len} point-replications, {eta} left",
-            )
-            .expect("the template is valid")
-            .progress_chars("=> "),
-        );
-        bar.set_message(format!(
-            "finding the break-even of {} − {}",
-            names[a], names[b]
-        ));
-        bar
-    };
+    let progress = progress_bar(
+        options.quiet,
+        total,
+        "point-replications",
+        format!("finding the break-even of {} − {}", names[a], names[b]),
+    );
     let started = Instant::now();
-    let mut summary = SweepSummary::new(n_points, names.len());
-    let mut runs_file = folder.open_streamed(RUNS_FILE)?;
-    let write_error = |source| Error::Write {
-        path: out_dir.join(RUNS_FILE),
-        source,
-    };
-    let runs_writer = RunsWriter::new(&prepared, &names, &mut runs_file).map_err(write_error)?;
-    let info = run_sweep(
+    let (summary, info) = run_design(
         &scenario,
         &prepared,
+        &names,
+        &mut folder,
         &ExecutionOptions {
             threads: options.threads,
-            stop: stop.clone(),
+            stop,
         },
-        &mut |unit| {
-            summary.push(&unit);
-            runs_writer
-                .write(&unit, &mut runs_file)
-                .map_err(write_error)
-        },
-        &|| progress.inc(1),
-    );
-    progress.finish_and_clear();
-    let info = info?;
-    folder.close_streamed(runs_file)?;
+        &progress,
+    )?;
     let wall_time = started.elapsed().as_secs_f64();
 
     // The paired difference A − B at every point (grid order: the last key varies fastest).

@@ -6,11 +6,10 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use indicatif::{ProgressBar, ProgressStyle};
 use sha2::{Digest, Sha256};
 
 use super::breakeven::{pair_indices, signed};
-use super::{load_scenario, StopOnSignals};
+use super::{load_scenario, progress_bar, StopOnSignals};
 use crate::error::{Error, Result};
 use crate::experiment::{npv_of_lever_sets, StopRequest};
 use crate::output::csv::{number, text as csv_text};
@@ -91,23 +90,17 @@ pub fn decompose(options: &DecomposeOptions) -> Result<DecomposeReport> {
 
     let stop = StopRequest::default();
     let _signals = StopOnSignals::install(&stop);
-    let progress = if options.quiet {
-        ProgressBar::hidden()
-    } else {
-        let bar = ProgressBar::new(scenario.replications() as u64);
-        bar.set_style(
-            ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} replications, {eta} left")
-                .expect("the template is valid")
-                .progress_chars("=> "),
-        );
-        bar.set_message(format!(
+    let progress = progress_bar(
+        options.quiet,
+        scenario.replications() as u64,
+        "replications",
+        format!(
             "{} lever sets of {} − {}",
             lever_sets.len(),
             names[a],
             names[b]
-        ));
-        bar
-    };
+        ),
+    );
     let started = Instant::now();
     let npv = npv_of_lever_sets(&scenario, &lever_sets, options.threads, &stop, &|| {
         progress.inc(1)

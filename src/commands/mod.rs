@@ -130,18 +130,12 @@ pub fn run(options: &RunOptions) -> Result<RunReport> {
     let stop = StopRequest::default();
     let _signals = StopOnSignals::install(&stop);
 
-    let progress = if options.quiet {
-        ProgressBar::hidden()
-    } else {
-        let bar = ProgressBar::new(scenario.replications() as u64);
-        bar.set_style(
-            ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} replications, {eta} left")
-                .expect("the template is valid")
-                .progress_chars("=> "),
-        );
-        bar.set_message(format!("simulating {}", scenario.name()));
-        bar
-    };
+    let progress = progress_bar(
+        options.quiet,
+        scenario.replications() as u64,
+        "replications",
+        format!("simulating {}", scenario.name()),
+    );
     let started = Instant::now();
     let mut collector = ResultsCollector::new(&scenario);
     let info = run_experiment(
@@ -380,6 +374,23 @@ pub fn init(name: &str, output: Option<&Path>, force: bool) -> Result<PathBuf> {
     }
     output::write_atomically(&path, |out| out.write_all(bundled.text.as_bytes()))?;
     Ok(path)
+}
+
+/// A progress bar over `total` `units` with its ETA (hidden when `quiet`).
+pub(crate) fn progress_bar(quiet: bool, total: u64, units: &str, message: String) -> ProgressBar {
+    if quiet {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(total);
+    bar.set_style(
+        ProgressStyle::with_template(&format!(
+            "{{msg}} [{{bar:30}}] {{pos}}/{{len}} {units}, {{eta}} left"
+        ))
+        .expect("the template is valid")
+        .progress_chars("=> "),
+    );
+    bar.set_message(message);
+    bar
 }
 
 /// Total memory of this machine, from /proc/meminfo (None where it cannot be read).

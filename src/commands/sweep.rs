@@ -5,15 +5,16 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use sha2::{Digest, Sha256};
 
-use super::{load_scenario, StopOnSignals};
+use super::{load_scenario, progress_bar, StopOnSignals};
 use crate::error::{Error, Result};
 use crate::experiment::StopRequest;
-use crate::experiment::{run_sweep, ExecutionOptions};
+use crate::experiment::{run_sweep, ExecutionOptions, SweepInfo};
 use crate::output::{Manifest, StagedFolder, SweepManifest};
 use crate::report::format::human;
+use crate::scenario::Scenario;
 use crate::sweep::analysis::{quantities, robustness, sensitivity, SensitivityRow, SweepSummary};
 use crate::sweep::files::{
     points_columns, runs_columns, salib_problem, write_points, write_robustness,
@@ -74,52 +75,24 @@ pub fn sweep(options: &SweepOptions) -> Result<SweepReport> {
 
     let stop = StopRequest::default();
     let _signals = StopOnSignals::install(&stop);
-    let progress = if options.quiet {
-        ProgressBar::hidden()
-    } else {
-        let bar = ProgressBar::new(total_units);
-        bar.set_style(
-            ProgressStyle::with_template(
-                "{msg} [{bar:30}] {pos}/{len} point-replications, {eta} left",
-            )
-            .expect("the template is valid")
-            .progress_chars("=> "),
-        );
-        bar.set_message(format!(
-            "sweeping {} ({} points)",
-            scenario.name(),
-            n_points
-        ));
-        bar
-    };
-
+    let progress = progress_bar(
+        options.quiet,
+        total_units,
+        "point-replications",
+        format!("sweeping {} ({} points)", scenario.name(), n_points),
+    );
     let started = Instant::now();
-    let mut summary = SweepSummary::new(n_points, strategy_names.len());
-    let mut runs_file = folder.open_streamed(RUNS_FILE)?;
-    let write_error = |source| Error::Write {
-        path: out_dir.join(RUNS_FILE),
-        source,
-    };
-    let runs_writer =
-        RunsWriter::new(&prepared, &strategy_names, &mut runs_file).map_err(write_error)?;
-    let info = run_sweep(
+    let (summary, info) = run_design(
         &scenario,
         &prepared,
+        &strategy_names,
+        &mut folder,
         &ExecutionOptions {
             threads: options.threads,
-            stop: stop.clone(),
+            stop,
         },
-        &mut |unit| {
-            summary.push(&unit);
-            runs_writer
-                .write(&unit, &mut runs_file)
-                .map_err(write_error)
-        },
-        &|| progress.inc(1),
-    );
-    progress.finish_and_clear();
-    let info = info?;
-    folder.close_streamed(runs_file)?;
+        &progress,
+    )?;
     let wall_time = started.elapsed().as_secs_f64();
 
     let all_quantities = quantities(&summary, &strategy_names);
@@ -214,6 +187,43 @@ pub fn sweep(options: &SweepOptions) -> Result<SweepReport> {
     );
     let out_dir = folder.commit(manifest)?;
     Ok(SweepReport { out_dir, text })
+}
+
+/// Runs every unit of `prepared`, streaming `runs.csv` into `folder` and keeping running
+/// moments per point: what `relsim sweep` and `relsim breakeven` share.
+pub(super) fn run_design(
+    scenario: &Scenario,
+    prepared: &PreparedSweep,
+    strategy_names: &[String],
+    folder: &mut StagedFolder,
+    options: &ExecutionOptions,
+    progress: &ProgressBar,
+) -> Result<(SweepSummary, SweepInfo)> {
+    let mut summary = SweepSummary::new(prepared.points.len(), strategy_names.len());
+    let mut runs_file = folder.open_streamed(RUNS_FILE)?;
+    let runs_path = folder.target().join(RUNS_FILE);
+    let write_error = |source| Error::Write {
+        path: runs_path.clone(),
+        source,
+    };
+    let runs_writer =
+        RunsWriter::new(prepared, strategy_names, &mut runs_file).map_err(write_error)?;
+    let info = run_sweep(
+        scenario,
+        prepared,
+        options,
+        &mut |unit| {
+            summary.push(&unit);
+            runs_writer
+                .write(&unit, &mut runs_file)
+                .map_err(write_error)
+        },
+        &|| progress.inc(1),
+    );
+    progress.finish_and_clear();
+    let info = info?;
+    folder.close_streamed(runs_file)?;
+    Ok((summary, info))
 }
 
 /// The robustness table: probability of being best and expected regret, per strategy.
