@@ -18,13 +18,7 @@ pub fn npv_of_lever_sets(
     stop: &StopRequest,
     on_replication_done: &(dyn Fn() + Sync),
 ) -> Result<Vec<Vec<f64>>> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|err| Error::ThreadPool {
-            threads,
-            message: err.to_string(),
-        })?;
+    let pool = super::thread_pool(threads)?;
     let replications = scenario.replications() as u64;
     let npv: Vec<Option<Vec<f64>>> = pool.install(|| {
         (0..replications)

@@ -93,6 +93,17 @@ pub struct ExperimentInfo {
     pub customer_steps: u64,
 }
 
+/// A pool of `threads` workers (0: one per core).
+fn thread_pool(threads: usize) -> Result<rayon::ThreadPool> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|err| Error::ThreadPool {
+            threads,
+            message: err.to_string(),
+        })
+}
+
 /// Simulates every strategy of one replication on a shared world.
 pub fn simulate_replication(scenario: &Scenario, replication: u64) -> Vec<RunRecord> {
     let seeds = ReplicationSeeds::derive(scenario.seed(), replication);
@@ -116,13 +127,7 @@ pub fn run_experiment(
     sink: &mut dyn RunSink,
     on_replication_done: &(dyn Fn() + Sync),
 ) -> Result<ExperimentInfo> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(options.threads)
-        .build()
-        .map_err(|err| Error::ThreadPool {
-            threads: options.threads,
-            message: err.to_string(),
-        })?;
+    let pool = thread_pool(options.threads)?;
     let replications = scenario.replications() as u64;
     let batch_size = options.batch_size.max(1) as u64;
     let mut start = 0;

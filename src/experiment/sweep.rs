@@ -39,13 +39,7 @@ pub fn run_sweep(
     sink: &mut dyn FnMut(UnitResult) -> Result<()>,
     on_unit_done: &(dyn Fn() + Sync),
 ) -> Result<SweepInfo> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(options.threads)
-        .build()
-        .map_err(|err| Error::ThreadPool {
-            threads: options.threads,
-            message: err.to_string(),
-        })?;
+    let pool = super::thread_pool(options.threads)?;
     let replications = scenario.replications() as u64;
     let n_points = sweep.points.len();
     let total = n_points as u64 * replications;
