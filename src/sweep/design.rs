@@ -602,6 +602,28 @@ fn parameter(idx: usize, v: &VarySpec) -> Result<Parameter, DesignError> {
             "must name a scenario key, as --set does",
         ));
     }
+    // A sweep's replications must meet the same markets at every point, and the design cannot
+    // vary itself.
+    let root = v.key.trim().split('.').next().unwrap_or_default();
+    if [
+        "seed",
+        "replications",
+        "name",
+        "description",
+        "design",
+        "vary",
+    ]
+    .contains(&root)
+    {
+        return Err(problem(
+            here("key"),
+            format!(
+                "{} cannot be varied: a sweep keeps the seed, the replications and its own \
+                 design fixed; vary a parameter of the market or a strategy's lever",
+                v.key
+            ),
+        ));
+    }
     let given: Vec<&str> = [
         ("uniform", v.uniform.is_some()),
         ("log_uniform", v.log_uniform.is_some()),
@@ -926,6 +948,19 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(err.key, "vary[1].key");
+        for fixed in ["seed", "replications", "design.samples"] {
+            let err = Design::new(
+                &spec(DesignKind::Lhs, Some(4), None),
+                &[vary(fixed, [1.0, 2.0])],
+                1,
+            )
+            .unwrap_err();
+            assert!(
+                err.message.contains("cannot be varied"),
+                "{fixed}: {}",
+                err.message
+            );
+        }
         let err = Design::new(
             &spec(DesignKind::List, None, None),
             &[vary("a", [0.0, 1.0])],
