@@ -57,10 +57,12 @@ where
         }
     };
     let (header, body) = root.split_vertically(80);
+    // A long pair of names gets a smaller title, so that it stays on the chart.
+    let title_size = if title.chars().count() > 60 { 30 } else { 40 };
     header.draw(&Text::new(
         title,
         (width as i32 / 2, 40),
-        (FONT, 40)
+        (FONT, title_size)
             .into_font()
             .style(FontStyle::Bold)
             .color(&BLACK)
@@ -185,7 +187,7 @@ fn map<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    let (plot_area, key_area) = area.split_horizontally(area.dim_in_pixel().0 - 330);
+    let (plot_area, key_area) = area.split_horizontally(area.dim_in_pixel().0 - 420);
     // Cells span halfway to their neighbours.
     let edges = |v: &[f64]| -> Vec<f64> {
         let mut e = Vec::with_capacity(v.len() + 1);
@@ -245,8 +247,11 @@ where
     }
     // The key: colour scale and marks.
     let text = |s: String, at: (i32, i32)| Text::new(s, at, (FONT, 22).into_font().color(&BLACK));
-    key_area.draw(&text("NPV of".into(), (20, 14)))?;
-    key_area.draw(&text(label.to_string(), (20, 44)))?;
+    // The pair on lines of its own: strategy names may be 32 characters long.
+    let (first, second) = label.split_once(" − ").unwrap_or((label, ""));
+    key_area.draw(&text("NPV of".into(), (20, 0)))?;
+    key_area.draw(&text(first.to_string(), (20, 24)))?;
+    key_area.draw(&text(format!("− {second}"), (20, 48)))?;
     let steps = 10;
     for i in 0..=steps {
         let value = scale * (1.0 - 2.0 * i as f64 / steps as f64);
