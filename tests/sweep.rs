@@ -529,3 +529,55 @@ fn lever_contributions_add_up_to_the_gap_relsim_run_measures() {
     );
     assert!(rows[0].ends_with(",1"), "{levers}");
 }
+
+/// `runs.parquet` holds the rows and columns of `runs.csv`, and every value of it.
+#[test]
+fn runs_parquet_holds_what_runs_csv_holds() {
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    use parquet::record::Field;
+    let dir = tempfile::tempdir().unwrap();
+    let file = small_sweep(dir.path());
+    let out = dir.path().join("sweep");
+    relsim()
+        .args(["sweep", file.to_str().unwrap(), "--quiet", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let csv = rows(&out.join("runs.csv"));
+    let reader = SerializedFileReader::new(fs::File::open(out.join("runs.parquet")).unwrap())
+        .expect("runs.parquet is a Parquet file");
+    let schema = reader.metadata().file_metadata().schema_descr();
+    let columns: Vec<String> = schema
+        .columns()
+        .iter()
+        .map(|c| c.name().to_string())
+        .collect();
+    let header: Vec<String> = fs::read_to_string(out.join("runs.csv"))
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .split(',')
+        .map(String::from)
+        .collect();
+    assert_eq!(columns, header);
+    let parquet_rows: Vec<_> = reader
+        .get_row_iter(None)
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
+    assert_eq!(parquet_rows.len(), csv.len());
+    for (row, expected) in parquet_rows.iter().zip(&csv) {
+        for (name, field) in row.get_column_iter() {
+            let shown = match field {
+                Field::Null => String::new(),
+                Field::Double(x) => x.to_string(),
+                Field::Long(i) => i.to_string(),
+                Field::ULong(u) => u.to_string(),
+                Field::Str(s) => s.clone(),
+                other => other.to_string(),
+            };
+            assert_eq!(&shown, &expected[name], "column {name}");
+        }
+    }
+}

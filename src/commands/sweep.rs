@@ -22,6 +22,7 @@ use crate::sweep::files::{
     POINTS_FILE, ROBUSTNESS_FILE, RUNS_FILE, SALIB_OUTPUTS_FILE, SALIB_PROBLEM_FILE,
     SALIB_SAMPLE_FILE, SEED_NOISE_FILE, SENSITIVITY_COLUMNS, SENSITIVITY_FILE,
 };
+use crate::sweep::parquet::{RunsParquet, RUNS_PARQUET_FILE};
 use crate::sweep::PreparedSweep;
 
 /// Options of `relsim sweep`.
@@ -208,12 +209,24 @@ pub(super) fn run_design(
     };
     let runs_writer =
         RunsWriter::new(prepared, strategy_names, &mut runs_file).map_err(write_error)?;
+    let parquet_path = folder.target().join(RUNS_PARQUET_FILE);
+    let parquet_error = |err: parquet::errors::ParquetError| Error::Write {
+        path: parquet_path.clone(),
+        source: std::io::Error::other(err),
+    };
+    let mut parquet = RunsParquet::new(
+        prepared,
+        strategy_names,
+        folder.open_streamed(RUNS_PARQUET_FILE)?,
+    )
+    .map_err(parquet_error)?;
     let info = run_sweep(
         scenario,
         prepared,
         options,
         &mut |unit| {
             summary.push(&unit);
+            parquet.write(prepared, &unit).map_err(parquet_error)?;
             runs_writer
                 .write(&unit, &mut runs_file)
                 .map_err(write_error)
@@ -223,6 +236,7 @@ pub(super) fn run_design(
     progress.finish_and_clear();
     let info = info?;
     folder.close_streamed(runs_file)?;
+    folder.close_streamed(parquet.finish().map_err(parquet_error)?)?;
     Ok((summary, info))
 }
 

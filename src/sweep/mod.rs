@@ -9,7 +9,7 @@
 //! - [`sensitivity`]: the Sobol and Morris estimators;
 //! - [`breakeven`]: where a paired difference crosses zero, along one parameter or two;
 //! - [`levers`]: Shapley decomposition of the NPV gap between two strategies by lever;
-//! - [`files`]: the tidy files and their columns.
+//! - [`files`]: the tidy files and their columns; [`parquet`]: `runs.parquet`.
 //!
 //! `relsim sweep` (in [`crate::commands`]) strings them together.
 
@@ -18,6 +18,7 @@ pub mod breakeven;
 pub mod design;
 pub mod files;
 pub mod levers;
+pub mod parquet;
 pub mod points;
 pub mod quantiles;
 pub mod sensitivity;
