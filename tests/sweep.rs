@@ -581,3 +581,67 @@ fn runs_parquet_holds_what_runs_csv_holds() {
         }
     }
 }
+
+/// `relsim sweep`, `breakeven` and `decompose` work on every bundled scenario (small markets,
+/// one replication, so the test stays quick).
+#[test]
+fn sweep_breakeven_and_decompose_work_on_every_bundled_scenario() {
+    let dir = tempfile::tempdir().unwrap();
+    let small = [
+        "--replications",
+        "1",
+        "--set",
+        "market.population=1500",
+        "--set",
+        "market.initial_active=150",
+        "--set",
+        "periods=12",
+    ];
+    for preset in [
+        "default",
+        "b2b_it_services",
+        "subscription_education",
+        "mass_retail",
+    ] {
+        let out = |what: &str| dir.path().join(format!("{preset}_{what}"));
+        relsim()
+            .args(["sweep", preset, "--quiet"])
+            .args(small)
+            .args(["--set", "design={kind=\"lhs\", samples=3}"])
+            .args([
+                "--set",
+                "vary=[{key=\"market.word_of_mouth\", uniform=[0.01, 0.03]}]",
+            ])
+            .arg("--out")
+            .arg(out("sweep"))
+            .assert()
+            .success();
+        relsim()
+            .args(["breakeven", preset, "--quiet", "--points", "3"])
+            .args(["--vary", "market.cogs_share", "--between", "0.4", "0.8"])
+            .args(["--pair", "relationship,transactional"])
+            .args(small)
+            .arg("--out")
+            .arg(out("breakeven"))
+            .assert()
+            .success();
+        relsim()
+            .args(["decompose", preset, "--quiet", "--orders", "2"])
+            .args(["--pair", "relationship,transactional"])
+            .args(small)
+            .arg("--out")
+            .arg(out("decompose"))
+            .assert()
+            .success();
+        for (what, file) in [
+            ("sweep", "robustness.csv"),
+            ("breakeven", "breakeven.png"),
+            ("decompose", "levers.csv"),
+        ] {
+            assert!(
+                out(what).join(file).is_file(),
+                "{preset}: {what} wrote no {file}"
+            );
+        }
+    }
+}
