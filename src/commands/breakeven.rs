@@ -7,17 +7,14 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use sha2::{Digest, Sha256};
-
 use super::sweep::run_design;
-use super::{load_scenario, progress_bar, StopOnSignals};
+use super::{load_scenario, progress_bar, RunFacts, StopOnSignals};
 use crate::error::{Error, Result};
 use crate::experiment::{ExecutionOptions, StopRequest};
 use crate::output::csv::{number, text as csv_text};
-use crate::output::{Manifest, StagedFolder};
+use crate::output::StagedFolder;
 use crate::plot::breakeven::{render_png, render_svg, BreakevenChart};
 use crate::report::format::human;
-use crate::scenario::Override;
 use crate::stats::Interval;
 use crate::sweep::analysis::pairs;
 use crate::sweep::breakeven::{crossings, zero_contour, Crossing, Direction};
@@ -304,27 +301,17 @@ pub fn breakeven(options: &BreakevenOptions) -> Result<BreakevenReport> {
     folder.write("scenario.toml", |out| {
         out.write_all(scenario.to_toml().as_bytes())
     })?;
-    let manifest = Manifest {
-        relsim_version: env!("CARGO_PKG_VERSION").to_string(),
-        scenario_name: scenario.name().to_string(),
-        scenario_source: source.name.clone(),
-        scenario_sha256: format!("{:x}", Sha256::digest(source.text.as_bytes())),
-        overrides: applied
-            .iter()
-            .map(|o: &Override| o.assignment.clone())
-            .collect(),
-        master_seed: scenario.seed(),
-        replications: scenario.replications() as u64,
+    let manifest = RunFacts {
+        source: &source,
+        scenario: &scenario,
+        overrides: &applied,
         strategies: names.clone(),
-        periods: scenario.periods(),
-        population: scenario.model().market.population,
+        replications: scenario.replications() as u64,
         threads: info.threads,
-        wall_time_seconds: wall_time,
+        wall_time,
         customer_steps: info.customer_steps,
-        customer_steps_per_second: info.customer_steps as f64 / wall_time.max(1e-9),
-        files: Default::default(),
-        sweep: None,
-    };
+    }
+    .manifest();
     let out_dir = folder.commit(manifest)?;
     Ok(BreakevenReport { out_dir, text })
 }

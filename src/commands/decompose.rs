@@ -6,14 +6,12 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use sha2::{Digest, Sha256};
-
 use super::breakeven::{pair_indices, signed};
-use super::{load_scenario, progress_bar, StopOnSignals};
+use super::{load_scenario, progress_bar, RunFacts, StopOnSignals};
 use crate::error::{Error, Result};
 use crate::experiment::{npv_of_lever_sets, StopRequest};
 use crate::output::csv::{number, text as csv_text};
-use crate::output::{Manifest, StagedFolder};
+use crate::output::StagedFolder;
 use crate::report::count;
 use crate::stats::Welford;
 use crate::sweep::levers::{
@@ -106,7 +104,7 @@ pub fn decompose(options: &DecomposeOptions) -> Result<DecomposeReport> {
         progress.inc(1)
     });
     progress.finish_and_clear();
-    let npv = npv?;
+    let (npv, threads) = npv?;
     let wall_time = started.elapsed().as_secs_f64();
 
     // Per replication: each lever's Shapley contribution; then their means and intervals.
@@ -162,24 +160,17 @@ pub fn decompose(options: &DecomposeOptions) -> Result<DecomposeReport> {
         * scenario.periods() as u64
         * lever_sets.len() as u64
         * npv.len() as u64;
-    let manifest = Manifest {
-        relsim_version: env!("CARGO_PKG_VERSION").to_string(),
-        scenario_name: scenario.name().to_string(),
-        scenario_source: source.name.clone(),
-        scenario_sha256: format!("{:x}", Sha256::digest(source.text.as_bytes())),
-        overrides: applied.iter().map(|o| o.assignment.clone()).collect(),
-        master_seed: scenario.seed(),
-        replications: npv.len() as u64,
+    let manifest = RunFacts {
+        source: &source,
+        scenario: &scenario,
+        overrides: &applied,
         strategies: vec![names[a].clone(), names[b].clone()],
-        periods: scenario.periods(),
-        population: scenario.model().market.population,
-        threads: options.threads,
-        wall_time_seconds: wall_time,
+        replications: npv.len() as u64,
+        threads,
+        wall_time,
         customer_steps,
-        customer_steps_per_second: customer_steps as f64 / wall_time.max(1e-9),
-        files: Default::default(),
-        sweep: None,
-    };
+    }
+    .manifest();
 
     let exact = orders.len() as u64
         == (1..=levers.len() as u64)

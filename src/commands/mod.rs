@@ -153,24 +153,17 @@ pub fn run(options: &RunOptions) -> Result<RunReport> {
     let wall_time = started.elapsed().as_secs_f64();
     let results = collector.finish();
 
-    let manifest = Manifest {
-        relsim_version: env!("CARGO_PKG_VERSION").to_string(),
-        scenario_name: scenario.name().to_string(),
-        scenario_source: source.name.clone(),
-        scenario_sha256: format!("{:x}", Sha256::digest(source.text.as_bytes())),
-        overrides: overrides.iter().map(|o| o.assignment.clone()).collect(),
-        master_seed: scenario.seed(),
-        replications: info.replications,
+    let manifest = RunFacts {
+        source: &source,
+        scenario: &scenario,
+        overrides: &overrides,
         strategies: results.strategy_names.clone(),
-        periods: scenario.periods(),
-        population: scenario.model().market.population,
+        replications: info.replications,
         threads: info.threads,
-        wall_time_seconds: wall_time,
+        wall_time,
         customer_steps: info.customer_steps,
-        customer_steps_per_second: info.customer_steps as f64 / wall_time.max(1e-9),
-        files: Default::default(),
-        sweep: None,
-    };
+    }
+    .manifest();
     output::write_all(
         &mut folder,
         &ExportInput {
@@ -374,6 +367,46 @@ pub fn init(name: &str, output: Option<&Path>, force: bool) -> Result<PathBuf> {
     }
     output::write_atomically(&path, |out| out.write_all(bundled.text.as_bytes()))?;
     Ok(path)
+}
+
+/// What a command ran, how fast and from what: the manifest every result folder gets (its
+/// `files` are filled in when the folder is committed, its `sweep` by `relsim sweep`).
+pub(crate) struct RunFacts<'a> {
+    pub source: &'a ScenarioSource,
+    pub scenario: &'a Scenario,
+    pub overrides: &'a [Override],
+    pub strategies: Vec<String>,
+    pub replications: u64,
+    pub threads: usize,
+    pub wall_time: f64,
+    pub customer_steps: u64,
+}
+
+impl RunFacts<'_> {
+    pub(crate) fn manifest(self) -> Manifest {
+        Manifest {
+            relsim_version: env!("CARGO_PKG_VERSION").to_string(),
+            scenario_name: self.scenario.name().to_string(),
+            scenario_source: self.source.name.clone(),
+            scenario_sha256: format!("{:x}", Sha256::digest(self.source.text.as_bytes())),
+            overrides: self
+                .overrides
+                .iter()
+                .map(|o| o.assignment.clone())
+                .collect(),
+            master_seed: self.scenario.seed(),
+            replications: self.replications,
+            strategies: self.strategies,
+            periods: self.scenario.periods(),
+            population: self.scenario.model().market.population,
+            threads: self.threads,
+            wall_time_seconds: self.wall_time,
+            customer_steps: self.customer_steps,
+            customer_steps_per_second: self.customer_steps as f64 / self.wall_time.max(1e-9),
+            files: Default::default(),
+            sweep: None,
+        }
+    }
 }
 
 /// A progress bar over `total` `units` with its ETA (hidden when `quiet`).

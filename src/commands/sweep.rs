@@ -8,7 +8,7 @@ use std::time::Instant;
 use indicatif::ProgressBar;
 use sha2::{Digest, Sha256};
 
-use super::{load_scenario, progress_bar, StopOnSignals};
+use super::{load_scenario, progress_bar, RunFacts, StopOnSignals};
 use crate::error::{Error, Result};
 use crate::experiment::StopRequest;
 use crate::experiment::{run_sweep, ExecutionOptions, SweepInfo};
@@ -130,21 +130,6 @@ pub fn sweep(options: &SweepOptions) -> Result<SweepReport> {
     })?;
     let design_sha256 = format!("{:x}", Sha256::digest(design_json.to_string().as_bytes()));
     let manifest = Manifest {
-        relsim_version: env!("CARGO_PKG_VERSION").to_string(),
-        scenario_name: scenario.name().to_string(),
-        scenario_source: source.name.clone(),
-        scenario_sha256: format!("{:x}", Sha256::digest(source.text.as_bytes())),
-        overrides: overrides.iter().map(|o| o.assignment.clone()).collect(),
-        master_seed: scenario.seed(),
-        replications,
-        strategies: strategy_names.clone(),
-        periods: scenario.periods(),
-        population: scenario.model().market.population,
-        threads: info.threads,
-        wall_time_seconds: wall_time,
-        customer_steps: info.customer_steps,
-        customer_steps_per_second: info.customer_steps as f64 / wall_time.max(1e-9),
-        files: Default::default(),
         sweep: Some(SweepManifest {
             design: design_json,
             design_sha256,
@@ -153,6 +138,17 @@ pub fn sweep(options: &SweepOptions) -> Result<SweepReport> {
             points_columns: points_columns(&prepared),
             sensitivity_columns: SENSITIVITY_COLUMNS.map(String::from).to_vec(),
         }),
+        ..RunFacts {
+            source: &source,
+            scenario: &scenario,
+            overrides: &overrides,
+            strategies: strategy_names.clone(),
+            replications,
+            threads: info.threads,
+            wall_time,
+            customer_steps: info.customer_steps,
+        }
+        .manifest()
     };
 
     let mut text = format!(

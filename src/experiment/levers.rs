@@ -9,15 +9,16 @@ use crate::error::{Error, Result};
 use crate::scenario::Scenario;
 use crate::strategy::Levers;
 
-/// The NPV of each of `lever_sets` on each replication of `scenario`, `[replication][set]`.
-/// Every set of a replication meets the same world and the same random numbers.
+/// The NPV of each of `lever_sets` on each replication of `scenario`, `[replication][set]`,
+/// and the number of worker threads used. Every set of a replication meets the same world and
+/// the same random numbers.
 pub fn npv_of_lever_sets(
     scenario: &Scenario,
     lever_sets: &[Levers],
     threads: usize,
     stop: &StopRequest,
     on_replication_done: &(dyn Fn() + Sync),
-) -> Result<Vec<Vec<f64>>> {
+) -> Result<(Vec<Vec<f64>>, usize)> {
     let pool = super::thread_pool(threads)?;
     let replications = scenario.replications() as u64;
     let npv: Vec<Option<Vec<f64>>> = pool.install(|| {
@@ -54,5 +55,8 @@ pub fn npv_of_lever_sets(
             units: "replications",
         });
     }
-    Ok(npv.into_iter().flatten().collect())
+    Ok((
+        npv.into_iter().flatten().collect(),
+        pool.current_num_threads(),
+    ))
 }
