@@ -327,6 +327,19 @@ fn leading_parameters_text(rows: &[SensitivityRow], strategy_names: &[String]) -
             );
         }
         if index == "ST" {
+            let above_one: Vec<&str> = ranked
+                .iter()
+                .filter(|r| r.estimate.estimate > 1.0)
+                .map(|r| r.parameter.as_str())
+                .collect();
+            if !above_one.is_empty() {
+                let _ = writeln!(
+                    text,
+                    "  total indices above 1 for {}: a share cannot exceed 1, so the sample is \
+                     too small to estimate them; raise design.samples",
+                    above_one.join(", ")
+                );
+            }
             let negative: Vec<&str> = rows
                 .iter()
                 .filter(|r| r.strategy == label && r.metric == "npv" && r.index == "S1")
