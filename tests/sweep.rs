@@ -128,6 +128,13 @@ fn every_point_runs_bit_for_bit_as_relsim_run_with_its_values() {
     let manifest = fs::read_to_string(out.join("manifest.json")).unwrap();
     assert!(manifest.contains("\"design_sha256\""));
     assert!(manifest.contains("\"kind\": \"list\""));
+    // `relsim plot` redraws runs, not sweeps, and says so.
+    relsim()
+        .arg("plot")
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("relsim sweep"));
 }
 
 #[test]

@@ -40,6 +40,13 @@ pub fn load_output(dir: &Path) -> Result<OutputFolder> {
     let manifest_text = read(dir, MANIFEST_FILE)?;
     let manifest: Manifest = serde_json::from_str(&manifest_text)
         .map_err(|err| invalid(&dir.join(MANIFEST_FILE), &err.to_string()))?;
+    if manifest.sweep.is_some() {
+        return Err(invalid(
+            dir,
+            "holds the results of `relsim sweep`, which has no charts to redraw; give the output \
+             folder of a `relsim run`",
+        ));
+    }
     check_integrity(dir, &manifest, &result_file_names())?;
     load_results(dir, manifest)
 }
