@@ -5,6 +5,10 @@
 
 use std::process::Command;
 
+#[path = "support/peak_rss.rs"]
+mod peak_rss;
+
+use peak_rss::peak_rss_of_children;
 use relsim::experiment::estimate_memory_bytes;
 use relsim::scenario::{parse, presets, Override};
 
@@ -16,16 +20,6 @@ const OVERRIDES: [&str; 6] = [
     "network={kind=\"none\"}",
     "strategies=[{preset=\"transactional\"},{preset=\"relationship\"}]",
 ];
-
-/// The largest resident set of the children this process has waited for, in bytes.
-fn peak_rss_of_children() -> u64 {
-    // SAFETY: getrusage fills the struct we pass and has no other preconditions.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let status = unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
-    assert_eq!(status, 0);
-    // Linux reports ru_maxrss in KiB.
-    usage.ru_maxrss as u64 * 1024
-}
 
 #[test]
 fn a_million_replications_with_charts_stay_under_the_memory_estimate() {

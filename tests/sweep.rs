@@ -12,9 +12,10 @@ use relsim::experiment::{run_sweep, ExecutionOptions};
 use relsim::model::economics::per_period_discount_rate;
 use relsim::model::math::logistic;
 use relsim::scenario::{parse, Override};
-use relsim::sweep::analysis::{quantities, sensitivity, SweepSummary};
+use relsim::sweep::analysis::sensitivity;
 use relsim::sweep::design::Layout;
 use relsim::sweep::sensitivity::{sobol_indices, SaltelliOutputs};
+use relsim::sweep::summaries::PointStream;
 use relsim::sweep::PreparedSweep;
 
 fn relsim() -> Command {
@@ -274,31 +275,37 @@ fn sobol_indices_of_a_frozen_clv_sweep_follow_the_closed_form() {
     .collect();
     let scenario = parse(&text, "frozen", &overrides).unwrap();
     let sweep = PreparedSweep::new(&scenario, "frozen").unwrap();
-    let mut summary = SweepSummary::new(sweep.points.len(), 1);
+    let mut summaries = PointStream::new(
+        sweep.points.len(),
+        1,
+        scenario.replications() as u64,
+        tempfile::tempfile().unwrap(),
+    );
     run_sweep(
         &scenario,
         &sweep,
         &ExecutionOptions::default(),
         &mut |unit| {
-            summary.push(&unit);
+            summaries.push(&unit).unwrap();
             Ok(())
         },
         &|| {},
     )
     .unwrap();
+    let results = summaries.finish().unwrap();
     let names = vec!["constant".to_string()];
-    let simulated: Vec<_> = sensitivity(&sweep, &quantities(&summary, &names))
+    let simulated: Vec<_> = sensitivity(&sweep, &results, &names)
+        .unwrap()
         .into_iter()
         .filter(|r| r.metric == "clv")
         .collect();
     // The closed form at the same points.
     let d = per_period_discount_rate(0.10, 12.0);
-    let exact: Vec<f64> = sweep
-        .points
-        .iter()
+    let exact: Vec<f64> = (0..sweep.points.len())
         .map(|p| {
-            let baseline = p.values[0].as_float().unwrap();
-            let value = p.values[1].as_float().unwrap();
+            let values = sweep.values(p);
+            let baseline = values[0].as_float().unwrap();
+            let value = values[1].as_float().unwrap();
             let r = 1.0 - logistic(baseline);
             0.4 * value / (1.0 + d - r)
         })

@@ -18,6 +18,7 @@ use crate::report::format::human;
 use crate::stats::Interval;
 use crate::sweep::analysis::pairs;
 use crate::sweep::breakeven::{crossings, zero_contour, Crossing, Direction};
+use crate::sweep::summaries::pair_quantity;
 use crate::sweep::PreparedSweep;
 
 /// Options of `relsim breakeven`.
@@ -153,7 +154,7 @@ pub fn breakeven(options: &BreakevenOptions) -> Result<BreakevenReport> {
         format!("finding the break-even of {} − {}", names[a], names[b]),
     );
     let started = Instant::now();
-    let (summary, info) = run_design(
+    let (results, info) = run_design(
         &scenario,
         &prepared,
         &names,
@@ -171,15 +172,15 @@ pub fn breakeven(options: &BreakevenOptions) -> Result<BreakevenReport> {
         .iter()
         .position(|&p| p == (a.min(b), a.max(b)))
         .expect("a pair of two distinct strategies");
-    let difference: Vec<Interval> = (0..n_points)
-        .map(|p| {
-            let d = summary.difference(p, pair_idx);
-            if a < b {
-                d
-            } else {
-                d.negated()
-            }
-        })
+    let difference: Vec<Interval> = results
+        .columns(&[pair_quantity(names.len(), pair_idx)])
+        .map_err(|source| Error::Write {
+            path: folder.staging_path().to_path_buf(),
+            source,
+        })?
+        .swap_remove(0)
+        .into_iter()
+        .map(|d| if a < b { d } else { d.negated() })
         .collect();
     let label = format!("{} − {}", names[a], names[b]);
     let keys = &options.vary;

@@ -15,7 +15,7 @@ use crate::experiment::{run_sweep, ExecutionOptions, SweepInfo};
 use crate::output::{Manifest, StagedFolder, SweepManifest};
 use crate::report::format::human;
 use crate::scenario::Scenario;
-use crate::sweep::analysis::{quantities, robustness, sensitivity, SensitivityRow, SweepSummary};
+use crate::sweep::analysis::{robustness, sensitivity, SensitivityRow};
 use crate::sweep::files::{
     points_columns, runs_columns, salib_problem, write_points, write_robustness,
     write_salib_outputs, write_salib_sample, write_seed_noise, write_sensitivity, RunsWriter,
@@ -23,6 +23,7 @@ use crate::sweep::files::{
     SALIB_SAMPLE_FILE, SEED_NOISE_FILE, SENSITIVITY_COLUMNS, SENSITIVITY_FILE,
 };
 use crate::sweep::parquet::{RunsParquet, RUNS_PARQUET_FILE};
+use crate::sweep::summaries::{PointResults, PointStream};
 use crate::sweep::PreparedSweep;
 
 /// Options of `relsim sweep`.
@@ -83,7 +84,7 @@ pub fn sweep(options: &SweepOptions) -> Result<SweepReport> {
         format!("sweeping {} ({} points)", scenario.name(), n_points),
     );
     let started = Instant::now();
-    let (summary, info) = run_design(
+    let (results, info) = run_design(
         &scenario,
         &prepared,
         &strategy_names,
@@ -96,11 +97,15 @@ pub fn sweep(options: &SweepOptions) -> Result<SweepReport> {
     )?;
     let wall_time = started.elapsed().as_secs_f64();
 
-    let all_quantities = quantities(&summary, &strategy_names);
-    let sensitivity_rows = sensitivity(&prepared, &all_quantities);
-    let robustness_rows = robustness(&summary, &strategy_names);
+    let scratch_error = |source| Error::Write {
+        path: folder.staging_path().to_path_buf(),
+        source,
+    };
+    let sensitivity_rows =
+        sensitivity(&prepared, &results, &strategy_names).map_err(scratch_error)?;
+    let robustness_rows = robustness(&results, &strategy_names).map_err(scratch_error)?;
     folder.write(POINTS_FILE, |out| {
-        write_points(&prepared, &summary, &strategy_names, out)
+        write_points(&prepared, &results, &strategy_names, out)
     })?;
     folder.write(SENSITIVITY_FILE, |out| {
         write_sensitivity(&sensitivity_rows, out)
@@ -109,7 +114,7 @@ pub fn sweep(options: &SweepOptions) -> Result<SweepReport> {
         write_robustness(&robustness_rows, out)
     })?;
     folder.write(SEED_NOISE_FILE, |out| {
-        write_seed_noise(&summary, &strategy_names, out)
+        write_seed_noise(&results, &strategy_names, out)
     })?;
     let problem = salib_problem(&prepared);
     folder.write(SALIB_PROBLEM_FILE, |out| {
@@ -118,7 +123,7 @@ pub fn sweep(options: &SweepOptions) -> Result<SweepReport> {
     })?;
     folder.write(SALIB_SAMPLE_FILE, |out| write_salib_sample(&prepared, out))?;
     folder.write(SALIB_OUTPUTS_FILE, |out| {
-        write_salib_outputs(&all_quantities, out)
+        write_salib_outputs(&results, &strategy_names, out)
     })?;
     folder.write("scenario.toml", |out| {
         out.write_all(scenario.to_toml().as_bytes())
@@ -175,7 +180,7 @@ pub fn sweep(options: &SweepOptions) -> Result<SweepReport> {
     let noise: Vec<String> = strategy_names
         .iter()
         .enumerate()
-        .map(|(s, name)| format!("{name} {:.1} %", 100.0 * summary.noise_share(s, npv)))
+        .map(|(s, name)| format!("{name} {:.1} %", 100.0 * results.noise_share(s, npv)))
         .collect();
     let _ = writeln!(
         text,
@@ -186,8 +191,9 @@ pub fn sweep(options: &SweepOptions) -> Result<SweepReport> {
     Ok(SweepReport { out_dir, text })
 }
 
-/// Runs every unit of `prepared`, streaming `runs.csv` into `folder` and keeping running
-/// moments per point: what `relsim sweep` and `relsim breakeven` share.
+/// Runs every unit of `prepared`, streaming `runs.csv` and `runs.parquet` into `folder` and
+/// each completed point's summaries to a scratch file: what `relsim sweep` and `relsim
+/// breakeven` share.
 pub(super) fn run_design(
     scenario: &Scenario,
     prepared: &PreparedSweep,
@@ -195,8 +201,14 @@ pub(super) fn run_design(
     folder: &mut StagedFolder,
     options: &ExecutionOptions,
     progress: &ProgressBar,
-) -> Result<(SweepSummary, SweepInfo)> {
-    let mut summary = SweepSummary::new(prepared.points.len(), strategy_names.len());
+) -> Result<(PointResults, SweepInfo)> {
+    let scratch_path = folder.staging_path().to_path_buf();
+    let mut summaries = PointStream::new(
+        prepared.points.len(),
+        strategy_names.len(),
+        scenario.replications() as u64,
+        folder.scratch_file()?,
+    );
     let mut runs_file = folder.open_streamed(RUNS_FILE)?;
     let runs_path = folder.target().join(RUNS_FILE);
     let write_error = |source| Error::Write {
@@ -221,7 +233,10 @@ pub(super) fn run_design(
         prepared,
         options,
         &mut |unit| {
-            summary.push(&unit);
+            summaries.push(&unit).map_err(|source| Error::Write {
+                path: scratch_path.clone(),
+                source,
+            })?;
             parquet.write(prepared, &unit).map_err(parquet_error)?;
             runs_writer
                 .write(&unit, &mut runs_file)
@@ -233,7 +248,11 @@ pub(super) fn run_design(
     let info = info?;
     folder.close_streamed(runs_file)?;
     folder.close_streamed(parquet.finish().map_err(parquet_error)?)?;
-    Ok((summary, info))
+    let results = summaries.finish().map_err(|source| Error::Write {
+        path: scratch_path,
+        source,
+    })?;
+    Ok((results, info))
 }
 
 /// The robustness table: probability of being best and expected regret, per strategy.

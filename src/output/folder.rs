@@ -144,6 +144,15 @@ impl StagedFolder {
         Ok(())
     }
 
+    /// An anonymous scratch file in the staging folder (same disk as the output, removed when
+    /// closed, never part of the folder): for data too large to hold in memory.
+    pub fn scratch_file(&self) -> Result<fs::File> {
+        tempfile::tempfile_in(self.staging.path()).map_err(|source| Error::Write {
+            path: self.staging.path().to_path_buf(),
+            source,
+        })
+    }
+
     /// Takes the file `name` of a finished run folder into this one unchanged (a hard link
     /// where possible, else a copy) and records its hash.
     pub fn adopt(&mut self, from_dir: &Path, name: &str, hash: &str) -> Result<()> {

@@ -1,30 +1,20 @@
 //! What a sweep's runs say (docs/sweeps.md): per-point summaries, the robustness of the verdict
 //! over the design, global sensitivity indices and the share of variance that is seed noise.
 //!
-//! [`SweepSummary`] takes the units as they finish and keeps only running moments per point,
-//! strategy and metric, so its memory grows with the design, never with the replications.
+//! Each analysis reads the per-point summaries of [`PointResults`] back from disk a few
+//! quantities at a time.
+
+use std::io;
 
 use super::design::Layout;
-use super::points::{PreparedSweep, UnitResult};
+use super::points::PreparedSweep;
 use super::sensitivity::{morris_measures, sobol_indices, Estimate, SaltelliOutputs};
+use super::summaries::{metric_quantity, quantity_keys, PointResults};
 use crate::engine::RunMetrics;
 use crate::stats::{Interval, Welford};
 
 /// The metric whose paired differences decide the verdict.
 pub const VERDICT_METRIC: &str = "npv";
-
-/// Running moments of every point, strategy and metric, and of the paired NPV differences.
-#[derive(Debug, Clone)]
-pub struct SweepSummary {
-    n_points: usize,
-    n_strategies: usize,
-    /// `[point][strategy][metric]`, flattened.
-    metrics: Vec<Welford>,
-    /// `[point][pair]`, flattened; pairs `(a, b)` with `a < b`, NPV of `a` minus NPV of `b`.
-    differences: Vec<Welford>,
-    /// `[strategy][metric]` over every run of the sweep.
-    overall: Vec<Welford>,
-}
 
 /// The strategy pairs `(a, b)`, `a < b`, in order.
 pub fn pairs(n_strategies: usize) -> Vec<(usize, usize)> {
@@ -33,114 +23,11 @@ pub fn pairs(n_strategies: usize) -> Vec<(usize, usize)> {
         .collect()
 }
 
-fn npv_index() -> usize {
+pub(crate) fn npv_index() -> usize {
     RunMetrics::NAMES
         .iter()
         .position(|&name| name == VERDICT_METRIC)
         .expect("npv is a per-run metric")
-}
-
-impl SweepSummary {
-    pub fn new(n_points: usize, n_strategies: usize) -> Self {
-        let m = RunMetrics::COUNT;
-        Self {
-            n_points,
-            n_strategies,
-            metrics: vec![Welford::default(); n_points * n_strategies * m],
-            differences: vec![Welford::default(); n_points * pairs(n_strategies).len()],
-            overall: vec![Welford::default(); n_strategies * m],
-        }
-    }
-
-    /// Takes one unit's runs into the moments.
-    pub fn push(&mut self, unit: &UnitResult) {
-        let m = RunMetrics::COUNT;
-        let point = unit.point as usize;
-        for (s, metrics) in unit.metrics.iter().enumerate() {
-            for (idx, value) in metrics.values().into_iter().enumerate() {
-                self.metrics[(point * self.n_strategies + s) * m + idx].push(value);
-                self.overall[s * m + idx].push(value);
-            }
-        }
-        let npv = npv_index();
-        let all_pairs = pairs(self.n_strategies);
-        for (p, &(a, b)) in all_pairs.iter().enumerate() {
-            let difference = unit.metrics[a].values()[npv] - unit.metrics[b].values()[npv];
-            self.differences[point * all_pairs.len() + p].push(difference);
-        }
-    }
-
-    /// Mean and interval of `metric_idx` of strategy `s` at `point` over its replications.
-    pub fn metric(&self, point: usize, s: usize, metric_idx: usize) -> Interval {
-        self.metrics[(point * self.n_strategies + s) * RunMetrics::COUNT + metric_idx].interval()
-    }
-
-    /// Paired NPV difference of pair `pair_idx` (see [`pairs`]) at `point`.
-    pub fn difference(&self, point: usize, pair_idx: usize) -> Interval {
-        self.differences[point * pairs(self.n_strategies).len() + pair_idx].interval()
-    }
-
-    pub fn n_points(&self) -> usize {
-        self.n_points
-    }
-
-    pub fn n_strategies(&self) -> usize {
-        self.n_strategies
-    }
-
-    /// The share of a metric's variance over every run of the sweep that lies within points
-    /// (seed noise: replications at fixed parameter values) rather than between them.
-    pub fn noise_share(&self, s: usize, metric_idx: usize) -> f64 {
-        let m = RunMetrics::COUNT;
-        let within: f64 = (0..self.n_points)
-            .map(|p| {
-                self.metrics[(p * self.n_strategies + s) * m + metric_idx]
-                    .sum_of_squared_deviations()
-            })
-            .sum();
-        let total = self.overall[s * m + metric_idx].sum_of_squared_deviations();
-        if total > 0.0 {
-            within / total
-        } else {
-            f64::NAN
-        }
-    }
-}
-
-/// One quantity the analyses look at: a metric of one strategy, or a paired NPV difference.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Quantity {
-    pub metric: String,
-    /// The strategy's name, or `a − b` for a paired difference.
-    pub strategy: String,
-    /// Its mean at every point.
-    pub by_point: Vec<f64>,
-}
-
-/// Every quantity of a sweep: each metric of each strategy, then each pair's NPV difference.
-pub fn quantities(summary: &SweepSummary, strategy_names: &[String]) -> Vec<Quantity> {
-    let mut all = Vec::new();
-    for (s, name) in strategy_names.iter().enumerate() {
-        for (idx, metric) in RunMetrics::NAMES.iter().enumerate() {
-            all.push(Quantity {
-                metric: metric.to_string(),
-                strategy: name.clone(),
-                by_point: (0..summary.n_points())
-                    .map(|p| summary.metric(p, s, idx).mean)
-                    .collect(),
-            });
-        }
-    }
-    for (pair_idx, &(a, b)) in pairs(strategy_names.len()).iter().enumerate() {
-        all.push(Quantity {
-            metric: VERDICT_METRIC.to_string(),
-            strategy: format!("{} − {}", strategy_names[a], strategy_names[b]),
-            by_point: (0..summary.n_points())
-                .map(|p| summary.difference(p, pair_idx).mean)
-                .collect(),
-        });
-    }
-    all
 }
 
 /// One row of `sensitivity.csv`.
@@ -156,59 +43,75 @@ pub struct SensitivityRow {
     pub estimate: Estimate,
 }
 
+/// Quantities read back from disk at a time by [`sensitivity`]: bounds its memory.
+const QUANTITIES_PER_READ: usize = 8;
+
 /// Global sensitivity of every quantity to every parameter, for Sobol and Morris designs
 /// (none for the others). A quantity that is not finite at every point is left out.
-pub fn sensitivity(sweep: &PreparedSweep, quantities: &[Quantity]) -> Vec<SensitivityRow> {
+pub fn sensitivity(
+    sweep: &PreparedSweep,
+    results: &PointResults,
+    strategy_names: &[String],
+) -> io::Result<Vec<SensitivityRow>> {
     let k = sweep.parameters.len();
     let mut rows = Vec::new();
-    for (q_idx, quantity) in quantities.iter().enumerate() {
-        if quantity.by_point.iter().any(|y| !y.is_finite()) {
-            continue;
-        }
-        let seed = 0x5e45_1717 ^ q_idx as u64;
-        let mut push = |p: usize, method, index, estimate| {
-            rows.push(SensitivityRow {
-                metric: quantity.metric.clone(),
-                strategy: quantity.strategy.clone(),
-                parameter: sweep.parameters[p].key.clone(),
-                method,
-                index,
-                estimate,
-            })
-        };
-        match &sweep.layout {
-            Layout::Saltelli { .. } => {
-                let rows_of: Vec<&[f64]> = quantity.by_point.chunks(k + 2).collect();
-                let a: Vec<f64> = rows_of.iter().map(|r| r[0]).collect();
-                let b: Vec<f64> = rows_of.iter().map(|r| r[k + 1]).collect();
-                let ab: Vec<Vec<f64>> = (0..k)
-                    .map(|i| rows_of.iter().map(|r| r[1 + i]).collect())
-                    .collect();
-                let indices = sobol_indices(
-                    &SaltelliOutputs {
-                        a: &a,
-                        b: &b,
-                        ab: &ab,
-                    },
-                    seed,
-                );
-                for (p, found) in indices.into_iter().enumerate() {
-                    push(p, "sobol", "S1", found.first_order);
-                    push(p, "sobol", "ST", found.total);
-                }
+    if sweep.layout == Layout::Plain {
+        return Ok(rows);
+    }
+    let keys = quantity_keys(strategy_names.len());
+    let all: Vec<usize> = (0..keys.len()).collect();
+    for group in all.chunks(QUANTITIES_PER_READ) {
+        for (&q_idx, by_point) in group.iter().zip(results.means(group)?) {
+            if by_point.iter().any(|y| !y.is_finite()) {
+                continue;
             }
-            Layout::Morris { steps, .. } => {
-                let measures = morris_measures(&quantity.by_point, steps, k, seed);
-                for (p, found) in measures.into_iter().enumerate() {
-                    push(p, "morris", "mu_star", found.mu_star);
-                    push(p, "morris", "sigma", bare(found.sigma));
-                    push(p, "morris", "mu", bare(found.mu));
+            let seed = 0x5e45_1717 ^ q_idx as u64;
+            let key = keys[q_idx];
+            let label = key.label(strategy_names);
+            let mut push = |p: usize, method, index, estimate| {
+                rows.push(SensitivityRow {
+                    metric: key.metric.to_string(),
+                    strategy: label.clone(),
+                    parameter: sweep.parameters[p].key.clone(),
+                    method,
+                    index,
+                    estimate,
+                })
+            };
+            match &sweep.layout {
+                Layout::Saltelli { .. } => {
+                    let rows_of: Vec<&[f64]> = by_point.chunks(k + 2).collect();
+                    let a: Vec<f64> = rows_of.iter().map(|r| r[0]).collect();
+                    let b: Vec<f64> = rows_of.iter().map(|r| r[k + 1]).collect();
+                    let ab: Vec<Vec<f64>> = (0..k)
+                        .map(|i| rows_of.iter().map(|r| r[1 + i]).collect())
+                        .collect();
+                    let indices = sobol_indices(
+                        &SaltelliOutputs {
+                            a: &a,
+                            b: &b,
+                            ab: &ab,
+                        },
+                        seed,
+                    );
+                    for (p, found) in indices.into_iter().enumerate() {
+                        push(p, "sobol", "S1", found.first_order);
+                        push(p, "sobol", "ST", found.total);
+                    }
                 }
+                Layout::Morris { steps, .. } => {
+                    let measures = morris_measures(&by_point, steps, k, seed);
+                    for (p, found) in measures.into_iter().enumerate() {
+                        push(p, "morris", "mu_star", found.mu_star);
+                        push(p, "morris", "sigma", bare(found.sigma));
+                        push(p, "morris", "mu", bare(found.mu));
+                    }
+                }
+                Layout::Plain => {}
             }
-            Layout::Plain => {}
         }
     }
-    rows
+    Ok(rows)
 }
 
 /// An estimate without an interval.
@@ -237,36 +140,41 @@ pub struct Robustness {
 /// The robustness of the verdict over the points of the design: every point counts once, so
 /// for random designs (LHS, Sobol) the shares estimate probabilities under the stated
 /// uncertainty, and for a grid they are shares of the grid.
-pub fn robustness(summary: &SweepSummary, strategy_names: &[String]) -> Vec<Robustness> {
+pub fn robustness(
+    results: &PointResults,
+    strategy_names: &[String],
+) -> io::Result<Vec<Robustness>> {
     let npv = npv_index();
-    let n = summary.n_points();
+    let n = results.n_points();
     let s_count = strategy_names.len();
     let mut wins = vec![0.0; s_count];
     let mut regrets = vec![Welford::default(); s_count];
     let mut worst = vec![0.0f64; s_count];
-    for p in 0..n {
-        let means: Vec<f64> = (0..s_count)
-            .map(|s| summary.metric(p, s, npv).mean)
-            .collect();
-        let best = means.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        let winners: Vec<usize> = (0..s_count).filter(|&s| means[s] == best).collect();
-        for &s in &winners {
-            wins[s] += 1.0 / winners.len() as f64;
+    let mut means = vec![0.0; s_count];
+    results.for_each_point(|_, intervals| {
+        for (s, mean) in means.iter_mut().enumerate() {
+            *mean = intervals[metric_quantity(s, npv)].mean;
         }
+        let best = means.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let winners = means.iter().filter(|&&m| m == best).count();
         for s in 0..s_count {
+            if means[s] == best {
+                wins[s] += 1.0 / winners as f64;
+            }
             let regret = best - means[s];
             regrets[s].push(regret);
             worst[s] = worst[s].max(regret);
         }
-    }
-    (0..s_count)
+        Ok(())
+    })?;
+    Ok((0..s_count)
         .map(|s| Robustness {
             strategy: strategy_names[s].clone(),
             p_best: wilson(wins[s], n as f64),
             expected_regret: regrets[s].interval(),
             worst_regret: worst[s],
         })
-        .collect()
+        .collect())
 }
 
 /// A proportion `successes / n` with its 95 % Wilson score interval.
@@ -298,6 +206,8 @@ fn wilson(successes: f64, n: f64) -> Estimate {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sweep::summaries::tests::unit;
+    use crate::sweep::summaries::{pair_quantity, PointStream};
 
     #[test]
     fn wilson_intervals_match_a_worked_example() {
@@ -311,25 +221,10 @@ mod tests {
         assert!(none.ci_high > 0.1 && none.ci_high < 0.2);
     }
 
-    fn unit(point: u32, replication: u64, npvs: &[f64]) -> UnitResult {
-        UnitResult {
-            point,
-            replication,
-            seed: replication,
-            metrics: npvs
-                .iter()
-                .map(|&npv| RunMetrics {
-                    npv,
-                    ..RunMetrics::default()
-                })
-                .collect(),
-        }
-    }
-
     /// Two strategies over four points: A wins three (by 10 each), B one (by 30).
     #[test]
     fn robustness_counts_wins_and_regrets_over_points() {
-        let mut summary = SweepSummary::new(4, 2);
+        let mut stream = PointStream::new(4, 2, 2, tempfile::tempfile().unwrap());
         for (point, (a, b)) in [
             (110.0, 100.0),
             (110.0, 100.0),
@@ -340,11 +235,16 @@ mod tests {
         .enumerate()
         {
             // Two replications each, ±1 around the point's means, paired.
-            summary.push(&unit(point as u32, 0, &[a - 1.0, b - 1.0]));
-            summary.push(&unit(point as u32, 1, &[a + 1.0, b + 1.0]));
+            stream
+                .push(&unit(point as u32, 0, &[a - 1.0, b - 1.0]))
+                .unwrap();
+            stream
+                .push(&unit(point as u32, 1, &[a + 1.0, b + 1.0]))
+                .unwrap();
         }
+        let results = stream.finish().unwrap();
         let names = ["a".to_string(), "b".to_string()];
-        let found = robustness(&summary, &names);
+        let found = robustness(&results, &names).unwrap();
         assert_eq!(found[0].p_best.estimate, 0.75);
         assert_eq!(found[1].p_best.estimate, 0.25);
         assert!((found[0].expected_regret.mean - 7.5).abs() < 1e-12);
@@ -352,12 +252,12 @@ mod tests {
         assert_eq!(found[0].worst_regret, 30.0);
         assert_eq!(found[1].worst_regret, 10.0);
         // The paired difference at point 3 is exactly −30 in both replications.
-        let difference = summary.difference(3, 0);
+        let difference = results.columns(&[pair_quantity(2, 0)]).unwrap()[0][3];
         assert_eq!(difference.mean, -30.0);
         assert_eq!(difference.sd, 0.0);
         // Within-point variance: 2 per point and strategy (±1); the rest is between points.
         let npv = npv_index();
-        let share = summary.noise_share(0, npv);
+        let share = results.noise_share(0, npv);
         let within = 4.0 * 2.0;
         let means = [110.0, 110.0, 110.0, 100.0];
         let grand = means.iter().sum::<f64>() / 4.0;

@@ -249,15 +249,48 @@ pub enum Layout {
     },
 }
 
-/// One point of a design.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Point {
-    /// Its position in the design, from 0.
-    pub id: u32,
-    /// Its coordinates in the unit cube, one per parameter.
-    pub unit: Vec<f64>,
-    /// The value each parameter takes there.
-    pub values: Vec<toml::Value>,
+/// A design's points in the unit cube, in order: `len()` rows of one coordinate per
+/// parameter, stored flat (a sweep of any size holds 8 bytes per coordinate, nothing more).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct UnitPoints {
+    parameters: usize,
+    coordinates: Vec<f64>,
+}
+
+impl UnitPoints {
+    fn with_capacity(parameters: usize, points: usize) -> Self {
+        Self {
+            parameters,
+            coordinates: Vec::with_capacity(parameters * points),
+        }
+    }
+
+    fn push(&mut self, unit: &[f64]) {
+        debug_assert_eq!(unit.len(), self.parameters);
+        self.coordinates.extend_from_slice(unit);
+    }
+
+    /// How many points.
+    pub fn len(&self) -> usize {
+        self.coordinates
+            .len()
+            .checked_div(self.parameters)
+            .unwrap_or(0)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.coordinates.is_empty()
+    }
+
+    /// The coordinates of point `idx`, one per parameter.
+    pub fn unit(&self, idx: usize) -> &[f64] {
+        &self.coordinates[idx * self.parameters..(idx + 1) * self.parameters]
+    }
+
+    /// Every point's coordinates, in order.
+    pub fn iter(&self) -> impl Iterator<Item = &[f64]> + '_ {
+        self.coordinates.chunks(self.parameters.max(1))
+    }
 }
 
 /// A checked design: its kind, parameters and sizes.
@@ -436,8 +469,8 @@ impl Design {
     }
 
     /// The points, in order, and how they relate.
-    pub fn points(&self) -> (Vec<Point>, Layout) {
-        let (units, layout) = match self.kind {
+    pub fn points(&self) -> (UnitPoints, Layout) {
+        match self.kind {
             DesignKind::Grid => (self.grid_units(), Layout::Plain),
             DesignKind::List => (self.list_units(), Layout::Plain),
             DesignKind::Lhs => (self.lhs_units(), Layout::Plain),
@@ -458,68 +491,77 @@ impl Design {
                     },
                 )
             }
-        };
-        let points = units
-            .into_iter()
-            .enumerate()
-            .map(|(id, unit)| Point {
-                id: id as u32,
-                values: self
-                    .parameters
-                    .iter()
-                    .zip(&unit)
-                    .map(|(p, &u)| p.distribution.at(u))
-                    .collect(),
-                unit,
-            })
-            .collect();
-        (points, layout)
+        }
     }
 
-    fn grid_units(&self) -> Vec<Vec<f64>> {
+    /// The value each parameter takes at the point with coordinates `unit`.
+    pub fn values_at(&self, unit: &[f64]) -> Vec<toml::Value> {
+        self.parameters
+            .iter()
+            .zip(unit)
+            .map(|(p, &u)| p.distribution.at(u))
+            .collect()
+    }
+
+    /// Every combination of the parameters' levels, the last parameter varying fastest.
+    fn grid_units(&self) -> UnitPoints {
         let axes: Vec<Vec<f64>> = self
             .parameters
             .iter()
             .map(|p| p.distribution.grid_levels(self.levels))
             .collect();
-        let mut units = vec![Vec::new()];
-        for axis in &axes {
-            units = units
-                .into_iter()
-                .flat_map(|prefix: Vec<f64>| {
-                    axis.iter().map(move |&u| {
-                        let mut next = prefix.clone();
-                        next.push(u);
-                        next
-                    })
-                })
-                .collect();
+        let count = self.point_count() as usize;
+        let mut units = UnitPoints::with_capacity(axes.len(), count);
+        let mut level = vec![0usize; axes.len()];
+        let mut unit = vec![0.0; axes.len()];
+        for _ in 0..count {
+            for (dim, axis) in axes.iter().enumerate() {
+                unit[dim] = axis[level[dim]];
+            }
+            units.push(&unit);
+            // Odometer: advance the last axis, carrying into the ones before it.
+            for dim in (0..axes.len()).rev() {
+                level[dim] += 1;
+                if level[dim] < axes[dim].len() {
+                    break;
+                }
+                level[dim] = 0;
+            }
         }
         units
     }
 
-    fn list_units(&self) -> Vec<Vec<f64>> {
+    fn list_units(&self) -> UnitPoints {
         let n = self.samples as usize;
-        (0..n)
-            .map(|i| vec![(i as f64 + 0.5) / n as f64; self.parameters.len()])
-            .collect()
+        let k = self.parameters.len();
+        let mut units = UnitPoints::with_capacity(k, n);
+        for i in 0..n {
+            units.push(&vec![(i as f64 + 0.5) / n as f64; k]);
+        }
+        units
     }
 
     /// A Latin hypercube: each parameter's range cut into `n` equal strata, each stratum used
     /// once, a uniform position within it, strata matched across parameters at random.
-    fn lhs_units(&self) -> Vec<Vec<f64>> {
+    fn lhs_units(&self) -> UnitPoints {
         let n = self.samples as usize;
+        let k = self.parameters.len();
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(mix64(self.seed ^ 0x4c48_5300));
-        let mut units = vec![vec![0.0; self.parameters.len()]; n];
-        for dim in 0..self.parameters.len() {
-            let mut strata: Vec<usize> = (0..n).collect();
+        let mut units = UnitPoints {
+            parameters: k,
+            coordinates: vec![0.0; n * k],
+        };
+        let mut strata: Vec<u32> = Vec::with_capacity(n);
+        for dim in 0..k {
+            strata.clear();
+            strata.extend(0..n as u32);
             // Fisher–Yates.
             for i in (1..n).rev() {
                 let j = rng.below(i as u32 + 1) as usize;
                 strata.swap(i, j);
             }
-            for (row, &stratum) in units.iter_mut().zip(&strata) {
-                row[dim] = (stratum as f64 + rng.uniform()) / n as f64;
+            for (row, &stratum) in strata.iter().enumerate() {
+                units.coordinates[row * k + dim] = (stratum as f64 + rng.uniform()) / n as f64;
             }
         }
         units
@@ -527,21 +569,26 @@ impl Design {
 
     /// Saltelli's (2010) layout from an Owen-scrambled Sobol sequence of `2k` dimensions: the
     /// first `k` give matrix `A`, the last `k` matrix `B`.
-    fn saltelli_units(&self) -> Vec<Vec<f64>> {
+    fn saltelli_units(&self) -> UnitPoints {
         let k = self.parameters.len();
         let scramble = (mix64(self.seed) >> 32) as u32;
-        let mut units = Vec::with_capacity(self.point_count() as usize);
+        let mut units = UnitPoints::with_capacity(k, self.point_count() as usize);
+        let mut a = vec![0.0; k];
+        let mut b = vec![0.0; k];
         for row in 0..self.samples {
             let draw = |dim: usize| f64::from(sobol_burley::sample(row, dim as u32, scramble));
-            let a: Vec<f64> = (0..k).map(draw).collect();
-            let b: Vec<f64> = (0..k).map(|dim| draw(k + dim)).collect();
-            units.push(a.clone());
-            for i in 0..k {
-                let mut ab = a.clone();
-                ab[i] = b[i];
-                units.push(ab);
+            for dim in 0..k {
+                a[dim] = draw(dim);
+                b[dim] = draw(k + dim);
             }
-            units.push(b);
+            units.push(&a);
+            for i in 0..k {
+                let kept = a[i];
+                a[i] = b[i];
+                units.push(&a);
+                a[i] = kept;
+            }
+            units.push(&b);
         }
         units
     }
@@ -551,15 +598,22 @@ impl Design {
     /// `+Δ` or `−Δ`, whichever stays on the grid (chosen at random where both do). Unit
     /// coordinates are the grid values, so the quantile functions map 0 and 1 to the ends of
     /// each distribution's range (a normal's truncation bounds).
-    fn morris_units(&self) -> (Vec<Vec<f64>>, Vec<Vec<MorrisStep>>) {
+    fn morris_units(&self) -> (UnitPoints, Vec<Vec<MorrisStep>>) {
         let k = self.parameters.len();
         let p = self.levels;
         let grid = |level: u32| level as f64 / (p - 1) as f64;
         let jump = p / 2; // Δ in levels.
         let delta = jump as f64 / (p - 1) as f64;
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(mix64(self.seed ^ 0x4d4f_5252));
-        let mut units = Vec::with_capacity(self.point_count() as usize);
+        let mut units = UnitPoints::with_capacity(k, self.point_count() as usize);
         let mut steps = Vec::with_capacity(self.samples as usize);
+        let mut unit = vec![0.0; k];
+        let mut push = |units: &mut UnitPoints, levels: &[u32]| {
+            for (u, &l) in unit.iter_mut().zip(levels) {
+                *u = grid(l);
+            }
+            units.push(&unit);
+        };
         for _ in 0..self.samples {
             let mut levels: Vec<u32> = (0..k).map(|_| rng.below(p)).collect();
             let mut order: Vec<usize> = (0..k).collect();
@@ -567,7 +621,7 @@ impl Design {
                 let j = rng.below(i as u32 + 1) as usize;
                 order.swap(i, j);
             }
-            units.push(levels.iter().map(|&l| grid(l)).collect());
+            push(&mut units, &levels);
             let mut trajectory = Vec::with_capacity(k);
             for &dim in &order {
                 let can_rise = levels[dim] + jump < p;
@@ -585,7 +639,7 @@ impl Design {
                     parameter: dim,
                     delta: if rise { delta } else { -delta },
                 });
-                units.push(levels.iter().map(|&l| grid(l)).collect());
+                push(&mut units, &levels);
             }
             steps.push(trajectory);
         }
@@ -801,10 +855,10 @@ mod tests {
         assert_eq!(design.point_count(), 6);
         let a: Vec<f64> = points
             .iter()
-            .map(|p| p.values[0].as_float().unwrap())
+            .map(|unit| design.values_at(unit)[0].as_float().unwrap())
             .collect();
         assert_eq!(a, [0.5, 0.5, 1.5, 1.5, 2.5, 2.5]);
-        assert_eq!(points[1].values[1], toml::Value::Integer(2));
+        assert_eq!(design.values_at(points.unit(1))[1], toml::Value::Integer(2));
     }
 
     #[test]
@@ -819,7 +873,7 @@ mod tests {
         for dim in 0..2 {
             let mut strata: Vec<usize> = points
                 .iter()
-                .map(|p| (p.unit[dim] * 50.0) as usize)
+                .map(|unit| (unit[dim] * 50.0) as usize)
                 .collect();
             strata.sort_unstable();
             assert_eq!(strata, (0..50).collect::<Vec<_>>());
@@ -843,10 +897,10 @@ mod tests {
         let (points, layout) = design.points();
         assert_eq!(layout, Layout::Saltelli { base_rows: 8 });
         assert_eq!(points.len(), 8 * 5);
-        for row in points.chunks(5) {
-            let (a, b) = (&row[0].unit, &row[4].unit);
+        for row in 0..8 {
+            let (a, b) = (points.unit(row * 5), points.unit(row * 5 + 4));
             for i in 0..3 {
-                let ab = &row[1 + i].unit;
+                let ab = points.unit(row * 5 + 1 + i);
                 for j in 0..3 {
                     assert_eq!(ab[j], if j == i { b[j] } else { a[j] });
                 }
@@ -893,8 +947,8 @@ mod tests {
                 },
             ) in trajectory.iter().enumerate()
             {
-                let before = &points[t * 4 + s].unit;
-                let after = &points[t * 4 + s + 1].unit;
+                let before = points.unit(t * 4 + s);
+                let after = points.unit(t * 4 + s + 1);
                 assert!((after[dim] - before[dim] - delta).abs() < 1e-12);
                 assert!((delta.abs() - 2.0 / 3.0).abs() < 1e-12);
                 for other in (0..3).filter(|&d| d != dim) {

@@ -9,10 +9,12 @@
 //! | `seed_noise.csv` | strategy × metric |
 //! | `salib_problem.json`, `salib_X.txt`, `salib_Y.csv` | a SALib problem, its sample matrix and outputs |
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 
-use super::analysis::{pairs, Quantity, Robustness, SensitivityRow, SweepSummary, VERDICT_METRIC};
+use super::analysis::{Robustness, SensitivityRow};
 use super::points::{PreparedSweep, UnitResult};
+use super::summaries::{quantity_keys, PointResults};
 use crate::engine::RunMetrics;
 use crate::output::csv::{number, text};
 
@@ -121,42 +123,31 @@ impl<'a> RunsWriter<'a> {
 /// Writes `points.csv`.
 pub fn write_points(
     sweep: &PreparedSweep,
-    summary: &SweepSummary,
+    results: &PointResults,
     strategy_names: &[String],
     out: &mut dyn Write,
 ) -> io::Result<()> {
     header(out, &points_columns(sweep))?;
-    let all_pairs = pairs(strategy_names.len());
-    for point in 0..summary.n_points() {
+    let keys = quantity_keys(strategy_names.len());
+    results.for_each_point(|point, intervals| {
         let fields = point_fields(sweep, point);
-        let mut row = |strategy: &str, versus: &str, metric: &str, i: crate::stats::Interval| {
+        for (key, i) in keys.iter().zip(intervals) {
             writeln!(
                 out,
-                "{fields},{},{},{metric},{},{},{},{},{}",
-                text(strategy),
-                text(versus),
+                "{fields},{},{},{},{},{},{},{},{}",
+                text(&strategy_names[key.strategy]),
+                key.versus
+                    .map_or(Cow::Borrowed(""), |b| text(&strategy_names[b])),
+                key.metric,
                 number(i.mean),
                 number(i.sd),
                 number(i.ci_low),
                 number(i.ci_high),
                 i.n
-            )
-        };
-        for (s, name) in strategy_names.iter().enumerate() {
-            for (idx, metric) in RunMetrics::NAMES.iter().enumerate() {
-                row(name, "", metric, summary.metric(point, s, idx))?;
-            }
-        }
-        for (pair_idx, &(a, b)) in all_pairs.iter().enumerate() {
-            row(
-                &strategy_names[a],
-                &strategy_names[b],
-                VERDICT_METRIC,
-                summary.difference(point, pair_idx),
             )?;
         }
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 /// Writes `sensitivity.csv`.
@@ -207,7 +198,7 @@ pub fn write_robustness(rows: &[Robustness], out: &mut dyn Write) -> io::Result<
 /// Writes `seed_noise.csv`: for each strategy and metric, the share of its variance over the
 /// sweep's runs that lies between replications at the same point.
 pub fn write_seed_noise(
-    summary: &SweepSummary,
+    results: &PointResults,
     strategy_names: &[String],
     out: &mut dyn Write,
 ) -> io::Result<()> {
@@ -218,7 +209,7 @@ pub fn write_seed_noise(
                 out,
                 "{},{metric},{}",
                 text(name),
-                number(summary.noise_share(s, idx))
+                number(results.noise_share(s, idx))
             )?;
         }
     }
@@ -259,7 +250,7 @@ pub fn write_salib_sample(sweep: &PreparedSweep, out: &mut dyn Write) -> io::Res
         let row: Vec<String> = sweep
             .values(point)
             .iter()
-            .zip(&sweep.points[point].unit)
+            .zip(sweep.points.unit(point))
             .zip(&sweep.parameters)
             .map(|((value, &u), parameter)| match value {
                 toml::Value::Float(x) => number(*x).to_string(),
@@ -280,19 +271,21 @@ pub fn write_salib_sample(sweep: &PreparedSweep, out: &mut dyn Write) -> io::Res
 
 /// Writes `salib_Y.csv`: one column per quantity (`metric:strategy`), one row per point, each
 /// the mean over the point's replications.
-pub fn write_salib_outputs(quantities: &[Quantity], out: &mut dyn Write) -> io::Result<()> {
-    let names: Vec<String> = quantities
+pub fn write_salib_outputs(
+    results: &PointResults,
+    strategy_names: &[String],
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let names: Vec<String> = quantity_keys(strategy_names.len())
         .iter()
-        .map(|q| text(&format!("{}:{}", q.metric, q.strategy)).into_owned())
+        .map(|q| text(&format!("{}:{}", q.metric, q.label(strategy_names))).into_owned())
         .collect();
     writeln!(out, "{}", names.join(","))?;
-    let n = quantities.first().map_or(0, |q| q.by_point.len());
-    for point in 0..n {
-        let row: Vec<String> = quantities
+    results.for_each_point(|_, intervals| {
+        let row: Vec<String> = intervals
             .iter()
-            .map(|q| number(q.by_point[point]).to_string())
+            .map(|i| number(i.mean).to_string())
             .collect();
-        writeln!(out, "{}", row.join(","))?;
-    }
-    Ok(())
+        writeln!(out, "{}", row.join(","))
+    })
 }

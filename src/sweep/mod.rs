@@ -5,7 +5,8 @@
 //! - [`quantiles`]: from the unit cube to parameter values;
 //! - [`points`]: each point's scenario and values, and what a unit (point × replication) gives
 //!   ([`crate::experiment::run_sweep`] runs them in parallel);
-//! - [`analysis`]: running moments per point, robustness of the verdict, sensitivity;
+//! - [`summaries`]: running moments per point, kept on disk as points complete;
+//! - [`analysis`]: robustness of the verdict and sensitivity, from those summaries;
 //! - [`sensitivity`]: the Sobol and Morris estimators;
 //! - [`breakeven`]: where a paired difference crosses zero, along one parameter or two;
 //! - [`levers`]: Shapley decomposition of the NPV gap between two strategies by lever;
@@ -22,5 +23,6 @@ pub mod parquet;
 pub mod points;
 pub mod quantiles;
 pub mod sensitivity;
+pub mod summaries;
 
 pub use points::{PreparedSweep, UnitResult};

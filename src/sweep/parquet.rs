@@ -105,6 +105,9 @@ impl<W: Write + Send> RunsParquet<W> {
             .build()?;
         let properties = WriterProperties::builder()
             .set_compression(parquet::basic::Compression::SNAPPY)
+            // Min/max per column chunk (row group), not per page: a page index would be held in
+            // memory until the file closes, growing with the sweep.
+            .set_statistics_enabled(parquet::file::properties::EnabledStatistics::Chunk)
             .set_created_by(format!("relsim {}", env!("CARGO_PKG_VERSION")))
             .build();
         let writer = SerializedFileWriter::new(out, Arc::new(schema), Arc::new(properties))?;

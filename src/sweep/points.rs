@@ -8,7 +8,7 @@
 //! parameters' doing, not the dice's. A point's runs are therefore bit for bit those of
 //! `relsim run` with the point's values given by `--set`.
 
-use super::design::{Layout, Parameter, Point};
+use super::design::{Design, Layout, Parameter, UnitPoints};
 use crate::engine::RunMetrics;
 use crate::error::{Error, Result};
 use crate::scenario::Scenario;
@@ -18,8 +18,10 @@ use crate::scenario::Scenario;
 #[derive(Debug, Clone)]
 pub struct PreparedSweep {
     pub parameters: Vec<Parameter>,
-    pub points: Vec<Point>,
+    /// Each point's coordinates in the unit cube; its values follow from them.
+    pub points: UnitPoints,
     pub layout: Layout,
+    design: Design,
     /// Whether each parameter's key holds a whole number (a sampled value is then rounded).
     integer: Vec<bool>,
 }
@@ -73,14 +75,15 @@ impl PreparedSweep {
             parameters: design.parameters.clone(),
             points,
             layout,
+            design: design.clone(),
             integer,
         })
     }
 
     /// The values of point `point_idx`, typed as the scenario's keys hold them.
     pub fn values(&self, point_idx: usize) -> Vec<toml::Value> {
-        self.points[point_idx]
-            .values
+        self.design
+            .values_at(self.points.unit(point_idx))
             .iter()
             .zip(&self.integer)
             .map(|(value, &integer)| typed(value, integer))

@@ -230,8 +230,12 @@ mod tests {
         let (points, layout) = design.points();
         let outputs = points
             .iter()
-            .map(|p| {
-                let x: Vec<f64> = p.values.iter().map(|v| v.as_float().unwrap()).collect();
+            .map(|unit| {
+                let x: Vec<f64> = design
+                    .values_at(unit)
+                    .iter()
+                    .map(|v| v.as_float().unwrap())
+                    .collect();
                 f(&x)
             })
             .collect();
