@@ -107,6 +107,9 @@ Examples:
         /// Replace the output folder even if it holds files relsim did not write.
         #[arg(long)]
         force: bool,
+        /// Skip the charts and sweep_report.html (the data files are written as always).
+        #[arg(long)]
+        no_plots: bool,
         /// Print nothing but errors.
         #[arg(long, short)]
         quiet: bool,
@@ -324,6 +327,7 @@ pub fn execute(cli: Cli) -> Result<()> {
             threads,
             out,
             force,
+            no_plots,
             quiet,
         } => {
             let report = commands::sweep(&commands::SweepOptions {
@@ -334,6 +338,7 @@ pub fn execute(cli: Cli) -> Result<()> {
                 threads,
                 out,
                 force,
+                no_plots,
                 quiet,
             })?;
             if !quiet {

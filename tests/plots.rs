@@ -35,26 +35,34 @@ fn every_chart_is_written_as_valid_png_and_svg() {
     let out = dir.path().join("run");
     run_small(&out, &[]);
     for chart in CHARTS {
-        let png_file = fs::File::open(out.join(format!("{}.png", chart.name))).unwrap();
-        let mut reader = png::Decoder::new(png_file).read_info().unwrap();
-        let mut pixels = vec![0; reader.output_buffer_size()];
-        let frame = reader.next_frame(&mut pixels).unwrap();
-        assert_eq!((frame.width, frame.height), CHART_SIZE, "{}", chart.name);
-        // A chart is more than a blank page: many distinct colours are drawn.
-        let distinct: std::collections::HashSet<&[u8]> = pixels.chunks(3).collect();
-        assert!(distinct.len() > 20, "{} looks blank", chart.name);
-
-        let svg = fs::read_to_string(out.join(format!("{}.svg", chart.name))).unwrap();
-        let document = roxmltree::Document::parse(&svg)
-            .unwrap_or_else(|err| panic!("{}.svg does not parse: {err}", chart.name));
-        assert_eq!(document.root_element().tag_name().name(), "svg");
-        assert!(
-            svg.contains(chart.title),
-            "{}.svg lacks its title",
-            chart.name
-        );
+        assert_valid_chart(&out, chart.name, chart.title);
     }
 }
+
+/// `NAME.png` in `dir` is a non-blank chart of the standard size and `NAME.svg` parses as SVG
+/// holding `title`.
+fn assert_valid_chart(dir: &Path, name: &str, title: &str) {
+    let png_file = fs::File::open(dir.join(format!("{name}.png")))
+        .unwrap_or_else(|err| panic!("{name}.png: {err}"));
+    let mut reader = png::Decoder::new(png_file).read_info().unwrap();
+    let mut pixels = vec![0; reader.output_buffer_size()];
+    let frame = reader.next_frame(&mut pixels).unwrap();
+    assert_eq!((frame.width, frame.height), CHART_SIZE, "{name}");
+    // A chart is more than a blank page: many distinct colours are drawn.
+    let distinct: std::collections::HashSet<&[u8]> = pixels.chunks(3).collect();
+    assert!(distinct.len() > 20, "{name} looks blank");
+
+    let svg = fs::read_to_string(dir.join(format!("{name}.svg"))).unwrap();
+    let document = roxmltree::Document::parse(&svg)
+        .unwrap_or_else(|err| panic!("{name}.svg does not parse: {err}"));
+    assert_eq!(document.root_element().tag_name().name(), "svg");
+    assert!(svg.contains(title), "{name}.svg lacks its title {title:?}");
+}
+
+/// Markup that would make a page fetch something or run code.
+const NOT_SELF_CONTAINED: [&str; 8] = [
+    "http://", "https://", "<script", "<link", "<img", "url(", "@import", "src=",
+];
 
 #[test]
 fn report_is_self_contained_and_shows_every_chart() {
@@ -62,9 +70,7 @@ fn report_is_self_contained_and_shows_every_chart() {
     let out = dir.path().join("run");
     run_small(&out, &[]);
     let html = fs::read_to_string(out.join("report.html")).unwrap();
-    for forbidden in [
-        "http://", "https://", "<script", "<link", "<img", "url(", "@import", "src=",
-    ] {
+    for forbidden in NOT_SELF_CONTAINED {
         assert!(
             !html.contains(forbidden),
             "report.html contains {forbidden:?}"
@@ -262,4 +268,87 @@ fn the_paired_difference_chart_shows_the_pair_the_verdict_is_about() {
     let title = format!("Paired difference: {} − {}", npv[0].1, npv[1].1);
     let svg = fs::read_to_string(out.join("npv_distribution.svg")).unwrap();
     assert!(svg.contains(&title), "npv_distribution.svg lacks {title:?}");
+}
+
+/// A sweep of the small market over `design` with two keys; extra arguments after.
+fn sweep_small(out: &Path, design: &str, extra: &[&str]) {
+    relsim()
+        .arg("sweep")
+        .arg(small_scenario())
+        .args(["--quiet", "--replications", "2", "--set", design])
+        .args([
+            "--set",
+            "vary=[{key=\"market.word_of_mouth\", uniform=[0.01, 0.04]}, \
+             {key=\"market.cogs_share\", uniform=[0.4, 0.8]}]",
+        ])
+        .arg("--out")
+        .arg(out)
+        .args(extra)
+        .assert()
+        .success();
+}
+
+#[test]
+fn a_sweep_draws_its_charts_and_a_self_contained_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("sobol");
+    sweep_small(&out, "design={kind=\"sobol\", samples=8}", &[]);
+    let html = fs::read_to_string(out.join("sweep_report.html")).unwrap();
+    for forbidden in NOT_SELF_CONTAINED {
+        assert!(
+            !html.contains(forbidden),
+            "sweep_report.html contains {forbidden:?}"
+        );
+    }
+    // Robustness, then a Sobol chart and a hinge chart for each pair with the leader.
+    let charts: Vec<&str> = ["robustness", "sensitivity_1", "hinge_1"].to_vec();
+    for name in &charts {
+        assert!(html.contains(&format!("<figure id=\"{name}\">")), "{name}");
+    }
+    assert_eq!(
+        html.matches("<svg").count(),
+        html.matches("<figure").count()
+    );
+    assert_valid_chart(&out, "robustness", "Which strategy is best");
+    assert_valid_chart(&out, "sensitivity_1", "depends on");
+    assert_valid_chart(&out, "hinge_1", "against");
+    // The verdict names the strategy robustness.csv gives the highest probability of being best,
+    // with that probability.
+    let robustness = csv_rows(&out.join("robustness.csv"));
+    let best = robustness[1..]
+        .iter()
+        .max_by(|a, b| {
+            let p = |row: &Vec<String>| row[1].parse::<f64>().unwrap();
+            p(a).total_cmp(&p(b))
+        })
+        .unwrap();
+    let share = format!("{:.1} %", 100.0 * best[1].parse::<f64>().unwrap());
+    let verdict = html
+        .split("<p class=\"verdict\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</p>").next())
+        .unwrap();
+    assert!(
+        verdict.starts_with(&format!("{} is best", best[0])) && verdict.contains(&share),
+        "{verdict}"
+    );
+    for section in [
+        "What varies",
+        "Robustness of the verdict",
+        "What the NPV of",
+        "Files",
+    ] {
+        assert!(html.contains(section), "no section {section:?}");
+    }
+    assert!(html.contains("market.cogs_share"));
+
+    // A Morris design draws μ* against σ; --no-plots draws nothing.
+    let morris = dir.path().join("morris");
+    sweep_small(&morris, "design={kind=\"morris\", samples=4}", &[]);
+    assert_valid_chart(&morris, "sensitivity_1", "Screening");
+    let bare = dir.path().join("bare");
+    sweep_small(&bare, "design={kind=\"lhs\", samples=6}", &["--no-plots"]);
+    assert!(bare.join("sensitivity.csv").exists());
+    assert!(!bare.join("sweep_report.html").exists());
+    assert!(!bare.join("robustness.png").exists());
 }

@@ -13,9 +13,16 @@ use crate::error::{Error, Result};
 use crate::experiment::StopRequest;
 use crate::experiment::{run_sweep, ExecutionOptions, SweepInfo};
 use crate::output::{Manifest, StagedFolder, SweepManifest};
+use crate::plot::sweep::{
+    hinge_parameter, shown_pairs, MorrisDot, RobustnessBar, ShownPair, SobolBar, SweepChart,
+};
 use crate::report::format::human;
+use crate::report::sweep_html::{
+    robustness_sentence, sweep_html_report, DrawnSweepChart, SweepReportInput,
+};
 use crate::scenario::Scenario;
-use crate::sweep::analysis::{robustness, sensitivity, SensitivityRow};
+use crate::sweep::analysis::{robustness, sensitivity, Robustness, SensitivityRow};
+use crate::sweep::design::Layout;
 use crate::sweep::files::{
     points_columns, runs_columns, salib_problem, write_points, write_robustness,
     write_salib_outputs, write_salib_sample, write_seed_noise, write_sensitivity, RunsWriter,
@@ -23,7 +30,7 @@ use crate::sweep::files::{
     SALIB_SAMPLE_FILE, SEED_NOISE_FILE, SENSITIVITY_COLUMNS, SENSITIVITY_FILE,
 };
 use crate::sweep::parquet::{RunsParquet, RUNS_PARQUET_FILE};
-use crate::sweep::summaries::{PointResults, PointStream};
+use crate::sweep::summaries::{pair_quantity, PointResults, PointStream};
 use crate::sweep::PreparedSweep;
 
 /// Options of `relsim sweep`.
@@ -40,6 +47,8 @@ pub struct SweepOptions {
     /// Output folder; default `outputs/<scenario name>_sweep`.
     pub out: Option<PathBuf>,
     pub force: bool,
+    /// Skip the charts and `sweep_report.html`.
+    pub no_plots: bool,
     pub quiet: bool,
 }
 
@@ -97,8 +106,9 @@ pub fn sweep(options: &SweepOptions) -> Result<SweepReport> {
     )?;
     let wall_time = started.elapsed().as_secs_f64();
 
+    let scratch_path = folder.staging_path().to_path_buf();
     let scratch_error = |source| Error::Write {
-        path: folder.staging_path().to_path_buf(),
+        path: scratch_path.clone(),
         source,
     };
     let sensitivity_rows =
@@ -187,8 +197,172 @@ pub fn sweep(options: &SweepOptions) -> Result<SweepReport> {
         "\nseed noise: share of NPV's variance between replications at the same point: {}",
         noise.join(", ")
     );
+    let (leader, shown) = shown_pairs(&robustness_rows, &strategy_names);
+    let _ = writeln!(
+        text,
+        "\n{}",
+        robustness_sentence(
+            &robustness_rows,
+            leader,
+            design.kind.name(),
+            n_points as u64
+        )
+    );
+    if !options.no_plots {
+        let charts = sweep_charts(
+            &prepared,
+            &results,
+            &robustness_rows,
+            &sensitivity_rows,
+            &strategy_names,
+            &shown,
+        )
+        .map_err(scratch_error)?;
+        let mut drawn = Vec::with_capacity(charts.len());
+        for (stem, chart) in charts {
+            let svg = chart.render_svg()?;
+            let png = chart.render_png()?;
+            folder.write(&format!("{stem}.svg"), |out| out.write_all(svg.as_bytes()))?;
+            folder.write(&format!("{stem}.png"), |out| out.write_all(&png))?;
+            drawn.push(DrawnSweepChart { stem, chart, svg });
+        }
+        let npv_noise_shares: Vec<f64> = (0..strategy_names.len())
+            .map(|s| results.noise_share(s, npv))
+            .collect();
+        let html = sweep_html_report(&SweepReportInput {
+            manifest: &manifest,
+            description: scenario.description(),
+            design_kind: design.kind.name(),
+            points: n_points as u64,
+            parameters: &prepared.parameters,
+            strategy_names: &strategy_names,
+            robustness: &robustness_rows,
+            sensitivity: &sensitivity_rows,
+            npv_noise_shares: &npv_noise_shares,
+            leader,
+            pairs: &shown,
+            charts: &drawn,
+            scenario_toml: &scenario.to_toml(),
+        });
+        folder.write(SWEEP_REPORT_FILE, |out| out.write_all(html.as_bytes()))?;
+    }
     let out_dir = folder.commit(manifest)?;
     Ok(SweepReport { out_dir, text })
+}
+
+/// The report's file name.
+pub const SWEEP_REPORT_FILE: &str = "sweep_report.html";
+
+/// The charts of a sweep, each with its file stem: robustness (with two or more strategies),
+/// then for each shown pair its sensitivity chart (Sobol or Morris designs) and the difference
+/// against the parameter it depends on most.
+fn sweep_charts(
+    prepared: &PreparedSweep,
+    results: &PointResults,
+    robustness_rows: &[Robustness],
+    sensitivity_rows: &[SensitivityRow],
+    strategy_names: &[String],
+    shown: &[ShownPair],
+) -> std::io::Result<Vec<(String, SweepChart)>> {
+    let mut charts = Vec::new();
+    if strategy_names.len() > 1 {
+        let bars = robustness_rows
+            .iter()
+            .enumerate()
+            .map(|(idx, r)| RobustnessBar {
+                strategy: r.strategy.clone(),
+                strategy_idx: idx,
+                p_best: r.p_best,
+                expected_regret: r.expected_regret,
+            })
+            .collect();
+        charts.push(("robustness".to_string(), SweepChart::Robustness { bars }));
+    }
+    let keys: Vec<String> = prepared.parameters.iter().map(|p| p.key.clone()).collect();
+    // Each parameter's value at every point, as a number (NaN for a non-numeric value).
+    let mut values: Vec<Vec<f64>> = vec![Vec::with_capacity(prepared.points.len()); keys.len()];
+    for point in 0..prepared.points.len() {
+        for (column, value) in values.iter_mut().zip(prepared.values(point)) {
+            column.push(
+                value
+                    .as_float()
+                    .or_else(|| value.as_integer().map(|i| i as f64))
+                    .unwrap_or(f64::NAN),
+            );
+        }
+    }
+    for (number, pair) in shown.iter().enumerate() {
+        let number = number + 1;
+        let rows: Vec<&SensitivityRow> = sensitivity_rows
+            .iter()
+            .filter(|r| r.metric == "npv" && r.strategy == pair.quantity_label)
+            .collect();
+        let find = |parameter: &str, index: &str| {
+            rows.iter()
+                .find(|r| r.parameter == parameter && r.index == index)
+                .map(|r| r.estimate)
+        };
+        match prepared.layout {
+            Layout::Saltelli { .. } if !rows.is_empty() => {
+                let mut bars: Vec<SobolBar> = keys
+                    .iter()
+                    .filter_map(|k| {
+                        Some(SobolBar {
+                            parameter: k.clone(),
+                            first_order: find(k, "S1")?,
+                            total: find(k, "ST")?,
+                        })
+                    })
+                    .collect();
+                bars.sort_by(|a, b| b.total.estimate.total_cmp(&a.total.estimate));
+                let chart = SweepChart::Sobol {
+                    pair: pair.label.clone(),
+                    bars,
+                };
+                charts.push((chart.file_stem(number), chart));
+            }
+            Layout::Morris { .. } if !rows.is_empty() => {
+                let dots = keys
+                    .iter()
+                    .filter_map(|k| {
+                        Some(MorrisDot {
+                            parameter: k.clone(),
+                            mu_star: find(k, "mu_star")?,
+                            sigma: find(k, "sigma")?.estimate,
+                        })
+                    })
+                    .collect();
+                let chart = SweepChart::Morris {
+                    pair: pair.label.clone(),
+                    dots,
+                };
+                charts.push((chart.file_stem(number), chart));
+            }
+            _ => {}
+        }
+        let mut difference = results
+            .means(&[pair_quantity(strategy_names.len(), pair.pair_idx)])?
+            .swap_remove(0);
+        if pair.negated {
+            difference.iter_mut().for_each(|d| *d = -*d);
+        }
+        if let Some(p) = hinge_parameter(
+            sensitivity_rows,
+            &pair.quantity_label,
+            &keys,
+            &values,
+            &difference,
+        ) {
+            let chart = SweepChart::Hinge {
+                pair: pair.label.clone(),
+                parameter: keys[p].clone(),
+                x: values[p].clone(),
+                difference,
+            };
+            charts.push((chart.file_stem(number), chart));
+        }
+    }
+    Ok(charts)
 }
 
 /// Runs every unit of `prepared`, streaming `runs.csv` and `runs.parquet` into `folder` and

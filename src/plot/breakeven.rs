@@ -5,8 +5,8 @@
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::{png_from_rgb, register_fonts, DrawResult, CHART_SIZE, FONT};
-use crate::error::{Error, Result};
+use super::{drawing_png, drawing_svg, DrawResult, Drawing, FONT};
+use crate::error::Result;
 use crate::report::format::human;
 use crate::stats::Interval;
 use crate::sweep::breakeven::{Crossing, Segment};
@@ -41,15 +41,29 @@ pub enum BreakevenChart {
 const ABOVE: RGBColor = RGBColor(0, 114, 178);
 const BELOW: RGBColor = RGBColor(230, 159, 0);
 
+impl Drawing for BreakevenChart {
+    fn chart_name(&self) -> String {
+        "breakeven".into()
+    }
+
+    fn draw_on<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, plotters::coord::Shift>,
+    ) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        draw(self, root)
+    }
+}
+
 fn draw<DB: DrawingBackend>(
     chart: &BreakevenChart,
-    root: DrawingArea<DB, plotters::coord::Shift>,
+    root: &DrawingArea<DB, plotters::coord::Shift>,
 ) -> DrawResult
 where
     DB::ErrorType: 'static,
 {
-    register_fonts();
-    root.fill(&WHITE)?;
     let (width, _) = root.dim_in_pixel();
     let title = match chart {
         BreakevenChart::Profile { label, .. } | BreakevenChart::Map { label, .. } => {
@@ -85,9 +99,7 @@ where
             difference,
             contour,
         } => map(&body, keys, label, x, y, difference, contour),
-    }?;
-    root.present()?;
-    Ok(())
+    }
 }
 
 fn profile<DB: DrawingBackend>(
@@ -291,28 +303,10 @@ fn short(value: f64) -> String {
 
 /// The chart as SVG text.
 pub fn render_svg(chart: &BreakevenChart) -> Result<String> {
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, CHART_SIZE).into_drawing_area();
-        draw(chart, root).map_err(plot_error)?;
-    }
-    Ok(svg)
+    drawing_svg(chart)
 }
 
 /// The chart as PNG bytes.
 pub fn render_png(chart: &BreakevenChart) -> Result<Vec<u8>> {
-    let (width, height) = CHART_SIZE;
-    let mut pixels = vec![0u8; width as usize * height as usize * 3];
-    {
-        let root = BitMapBackend::with_buffer(&mut pixels, CHART_SIZE).into_drawing_area();
-        draw(chart, root).map_err(plot_error)?;
-    }
-    png_from_rgb(&pixels, width, height).map_err(plot_error)
-}
-
-fn plot_error(err: Box<dyn std::error::Error>) -> Error {
-    Error::Plot {
-        chart: "breakeven".into(),
-        message: err.to_string(),
-    }
+    drawing_png(chart)
 }

@@ -7,6 +7,7 @@
 
 pub mod breakeven;
 mod charts;
+pub mod sweep;
 
 use std::error::Error as StdError;
 use std::sync::Once;
@@ -178,6 +179,62 @@ pub fn render_png(chart: &ChartSpec, results: &ExperimentResults) -> Result<Vec<
         draw(chart, results, root).map_err(|err| plot_error(chart, err))?;
     }
     png_from_rgb(&pixels, width, height).map_err(|err| plot_error(chart, err))
+}
+
+/// A chart other than a run's: drawn by one generic function on either backend.
+pub(crate) trait Drawing {
+    /// The chart's name in error messages.
+    fn chart_name(&self) -> String;
+
+    /// Draws the chart on `root`, fonts registered and background filled.
+    fn draw_on<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, plotters::coord::Shift>,
+    ) -> DrawResult
+    where
+        DB::ErrorType: 'static;
+}
+
+fn draw_drawing<D: Drawing, DB: DrawingBackend>(
+    chart: &D,
+    root: DrawingArea<DB, plotters::coord::Shift>,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    register_fonts();
+    root.fill(&WHITE)?;
+    chart.draw_on(&root)?;
+    root.present()?;
+    Ok(())
+}
+
+/// `chart` as SVG text.
+pub(crate) fn drawing_svg<D: Drawing>(chart: &D) -> Result<String> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, CHART_SIZE).into_drawing_area();
+        draw_drawing(chart, root).map_err(|err| drawing_error(chart, err))?;
+    }
+    Ok(svg)
+}
+
+/// `chart` as PNG bytes.
+pub(crate) fn drawing_png<D: Drawing>(chart: &D) -> Result<Vec<u8>> {
+    let (width, height) = CHART_SIZE;
+    let mut pixels = vec![0u8; width as usize * height as usize * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut pixels, CHART_SIZE).into_drawing_area();
+        draw_drawing(chart, root).map_err(|err| drawing_error(chart, err))?;
+    }
+    png_from_rgb(&pixels, width, height).map_err(|err| drawing_error(chart, err))
+}
+
+fn drawing_error<D: Drawing>(chart: &D, err: Box<dyn StdError>) -> Error {
+    Error::Plot {
+        chart: chart.chart_name(),
+        message: err.to_string(),
+    }
 }
 
 /// RGB pixels of a `width × height` image as PNG bytes.

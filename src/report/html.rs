@@ -13,7 +13,7 @@ use crate::experiment::ExperimentResults;
 use crate::output::Manifest;
 use crate::plot::{strategy_colour, RenderedChart, CHART_SIZE};
 
-const STYLE: &str = "
+pub(super) const STYLE: &str = "
 body { font-family: 'DejaVu Sans', Verdana, sans-serif; color: #222; max-width: 1200px;
        margin: 2em auto; padding: 0 1em; line-height: 1.45; }
 h1 { margin-bottom: 0.2em; }
@@ -35,7 +35,7 @@ pre { background: #f7f7f7; padding: 1em; overflow-x: auto; font-size: 0.85em; }
 ";
 
 /// Escapes text for HTML.
-fn escape(text: &str) -> String {
+pub(super) fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -45,7 +45,7 @@ fn escape(text: &str) -> String {
 /// An SVG document ready to inline in HTML5: no XML declaration, no namespace declaration
 /// (HTML implies it, and the report then names no address at all), and a viewBox so that it
 /// scales to the page.
-fn inline_svg(svg: &str) -> String {
+pub(super) fn inline_svg(svg: &str) -> String {
     let body = match svg.find("<svg") {
         Some(start) => &svg[start..],
         None => svg,

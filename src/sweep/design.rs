@@ -159,7 +159,7 @@ impl Distribution {
         }
     }
 
-    fn describe(&self) -> String {
+    pub fn describe(&self) -> String {
         // Bounds computed as mean ± 3 sd carry rounding noise: show ten decimals at most.
         let tidy = |x: f64| {
             let text = format!("{x:.10}");
