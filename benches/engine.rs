@@ -6,6 +6,9 @@
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use relsim::engine::{simulate, ReplicationSeeds, World};
 use relsim::experiment::{run_experiment, ExperimentOptions, RunRecord, RunSink};
+use relsim::model::customers::Population;
+use relsim::model::network::SocialNetwork;
+use relsim::model::rng::Xoshiro256PlusPlus;
 use relsim::scenario::{presets, Override, Scenario};
 
 fn default_scenario(overrides: &[String]) -> Scenario {
@@ -151,6 +154,22 @@ fn world_generation(c: &mut Criterion) {
     group.throughput(Throughput::Elements(100_000));
     group.bench_function("default/100000", |b| {
         b.iter(|| World::generate(scenario.model(), &seeds))
+    });
+    // Its parts: the customers (segments, areas, starting customers and individual parameters)
+    // and the social network.
+    let model = scenario.model();
+    group.bench_function("customers/100000", |b| {
+        b.iter(|| {
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(seeds.population);
+            let mut heterogeneity = Xoshiro256PlusPlus::seed_from_u64(seeds.heterogeneity);
+            Population::generate(model, &mut rng, &mut heterogeneity)
+        })
+    });
+    group.bench_function("network/100000", |b| {
+        b.iter(|| {
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(seeds.network);
+            SocialNetwork::generate(&model.network, model.market.population, &mut rng)
+        })
     });
     group.finish();
 }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use predicates::prelude::*;
-use relsim::experiment::{run_sweep, ExecutionOptions};
+use relsim::experiment::{run_sweep, simulate_replication, ExecutionOptions};
 use relsim::model::economics::per_period_discount_rate;
 use relsim::model::math::logistic;
 use relsim::scenario::{parse, Override};
@@ -136,6 +136,65 @@ fn every_point_runs_bit_for_bit_as_relsim_run_with_its_values() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("relsim sweep"));
+}
+
+/// Points that vary only levers share each replication's world (docs/sweeps.md); points that
+/// vary the model build their own. Either way every unit is what the point's scenario gives on
+/// its own, bit for bit, in a design that mixes both kinds of point across batches.
+#[test]
+fn points_that_share_worlds_run_as_they_would_alone() {
+    let text = fs::read_to_string(repo("tests/data/small.toml")).unwrap();
+    // 300 points: more than one batch, the model changing only at the 100th and 200th.
+    let prices: Vec<String> = (0..300)
+        .map(|i| format!("{:.4}", 0.9 + 0.2 * (i % 100) as f64 / 99.0))
+        .collect();
+    let word_of_mouth: Vec<&str> = (0..300)
+        .map(|i| ["0.01", "0.02", "0.03"][i / 100])
+        .collect();
+    let overrides: Vec<Override> = [
+        "replications=2".to_string(),
+        "periods=6".to_string(),
+        "design={kind=\"list\"}".to_string(),
+        format!(
+            "vary=[{{key=\"strategies.1.price_level\", values=[{}]}}, \
+             {{key=\"market.word_of_mouth\", values=[{}]}}]",
+            prices.join(","),
+            word_of_mouth.join(",")
+        ),
+    ]
+    .iter()
+    .map(|o| Override::parse(o).unwrap())
+    .collect();
+    let scenario = parse(&text, "small", &overrides).unwrap();
+    let sweep = PreparedSweep::new(&scenario, "small").unwrap();
+    let mut units = Vec::new();
+    run_sweep(
+        &scenario,
+        &sweep,
+        &ExecutionOptions::default(),
+        &mut |unit| {
+            units.push(unit);
+            Ok(())
+        },
+        &|| {},
+    )
+    .unwrap();
+    assert_eq!(units.len(), 600);
+    for unit in units.iter().step_by(7) {
+        let alone = sweep.scenario_at(&scenario, unit.point as usize).unwrap();
+        // Bit patterns, so that a metric that does not exist (NaN) compares equal to itself.
+        let bits = |metrics: &[relsim::engine::RunMetrics]| -> Vec<u64> {
+            metrics
+                .iter()
+                .flat_map(|m| m.values().map(f64::to_bits))
+                .collect()
+        };
+        let expected: Vec<_> = simulate_replication(&alone, unit.replication)
+            .into_iter()
+            .map(|r| r.output.metrics)
+            .collect();
+        assert_eq!(bits(&unit.metrics), bits(&expected), "point {}", unit.point);
+    }
 }
 
 #[test]

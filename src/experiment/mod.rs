@@ -108,12 +108,24 @@ fn thread_pool(threads: usize) -> Result<rayon::ThreadPool> {
 pub fn simulate_replication(scenario: &Scenario, replication: u64) -> Vec<RunRecord> {
     let seeds = ReplicationSeeds::derive(scenario.seed(), replication);
     let world = World::generate(scenario.model(), &seeds);
+    simulate_replication_on(scenario, replication, &world)
+}
+
+/// Simulates every strategy of one replication on `world`, which must be the replication's
+/// world: `World::generate(scenario.model(), &ReplicationSeeds::derive(scenario.seed(),
+/// replication))`, perhaps built for another scenario with the same model and seed.
+pub fn simulate_replication_on(
+    scenario: &Scenario,
+    replication: u64,
+    world: &World,
+) -> Vec<RunRecord> {
+    let seeds = ReplicationSeeds::derive(scenario.seed(), replication);
     (0..scenario.strategies().len())
         .map(|strategy_idx| RunRecord {
             strategy_idx,
             replication,
             seed: seeds.replication,
-            output: simulate(&scenario.run_config(strategy_idx), &world, &seeds),
+            output: simulate(&scenario.run_config(strategy_idx), world, &seeds),
         })
         .collect()
 }

@@ -3,8 +3,10 @@
 
 use rayon::prelude::*;
 
-use super::{simulate_replication, StopRequest};
+use super::{simulate_replication, simulate_replication_on, StopRequest};
+use crate::engine::{ReplicationSeeds, World};
 use crate::error::{Error, Result};
+use crate::model::ModelParams;
 use crate::scenario::Scenario;
 use crate::sweep::points::{PreparedSweep, UnitResult};
 
@@ -29,9 +31,25 @@ pub struct SweepInfo {
 /// design's size.
 const UNITS_PER_BATCH: usize = 256;
 
+/// Largest `replications × population` whose worlds a sweep keeps from one batch of points to
+/// the next (about 40 bytes per customer each).
+const SHARED_WORLD_CUSTOMERS: u64 = 20_000_000;
+
+/// The worlds of every replication for one model, kept while the points use that model.
+struct SharedWorlds {
+    model: ModelParams,
+    by_replication: Vec<World>,
+}
+
 /// Runs every point of `sweep` with `scenario.replications()` replications each, handing each
 /// unit to `sink` in order (point by point, replication by replication). `on_unit_done` is
 /// called from worker threads after each unit.
+///
+/// A world depends only on the model and the replication's seed, never on a strategy's levers.
+/// Each batch takes its first point's model as reference and keeps the worlds of every
+/// replication for it; every point of the batch with the same model (a design that varies only
+/// levers: all of them) simulates on those worlds instead of building its own, and the worlds
+/// carry over to the next batch while its reference model is unchanged.
 pub fn run_sweep(
     scenario: &Scenario,
     sweep: &PreparedSweep,
@@ -46,6 +64,7 @@ pub fn run_sweep(
     let points_per_batch = (UNITS_PER_BATCH / replications.max(1) as usize).max(1);
     let mut customer_steps = 0u64;
     let mut done = 0u64;
+    let mut shared: Option<SharedWorlds> = None;
     for first in (0..n_points).step_by(points_per_batch) {
         let last = (first + points_per_batch).min(n_points);
         let scenarios: Vec<Scenario> = pool.install(|| {
@@ -54,6 +73,25 @@ pub fn run_sweep(
                 .map(|idx| sweep.scenario_at(scenario, idx))
                 .collect::<Result<Vec<_>>>()
         })?;
+        let reference = scenarios[0].model();
+        let shareable = replications.saturating_mul(reference.market.population as u64)
+            <= SHARED_WORLD_CUSTOMERS;
+        if !shareable {
+            shared = None;
+        } else if shared.as_ref().is_none_or(|s| s.model != *reference) {
+            let by_replication = pool.install(|| {
+                (0..replications)
+                    .into_par_iter()
+                    .map(|r| {
+                        World::generate(reference, &ReplicationSeeds::derive(scenario.seed(), r))
+                    })
+                    .collect()
+            });
+            shared = Some(SharedWorlds {
+                model: reference.clone(),
+                by_replication,
+            });
+        }
         let units: Vec<(usize, u64)> = (first..last)
             .flat_map(|idx| (0..replications).map(move |r| (idx, r)))
             .collect();
@@ -65,7 +103,16 @@ pub fn run_sweep(
                         return None;
                     }
                     let at_point = &scenarios[idx - first];
-                    let records = simulate_replication(at_point, replication);
+                    let records = match &shared {
+                        Some(worlds) if worlds.model == *at_point.model() => {
+                            simulate_replication_on(
+                                at_point,
+                                replication,
+                                &worlds.by_replication[replication as usize],
+                            )
+                        }
+                        _ => simulate_replication(at_point, replication),
+                    };
                     on_unit_done();
                     Some(UnitResult {
                         point: idx as u32,
