@@ -5,10 +5,11 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use relsim::engine::{simulate, ReplicationSeeds, World};
-use relsim::experiment::{run_experiment, ExperimentOptions, RunRecord, RunSink};
+use relsim::experiment::{run_experiment, ExperimentOptions};
 use relsim::model::customers::Population;
 use relsim::model::network::SocialNetwork;
 use relsim::model::rng::Xoshiro256PlusPlus;
+use relsim::results::{RunRecord, RunSink};
 use relsim::scenario::{presets, Override, Scenario};
 
 fn default_scenario(overrides: &[String]) -> Scenario {
@@ -75,7 +76,13 @@ fn degree_scaling(c: &mut Criterion) {
 struct Discard;
 
 impl RunSink for Discard {
+    type Output = ();
+
     fn accept(&mut self, _run: RunRecord) -> relsim::Result<()> {
+        Ok(())
+    }
+
+    fn finish(self) -> relsim::Result<()> {
         Ok(())
     }
 }

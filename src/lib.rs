@@ -8,12 +8,14 @@
 //! These modules are the library's API:
 //! - [`scenario`] reads and validates scenario files into a [`Scenario`], a sealed type whose
 //!   only constructors validate (`parse`, `Scenario::with`).
-//! - [`experiment`] runs replications in parallel with common random numbers and collects
-//!   results ([`experiment::run_experiment`], [`experiment::ResultsCollector`]).
+//! - [`experiment`] runs replications in parallel with common random numbers
+//!   ([`experiment::run_experiment`], [`experiment::run_sweep`]); [`results`] holds what they
+//!   produce, as data ([`results::ResultsCollector`], [`results::PointStream`]).
+//! - [`sweep`] lays out designs and analyses sweeps (robustness, sensitivity, break-even).
 //! - [`engine`] simulates one strategy on one replication (pure, single-threaded).
 //! - [`model`] holds the equations, parameters, customers and networks (pure); [`strategy`]
 //!   the levers and presets.
-//! - [`stats`] summarises across replications.
+//! - [`stats`] summarises across replications and estimates sensitivity indices.
 //! - [`output`] writes and reads result folders; [`plot`] draws the charts; [`report`] prints
 //!   the terminal summary and writes the HTML report.
 //! - [`verify`] checks the model against analytic results and stylized facts.
@@ -28,7 +30,8 @@
 //! Run a bundled scenario with a few changes and read the verdict, as `relsim run` does:
 //!
 //! ```
-//! use relsim::experiment::{run_experiment, ExperimentOptions, ResultsCollector};
+//! use relsim::experiment::{run_experiment, ExperimentOptions};
+//! use relsim::results::{ResultsCollector, RunSink};
 //! use relsim::scenario::{parse, presets, Override};
 //!
 //! let overrides = [
@@ -40,7 +43,7 @@
 //! let scenario = parse(default.text, "default", &overrides)?;
 //! let mut collector = ResultsCollector::new(&scenario);
 //! run_experiment(&scenario, ExperimentOptions::default(), &mut collector, &|| {})?;
-//! let results = collector.finish();
+//! let results = collector.finish()?;
 //! assert_eq!(results.runs.replications(), 4);
 //! let npv = results.summary(0, "npv").expect("every strategy has an NPV summary");
 //! assert!(npv.interval.ci_low <= npv.interval.mean);
@@ -59,6 +62,7 @@ pub mod model;
 pub mod output;
 pub mod plot;
 pub mod report;
+pub mod results;
 pub mod scenario;
 pub mod stats;
 pub mod strategy;

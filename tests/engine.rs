@@ -1,9 +1,8 @@
 //! Engine invariants and mechanism directions, checked on small scenarios through the library.
 
 use relsim::engine::{simulate, ReplicationSeeds, RunOutput, World};
-use relsim::experiment::{
-    run_experiment, simulate_replication, ExperimentOptions, ExperimentResults, ResultsCollector,
-};
+use relsim::experiment::{run_experiment, simulate_replication, ExperimentOptions};
+use relsim::results::{ExperimentResults, ResultsCollector, RunSink};
 use relsim::scenario::{parse, Override, Scenario};
 
 const SMALL: &str = include_str!("data/small.toml");
@@ -26,7 +25,7 @@ fn experiment_results(scenario: &Scenario) -> ExperimentResults {
         &|| {},
     )
     .unwrap();
-    collector.finish()
+    collector.finish().unwrap()
 }
 
 /// Runs strategy `strategy_idx` of `scenario` on replication `replication`.

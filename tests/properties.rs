@@ -6,12 +6,11 @@
 
 use proptest::prelude::*;
 use relsim::engine::{simulate, ReplicationSeeds, Run, RunOutput, World};
-use relsim::experiment::{
-    run_experiment, simulate_replication, ExperimentOptions, ResultsCollector,
-};
+use relsim::experiment::{run_experiment, simulate_replication, ExperimentOptions};
 use relsim::model::customers::flag;
 use relsim::model::economics::discount_factor;
 use relsim::model::params::CashFlowTiming;
+use relsim::results::{ResultsCollector, RunSink};
 use relsim::scenario::{parse, Override, Scenario};
 
 const SMALL: &str = include_str!("data/small.toml");
@@ -224,7 +223,7 @@ proptest! {
         let options = ExperimentOptions { threads: 2, batch_size: 3, ..Default::default() };
         let experiment = full.with("replications", 5).unwrap();
         run_experiment(&experiment, options, &mut collector, &|| {}).unwrap();
-        let results = collector.finish();
+        let results = collector.finish().unwrap();
         let npv = results.runs.metric(strategy_idx, "npv").unwrap()[replication as usize];
         prop_assert_eq!(npv.to_bits(), single.metrics.npv.to_bits());
     }

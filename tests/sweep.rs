@@ -11,11 +11,11 @@ use predicates::prelude::*;
 use relsim::experiment::{run_sweep, simulate_replication, ExecutionOptions};
 use relsim::model::economics::per_period_discount_rate;
 use relsim::model::math::logistic;
+use relsim::results::points::PointStream;
 use relsim::scenario::{parse, Override};
+use relsim::stats::sensitivity::{sobol_indices, SaltelliOutputs};
 use relsim::sweep::analysis::sensitivity;
 use relsim::sweep::design::Layout;
-use relsim::sweep::sensitivity::{sobol_indices, SaltelliOutputs};
-use relsim::sweep::summaries::PointStream;
 use relsim::sweep::PreparedSweep;
 
 fn relsim() -> Command {

@@ -15,10 +15,10 @@ use crate::output::csv::{number, text as csv_text};
 use crate::output::StagedFolder;
 use crate::plot::breakeven::{render_png, render_svg, BreakevenChart};
 use crate::report::format::human;
+use crate::results::points::pair_quantity;
+use crate::results::points::pairs;
 use crate::stats::Interval;
-use crate::sweep::analysis::pairs;
 use crate::sweep::breakeven::{crossings, zero_contour, Crossing, Direction};
-use crate::sweep::summaries::pair_quantity;
 use crate::sweep::PreparedSweep;
 
 /// Options of `relsim breakeven`.

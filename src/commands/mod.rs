@@ -10,12 +10,11 @@ use indicatif::{ProgressBar, ProgressStyle};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
-use crate::experiment::{
-    estimate_memory_bytes, run_experiment, ExperimentOptions, ResultsCollector, StopRequest,
-};
+use crate::experiment::{estimate_memory_bytes, run_experiment, ExperimentOptions, StopRequest};
 use crate::output::{self, ExportInput, Manifest, OutputFolder, StagedFolder};
 use crate::plot::ChartSpec;
 use crate::report::{count, html_report, terminal_report};
+use crate::results::{ResultsCollector, RunSink};
 use crate::scenario::{presets, Override, Scenario, ScenarioSource};
 
 mod breakeven;
@@ -151,7 +150,7 @@ pub fn run(options: &RunOptions) -> Result<RunReport> {
     progress.finish_and_clear();
     let info = info?;
     let wall_time = started.elapsed().as_secs_f64();
-    let results = collector.finish();
+    let results = collector.finish()?;
 
     let manifest = RunFacts {
         source: &source,

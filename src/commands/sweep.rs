@@ -20,6 +20,7 @@ use crate::report::format::human;
 use crate::report::sweep_html::{
     robustness_sentence, sweep_html_report, DrawnSweepChart, SweepReportInput,
 };
+use crate::results::points::{pair_quantity, PointResults, PointStream};
 use crate::scenario::Scenario;
 use crate::sweep::analysis::{robustness, sensitivity, Robustness, SensitivityRow};
 use crate::sweep::design::Layout;
@@ -30,7 +31,6 @@ use crate::sweep::files::{
     SALIB_SAMPLE_FILE, SEED_NOISE_FILE, SENSITIVITY_COLUMNS, SENSITIVITY_FILE,
 };
 use crate::sweep::parquet::{RunsParquet, RUNS_PARQUET_FILE};
-use crate::sweep::summaries::{pair_quantity, PointResults, PointStream};
 use crate::sweep::PreparedSweep;
 
 /// Options of `relsim sweep`.
@@ -471,7 +471,7 @@ fn robustness_text(rows: &[crate::sweep::analysis::Robustness]) -> String {
 /// Morris μ*), with a word where an index cannot be told from zero.
 fn leading_parameters_text(rows: &[SensitivityRow], strategy_names: &[String]) -> String {
     let mut text = String::new();
-    let pair_labels: Vec<String> = crate::sweep::analysis::pairs(strategy_names.len())
+    let pair_labels: Vec<String> = crate::results::points::pairs(strategy_names.len())
         .into_iter()
         .map(|(a, b)| format!("{} − {}", strategy_names[a], strategy_names[b]))
         .collect();

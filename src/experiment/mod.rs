@@ -6,7 +6,6 @@
 //! handed to the [`RunSink`] in replication order, so the sink sees the same sequence — and
 //! writes the same bytes — whatever the number of threads.
 
-pub mod collector;
 pub mod levers;
 pub mod sweep;
 
@@ -15,28 +14,12 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use crate::engine::{simulate, ReplicationSeeds, RunOutput, World};
+use crate::engine::{simulate, ReplicationSeeds, World};
 use crate::error::{Error, Result};
+use crate::results::{RunRecord, RunSink};
 use crate::scenario::Scenario;
-pub use collector::{ExperimentResults, Lead, ResultsCollector, RunRow, RunTable};
 pub use levers::npv_of_lever_sets;
 pub use sweep::{run_sweep, ExecutionOptions, SweepInfo};
-
-/// One strategy's run on one replication, as handed to a [`RunSink`].
-#[derive(Debug, Clone, PartialEq)]
-pub struct RunRecord {
-    pub strategy_idx: usize,
-    pub replication: u64,
-    /// The replication's seed, derived from the master seed.
-    pub seed: u64,
-    pub output: RunOutput,
-}
-
-/// Receives runs in a deterministic order: replication by replication, strategies in scenario
-/// order within each. Implementations may aggregate, or stream to disk.
-pub trait RunSink {
-    fn accept(&mut self, run: RunRecord) -> Result<()>;
-}
 
 /// A request to stop an experiment early, made from outside (a signal handler) and read between
 /// replications. It holds the number of the signal that asked, 0 while none has.
@@ -133,10 +116,10 @@ pub fn simulate_replication_on(
 /// Runs `scenario.replications()` replications in parallel, feeding `sink` in replication order.
 /// `on_replication_done` is called (from worker threads) after each replication. A stop request
 /// ends it after the replications in flight, without feeding the sink their batch.
-pub fn run_experiment(
+pub fn run_experiment<S: RunSink + ?Sized>(
     scenario: &Scenario,
     options: ExperimentOptions,
-    sink: &mut dyn RunSink,
+    sink: &mut S,
     on_replication_done: &(dyn Fn() + Sync),
 ) -> Result<ExperimentInfo> {
     let pool = thread_pool(options.threads)?;

@@ -7,8 +7,9 @@ use super::{simulate_replication, simulate_replication_on, StopRequest};
 use crate::engine::{ReplicationSeeds, World};
 use crate::error::{Error, Result};
 use crate::model::ModelParams;
+use crate::results::UnitResult;
 use crate::scenario::Scenario;
-use crate::sweep::points::{PreparedSweep, UnitResult};
+use crate::sweep::points::PreparedSweep;
 
 /// How to run a sweep.
 #[derive(Debug, Clone, Default)]
@@ -65,6 +66,11 @@ pub fn run_sweep(
     let mut customer_steps = 0u64;
     let mut done = 0u64;
     let mut shared: Option<SharedWorlds> = None;
+    // Strategies' levers are not part of the model.
+    let levers_only = sweep
+        .parameters
+        .iter()
+        .all(|p| p.key.starts_with("strategies."));
     for first in (0..n_points).step_by(points_per_batch) {
         let last = (first + points_per_batch).min(n_points);
         let scenarios: Vec<Scenario> = pool.install(|| {
@@ -74,11 +80,16 @@ pub fn run_sweep(
                 .collect::<Result<Vec<_>>>()
         })?;
         let reference = scenarios[0].model();
-        let shareable = replications.saturating_mul(reference.market.population as u64)
-            <= SHARED_WORLD_CUSTOMERS;
-        if !shareable {
+        let cached = shared.as_ref().is_some_and(|s| s.model == *reference);
+        // Worth keeping only if another point uses the same model: in a design of levers alone
+        // every point does; otherwise look within the batch. A design that varies the model
+        // everywhere keeps no worlds at all.
+        let worth_sharing = (levers_only || scenarios[1..].iter().any(|s| s.model() == reference))
+            && replications.saturating_mul(reference.market.population as u64)
+                <= SHARED_WORLD_CUSTOMERS;
+        if !cached && !worth_sharing {
             shared = None;
-        } else if shared.as_ref().is_none_or(|s| s.model != *reference) {
+        } else if !cached {
             let by_replication = pool.install(|| {
                 (0..replications)
                     .into_par_iter()

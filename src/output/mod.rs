@@ -19,7 +19,7 @@ use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::experiment::ExperimentResults;
+use crate::results::ExperimentResults;
 use crate::scenario::Scenario;
 pub use folder::{StagedFolder, StreamedFile, MANIFEST_FILE};
 pub use manifest::{Manifest, SweepManifest};

@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 
 use crate::engine::{PeriodRecord, RunMetrics};
 use crate::error::{Error, Result};
-use crate::experiment::collector::{Comparison, MetricSummary, RunRow, RunTable, SeriesPoint};
-use crate::experiment::ExperimentResults;
+use crate::results::ExperimentResults;
+use crate::results::{Comparison, MetricSummary, RunRow, RunTable, SeriesPoint};
 use crate::scenario::{parse, Scenario};
 use crate::stats::{Interval, PairedDifference, Summary};
 

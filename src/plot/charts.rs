@@ -7,8 +7,8 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{strategy_colour, DrawResult, FONT};
-use crate::experiment::ExperimentResults;
 use crate::report::format::{human, percent};
+use crate::results::ExperimentResults;
 use crate::stats::Interval;
 
 type Area<DB> = DrawingArea<DB, Shift>;

@@ -15,7 +15,7 @@ use std::sync::Once;
 use plotters::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::experiment::ExperimentResults;
+use crate::results::ExperimentResults;
 
 /// Width and height of every chart in pixels: 16:9, sharp on a projector.
 pub const CHART_SIZE: (u32, u32) = (1600, 900);

@@ -9,8 +9,8 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use super::{drawing_png, drawing_svg, strategy_colour, DrawResult, Drawing, FONT};
 use crate::error::Result;
 use crate::report::format::human;
+use crate::stats::sensitivity::Estimate;
 use crate::stats::Interval;
-use crate::sweep::sensitivity::Estimate;
 
 /// One parameter's Sobol indices.
 #[derive(Debug, Clone, PartialEq)]
@@ -587,7 +587,7 @@ pub fn shown_pairs(
     let Some(&leader) = ranked.first() else {
         return (0, Vec::new());
     };
-    let all_pairs = crate::sweep::analysis::pairs(strategy_names.len());
+    let all_pairs = crate::results::points::pairs(strategy_names.len());
     let shown = ranked
         .iter()
         .skip(1)

@@ -9,9 +9,9 @@ use super::terminal::{
     cell, count, is_exact_tie, listed_npv_comparisons, only_leader_pairs, verdict, ALL_PAIRS_UP_TO,
     TABLE_ROWS,
 };
-use crate::experiment::ExperimentResults;
 use crate::output::Manifest;
 use crate::plot::{strategy_colour, RenderedChart, CHART_SIZE};
+use crate::results::ExperimentResults;
 
 pub(super) const STYLE: &str = "
 body { font-family: 'DejaVu Sans', Verdana, sans-serif; color: #222; max-width: 1200px;

@@ -8,9 +8,9 @@ use super::format::human;
 use super::html::{escape, inline_svg, STYLE};
 use crate::output::Manifest;
 use crate::plot::sweep::{ShownPair, SweepChart};
+use crate::stats::sensitivity::Estimate;
 use crate::sweep::analysis::{Robustness, SensitivityRow};
 use crate::sweep::design::Parameter;
-use crate::sweep::sensitivity::Estimate;
 
 /// A chart of the sweep, drawn: its file stem and SVG text.
 #[derive(Debug, Clone, PartialEq)]

@@ -3,8 +3,8 @@
 use std::fmt::Write;
 
 use super::format::{human, percent, signed, unit};
-use crate::experiment::collector::Comparison;
-use crate::experiment::ExperimentResults;
+use crate::results::Comparison;
+use crate::results::ExperimentResults;
 use crate::stats::{PairedDifference, Summary};
 
 /// How a metric is shown in the table.

@@ -4,6 +4,8 @@
 //! Non-finite values (a ratio with a zero denominator, such as CAC in a run that won nobody) are
 //! left out; `n` reports how many values were used.
 
+pub mod sensitivity;
+
 use serde::Serialize;
 
 use crate::model::math::powi;

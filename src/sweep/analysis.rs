@@ -8,27 +8,9 @@ use std::io;
 
 use super::design::Layout;
 use super::points::PreparedSweep;
-use super::sensitivity::{morris_measures, sobol_indices, Estimate, SaltelliOutputs};
-use super::summaries::{metric_quantity, quantity_keys, PointResults};
-use crate::engine::RunMetrics;
+use crate::results::points::{metric_quantity, npv_index, quantity_keys, PointResults};
+use crate::stats::sensitivity::{morris_measures, sobol_indices, Estimate, SaltelliOutputs};
 use crate::stats::{Interval, Welford};
-
-/// The metric whose paired differences decide the verdict.
-pub const VERDICT_METRIC: &str = "npv";
-
-/// The strategy pairs `(a, b)`, `a < b`, in order.
-pub fn pairs(n_strategies: usize) -> Vec<(usize, usize)> {
-    (0..n_strategies)
-        .flat_map(|a| (a + 1..n_strategies).map(move |b| (a, b)))
-        .collect()
-}
-
-pub(crate) fn npv_index() -> usize {
-    RunMetrics::NAMES
-        .iter()
-        .position(|&name| name == VERDICT_METRIC)
-        .expect("npv is a per-run metric")
-}
 
 /// One row of `sensitivity.csv`.
 #[derive(Debug, Clone, PartialEq)]
@@ -206,8 +188,8 @@ fn wilson(successes: f64, n: f64) -> Estimate {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sweep::summaries::tests::unit;
-    use crate::sweep::summaries::{pair_quantity, PointStream};
+    use crate::results::points::tests::unit;
+    use crate::results::points::{pair_quantity, PointStream};
 
     #[test]
     fn wilson_intervals_match_a_worked_example() {
@@ -266,11 +248,5 @@ mod tests {
             (share - within / (within + between)).abs() < 1e-12,
             "{share}"
         );
-    }
-
-    #[test]
-    fn pairs_are_ordered() {
-        assert_eq!(pairs(3), vec![(0, 1), (0, 2), (1, 2)]);
-        assert!(pairs(1).is_empty());
     }
 }

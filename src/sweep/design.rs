@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::quantiles;
 use crate::model::rng::{mix64, Xoshiro256PlusPlus};
+pub use crate::stats::sensitivity::MorrisStep;
 
 /// The largest base sample a Sobol design may have (the sequence's length).
 pub const MAX_SOBOL_SAMPLES: u32 = 1 << 16;
@@ -222,13 +223,6 @@ fn problem(key: impl Into<String>, message: impl Into<String>) -> DesignError {
         key: key.into(),
         message: message.into(),
     }
-}
-
-/// One step of a Morris trajectory: `parameter` moves by `delta` in the unit cube.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct MorrisStep {
-    pub parameter: usize,
-    pub delta: f64,
 }
 
 /// How a design's points relate, for the estimators.

@@ -13,10 +13,10 @@ use std::borrow::Cow;
 use std::io::{self, Write};
 
 use super::analysis::{Robustness, SensitivityRow};
-use super::points::{PreparedSweep, UnitResult};
-use super::summaries::{quantity_keys, PointResults};
+use super::points::PreparedSweep;
 use crate::engine::RunMetrics;
 use crate::output::csv::{number, text};
+use crate::results::points::{quantity_keys, PointResults, UnitResult};
 
 pub const RUNS_FILE: &str = "runs.csv";
 pub const POINTS_FILE: &str = "points.csv";

@@ -22,7 +22,5 @@ pub mod levers;
 pub mod parquet;
 pub mod points;
 pub mod quantiles;
-pub mod sensitivity;
-pub mod summaries;
 
-pub use points::{PreparedSweep, UnitResult};
+pub use points::PreparedSweep;

@@ -18,8 +18,9 @@ use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::types::{PrimitiveTypeBuilder, Type};
 
 use super::design::Distribution;
-use super::points::{PreparedSweep, UnitResult};
+use super::points::PreparedSweep;
 use crate::engine::RunMetrics;
+use crate::results::UnitResult;
 
 pub const RUNS_PARQUET_FILE: &str = "runs.parquet";
 

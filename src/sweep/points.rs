@@ -9,7 +9,6 @@
 //! `relsim run` with the point's values given by `--set`.
 
 use super::design::{Design, Layout, Parameter, UnitPoints};
-use crate::engine::RunMetrics;
 use crate::error::{Error, Result};
 use crate::scenario::Scenario;
 
@@ -134,17 +133,6 @@ fn value_at<'a>(table: &'a toml::Table, key: &str) -> Option<&'a toml::Value> {
         };
     }
     Some(current)
-}
-
-/// Every strategy of one replication at one point.
-#[derive(Debug, Clone, PartialEq)]
-pub struct UnitResult {
-    pub point: u32,
-    pub replication: u64,
-    /// The replication's seed.
-    pub seed: u64,
-    /// Each strategy's per-run metrics, in scenario order.
-    pub metrics: Vec<RunMetrics>,
 }
 
 #[cfg(test)]

@@ -17,7 +17,8 @@ pub use cases::cases;
 
 use crate::engine::RunMetrics;
 use crate::error::{Error, Result};
-use crate::experiment::{run_experiment, ExperimentOptions, ExperimentResults, ResultsCollector};
+use crate::experiment::{run_experiment, ExperimentOptions};
+use crate::results::{ExperimentResults, ResultsCollector, RunSink};
 use crate::scenario::{parse, presets, Override};
 use crate::stats::{Interval, Welford};
 
@@ -189,7 +190,7 @@ impl Verifier {
             let scenario = parse(base.text(), base.name(), &parsed)?;
             let mut collector = ResultsCollector::new(&scenario);
             run_experiment(&scenario, self.options.clone(), &mut collector, &|| {})?;
-            self.cache.insert(key.clone(), collector.finish());
+            self.cache.insert(key.clone(), collector.finish()?);
         }
         Ok(&self.cache[&key])
     }

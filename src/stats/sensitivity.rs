@@ -1,6 +1,6 @@
 //! Global sensitivity estimators (docs/sweeps.md), pure functions over a design's outputs.
 //!
-//! - **Sobol indices** from Saltelli's layout ([`super::design::Layout::Saltelli`]): first-order
+//! - **Sobol indices** from Saltelli's layout ([`crate::sweep::design::Layout::Saltelli`]): first-order
 //!   `S1ᵢ = mean(f(B)·(f(ABᵢ) − f(A))) / V` (Saltelli et al. 2010) and total
 //!   `STᵢ = mean((f(A) − f(ABᵢ))²) / (2V)` (Jansen 1999), `V` the variance of `f(A)` and `f(B)`
 //!   together, on outputs centred on their mean, as SALib computes them. Confidence intervals by
@@ -11,8 +11,16 @@
 //!
 //! Bootstrap resamples come from a fixed seed, so an analysis is reproducible.
 
-use super::design::MorrisStep;
+use serde::Serialize;
+
 use crate::model::rng::Xoshiro256PlusPlus;
+
+/// One step of a Morris trajectory: `parameter` moves by `delta` in the unit cube.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct MorrisStep {
+    pub parameter: usize,
+    pub delta: f64,
+}
 
 /// Bootstrap resamples behind every interval.
 pub const BOOTSTRAP_RESAMPLES: usize = 500;

@@ -1,4 +1,5 @@
-//! Every point's summaries, kept on disk rather than in memory (docs/sweeps.md).
+//! What a sweep gives: each unit's runs, and every point's summaries, kept on disk rather than
+//! in memory (docs/sweeps.md).
 //!
 //! A sweep summarises each *quantity* at each point over its replications: every per-run
 //! metric of every strategy, then every pair's paired NPV difference. [`PointStream`] takes the
@@ -12,10 +13,37 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 
-use super::analysis::{npv_index, pairs, VERDICT_METRIC};
-use super::points::UnitResult;
 use crate::engine::RunMetrics;
 use crate::stats::{Interval, Welford};
+
+/// Every strategy of one replication at one point of a sweep.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnitResult {
+    pub point: u32,
+    pub replication: u64,
+    /// The replication's seed.
+    pub seed: u64,
+    /// Each strategy's per-run metrics, in scenario order.
+    pub metrics: Vec<RunMetrics>,
+}
+
+/// The metric whose paired differences decide the verdict.
+pub const VERDICT_METRIC: &str = "npv";
+
+/// The strategy pairs `(a, b)`, `a < b`, in order.
+pub fn pairs(n_strategies: usize) -> Vec<(usize, usize)> {
+    (0..n_strategies)
+        .flat_map(|a| (a + 1..n_strategies).map(move |b| (a, b)))
+        .collect()
+}
+
+/// Index of [`VERDICT_METRIC`] among the per-run metrics.
+pub fn npv_index() -> usize {
+    RunMetrics::NAMES
+        .iter()
+        .position(|&name| name == VERDICT_METRIC)
+        .expect("npv is a per-run metric")
+}
 
 /// What one quantity is: a metric of a strategy, or (with `versus`) the paired difference of
 /// that metric between two strategies.
@@ -332,6 +360,12 @@ pub(crate) mod tests {
         stream.push(&unit(0, 1, &[1.0])).unwrap();
         stream.push(&unit(1, 0, &[1.0])).unwrap();
         assert!(stream.finish().is_err());
+    }
+
+    #[test]
+    fn pairs_are_ordered() {
+        assert_eq!(pairs(3), vec![(0, 1), (0, 2), (1, 2)]);
+        assert!(pairs(1).is_empty());
     }
 
     #[test]

@@ -241,7 +241,7 @@ impl ResultsCollector {
     }
 
     /// Summaries, comparisons and time series of everything collected.
-    pub fn finish(self) -> ExperimentResults {
+    fn summarise(self) -> ExperimentResults {
         let n_strategies = self.strategy_names.len();
         let runs = &self.runs;
         let mut summaries = Vec::new();
@@ -298,6 +298,8 @@ impl ResultsCollector {
 }
 
 impl RunSink for ResultsCollector {
+    type Output = ExperimentResults;
+
     fn accept(&mut self, run: RunRecord) -> Result<()> {
         for (period_idx, record) in run.output.periods.iter().enumerate() {
             for (metric_idx, value) in record.values().into_iter().enumerate() {
@@ -314,5 +316,9 @@ impl RunSink for ResultsCollector {
             })
             .expect("experiments hand runs over in replication order");
         Ok(())
+    }
+
+    fn finish(self) -> Result<ExperimentResults> {
+        Ok(self.summarise())
     }
 }
