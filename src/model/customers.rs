@@ -8,7 +8,7 @@ use super::distributions::beta_by_mean;
 use super::math::{ln, logistic};
 use super::params::{MarketParams, ModelParams, RelationshipParams, SegmentParams};
 use super::relationship::{Episode, Relationship};
-use super::rng::Xoshiro256PlusPlus;
+use super::rng::{mix64, Xoshiro256PlusPlus};
 
 /// Distributor index of customers served directly by the firm.
 pub const DIRECT: u8 = u8::MAX;
@@ -264,9 +264,24 @@ fn draw_individual_parameters(
     let mut churn = varying(spread.churn_concentration);
     let mut advocacy = varying(spread.advocacy_concentration);
     let mut learning = varying(spread.learning_concentration);
-    // Without any spread there is nothing to draw, and no customer needs visiting.
+    // Without any spread there is nothing to draw, and no customer needs visiting (nor any
+    // draw taken from `rng`).
     let customers_to_draw = if spread.varying_count() > 0 { n } else { 0 };
+    // Each customer draws from a stream of its own, keyed by one draw of `rng` and its index:
+    // a customer whose gamma variates need more or fewer tries (their rejection step depends on
+    // the distributions' parameters) then leaves every other customer's draws as they were. So
+    // two scenarios that differ in a mean or a concentration give each customer nearby values
+    // (common random numbers customer by customer), which keeps a calibration's likelihood
+    // smooth in the parameters.
+    let stream_key = if customers_to_draw > 0 {
+        rng.next_u64()
+    } else {
+        0
+    };
     for customer_idx in 0..customers_to_draw {
+        let rng = &mut Xoshiro256PlusPlus::seed_from_u64(mix64(
+            stream_key ^ (customer_idx as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15),
+        ));
         if let Some(offsets) = &mut trust {
             let drawn = beta_by_mean(
                 rng,
