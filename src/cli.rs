@@ -158,6 +158,49 @@ Examples:
         #[arg(long, short)]
         quiet: bool,
     },
+    /// Fit the scenario's churn to a firm's observed cohort survival (maximum likelihood with the
+    /// simulation in the loop) and write the calibrated scenario (docs/calibration.md).
+    #[command(after_help = "\
+Examples:
+  relsim calibrate default --retention scenarios/calibration/subscription_cohorts.csv -o calibrated.toml
+  relsim calibrate default --retention cohorts.csv -o calibrated.toml --strategy transactional --holdout 6
+  relsim calibrate default --retention cohorts.csv -o calibrated.toml --fit defection.baseline")]
+    Calibrate {
+        /// Scenario file (TOML), or the name of a bundled preset.
+        scenario: String,
+        /// Observed survival: a CSV with columns period,surviving (counts or percentages such
+        /// as 91.2%), optionally cohort and size.
+        #[arg(long, value_name = "FILE")]
+        retention: PathBuf,
+        /// Where to write the calibrated scenario (TOML); replaced whole.
+        #[arg(long, short = 'o', value_name = "CALIBRATED.toml")]
+        out: PathBuf,
+        /// The strategy the firm runs today [default: the scenario's first].
+        #[arg(long, value_name = "NAME")]
+        strategy: Option<String>,
+        /// Keys to fit [default: defection.baseline heterogeneity.churn_concentration].
+        #[arg(long, value_name = "KEY", num_args = 1..)]
+        fit: Vec<String>,
+        /// Override a value, as for `run`.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        overrides: Vec<String>,
+        /// Fit on periods 1..=K only and print how well the rest is projected.
+        #[arg(long, value_name = "K")]
+        holdout: Option<u32>,
+        /// Replications behind each simulated curve [default: 40, or the file's if fewer]; the
+        /// calibrated scenario keeps the file's.
+        #[arg(long)]
+        replications: Option<u32>,
+        /// Master seed (overrides the file).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Worker threads (0 = one per core). Results do not depend on it.
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+        /// Print nothing but errors.
+        #[arg(long, short)]
+        quiet: bool,
+    },
     /// Split the NPV gap between two strategies into what each differing lever contributes
     /// (Shapley values over orders of switching levers from the second to the first).
     #[command(after_help = "\
@@ -415,6 +458,35 @@ pub fn execute(cli: Cli) -> Result<()> {
                     report.text,
                     report.out_dir.display()
                 ))?;
+            }
+        }
+        Command::Calibrate {
+            scenario,
+            retention,
+            out,
+            strategy,
+            fit,
+            overrides,
+            holdout,
+            replications,
+            seed,
+            threads,
+            quiet,
+        } => {
+            let report = commands::calibrate(&commands::CalibrateOptions {
+                scenario,
+                retention,
+                out,
+                strategy,
+                fit,
+                overrides,
+                holdout,
+                replications,
+                seed,
+                threads,
+            })?;
+            if !quiet {
+                print(&report.text)?;
             }
         }
         Command::Plot { dir, force } => {

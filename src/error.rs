@@ -66,6 +66,15 @@ pub enum Error {
         units: &'static str,
     },
     /// A file that could not be written.
+    /// A data file (observed retention) that cannot be read or makes no sense.
+    #[error("{}{}: {message}", path.display(), row.map(|r| format!(", row {r}")).unwrap_or_default())]
+    InvalidData {
+        path: PathBuf,
+        /// The 1-based line of the file, where one row is at fault.
+        row: Option<usize>,
+        message: String,
+    },
+
     #[error("cannot write {}: {source}", path.display())]
     Write {
         path: PathBuf,
@@ -118,6 +127,7 @@ impl Error {
             | Error::InvalidOption { .. }
             | Error::TooLarge { .. }
             | Error::InvalidOutput { .. }
+            | Error::InvalidData { .. }
             | Error::OutputFolder { .. } => 2,
             // The shell's convention: 128 + the signal's number.
             Error::Interrupted { signal, .. } => 128u8.saturating_add(*signal as u8),

@@ -51,6 +51,7 @@
 //! # Ok::<(), relsim::Error>(())
 //! ```
 
+pub mod calibrate;
 #[doc(hidden)]
 pub mod cli;
 #[doc(hidden)]

@@ -18,9 +18,11 @@ use crate::results::{ResultsCollector, RunSink};
 use crate::scenario::{presets, Override, Scenario, ScenarioSource};
 
 mod breakeven;
+mod calibrate;
 mod decompose;
 mod sweep;
 pub use breakeven::{breakeven, BreakevenOptions, BreakevenReport};
+pub use calibrate::{calibrate, CalibrateOptions, CalibrateReport};
 pub use decompose::{decompose, DecomposeOptions, DecomposeReport};
 pub use sweep::{sweep, SweepOptions, SweepReport};
 

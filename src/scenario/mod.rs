@@ -118,6 +118,13 @@ impl Scenario {
         )
     }
 
+    /// The value of a dotted key (`defection.baseline`, `segments.1.value`) as the scenario
+    /// holds it, every default written out; `None` if there is no such key.
+    pub fn value_of(&self, key: &str) -> Option<toml::Value> {
+        let table: toml::Table = self.to_toml().parse().ok()?;
+        value_at(&table, key).cloned()
+    }
+
     /// This scenario with `key` set to `value`, through exactly the checks of `--set KEY=VALUE`
     /// (and of the file): `scenario.with("replications", 40)?`,
     /// `scenario.with("strategies.1.price_level", 0.9)?`. The value is a TOML value: a number,
@@ -280,6 +287,20 @@ impl ScenarioSource {
     pub fn scenario(&self, overrides: &[Override]) -> Result<Scenario> {
         parse(&self.text, &self.name, overrides)
     }
+}
+
+/// The value at a dotted key (`market.population`, `strategies.1.price_level`).
+pub(crate) fn value_at<'a>(table: &'a toml::Table, key: &str) -> Option<&'a toml::Value> {
+    let mut segments = key.split('.');
+    let mut current = table.get(segments.next()?)?;
+    for segment in segments {
+        current = match current {
+            toml::Value::Table(table) => table.get(segment)?,
+            toml::Value::Array(array) => array.get(segment.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(current)
 }
 
 #[cfg(test)]

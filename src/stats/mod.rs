@@ -4,6 +4,7 @@
 //! Non-finite values (a ratio with a zero denominator, such as CAC in a run that won nobody) are
 //! left out; `n` reports how many values were used.
 
+pub mod optimize;
 pub mod sensitivity;
 
 use serde::Serialize;

@@ -10,7 +10,7 @@
 
 use super::design::{Design, Layout, Parameter, UnitPoints};
 use crate::error::{Error, Result};
-use crate::scenario::Scenario;
+use crate::scenario::{value_at, Scenario};
 
 /// A design laid out against its scenario: the points, how they relate, and each parameter's
 /// value type.
@@ -119,20 +119,6 @@ fn inner_message(err: &Error) -> String {
         Error::InvalidScenario { message, .. } => message.clone(),
         other => other.to_string(),
     }
-}
-
-/// The value at a dotted key (`market.population`, `strategies.1.price_level`).
-fn value_at<'a>(table: &'a toml::Table, key: &str) -> Option<&'a toml::Value> {
-    let mut segments = key.split('.');
-    let mut current = table.get(segments.next()?)?;
-    for segment in segments {
-        current = match current {
-            toml::Value::Table(table) => table.get(segment)?,
-            toml::Value::Array(array) => array.get(segment.parse::<usize>().ok()?)?,
-            _ => return None,
-        };
-    }
-    Some(current)
 }
 
 #[cfg(test)]

@@ -1,0 +1,18 @@
+//! Calibration: fitting a scenario's churn to a firm's own cohort survival
+//! (docs/calibration.md, `relsim calibrate`).
+//!
+//! - [`data`]: the retention CSV, read and checked row by row;
+//! - [`likelihood`]: the likelihood of observed survival under a survival curve (and the
+//!   shifted-beta-geometric curve, for tests and examples);
+//! - [`fit`]: maximum likelihood with the simulation in the loop, standard errors, goodness of
+//!   fit and the holdout projection.
+//!
+//! The simulation itself (replications in parallel, common random numbers across candidate
+//! values) is [`crate::experiment::calibrate`]; the optimiser is [`crate::stats::optimize`].
+
+pub mod data;
+pub mod fit;
+pub mod likelihood;
+
+pub use data::{parse_retention as parse_retention_text, read_retention, Cohort, RetentionData};
+pub use fit::{fit, Fit, FitOptions, FittedValue, DEFAULT_KEYS};

@@ -1,0 +1,216 @@
+//! `relsim calibrate`: fit a scenario's churn to observed cohort survival and write the
+//! calibrated scenario (docs/calibration.md).
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use super::load_scenario;
+use crate::calibrate::{fit, read_retention, Fit, FitOptions, DEFAULT_KEYS};
+use crate::error::{Error, Result};
+use crate::output::write_atomically;
+
+/// Evaluations of the likelihood the optimiser may spend.
+const MAX_EVALUATIONS: usize = 300;
+
+/// Replications behind each simulated curve unless `--replications` says otherwise (or the
+/// scenario has fewer): 40 replications of a default market's 2 000 starting customers put
+/// 80 000 customers behind each curve.
+pub const DEFAULT_REPLICATIONS: u32 = 40;
+
+/// Options of `relsim calibrate`.
+#[derive(Debug, Clone, Default)]
+pub struct CalibrateOptions {
+    pub scenario: String,
+    /// The observed retention CSV.
+    pub retention: PathBuf,
+    /// Where the calibrated scenario goes.
+    pub out: PathBuf,
+    /// The strategy the firm runs today (default: the scenario's first).
+    pub strategy: Option<String>,
+    /// Keys to fit (default: [`DEFAULT_KEYS`]).
+    pub fit: Vec<String>,
+    pub overrides: Vec<String>,
+    pub holdout: Option<u32>,
+    pub replications: Option<u32>,
+    pub seed: Option<u64>,
+    pub threads: usize,
+}
+
+/// What `relsim calibrate` did.
+#[derive(Debug, Clone)]
+pub struct CalibrateReport {
+    pub fit: Fit,
+    /// The terminal report.
+    pub text: String,
+}
+
+/// `relsim calibrate`.
+pub fn calibrate(options: &CalibrateOptions) -> Result<CalibrateReport> {
+    let (source, scenario, _) =
+        load_scenario(&options.scenario, &options.overrides, None, options.seed)?;
+    if options.replications == Some(0) {
+        return Err(Error::InvalidOption {
+            option: "--replications".into(),
+            message: "must be at least 1".into(),
+        });
+    }
+    let replications = options
+        .replications
+        .unwrap_or(DEFAULT_REPLICATIONS.min(scenario.replications()));
+    let data = read_retention(&options.retention)?;
+    let names: Vec<&str> = scenario
+        .strategies()
+        .iter()
+        .map(|s| s.name.as_str())
+        .collect();
+    let strategy_idx = match &options.strategy {
+        None => 0,
+        Some(name) => names
+            .iter()
+            .position(|n| n == name)
+            .ok_or_else(|| Error::InvalidOption {
+                option: "--strategy".into(),
+                message: format!(
+                    "`{name}` is not a strategy of {}; it has {}",
+                    source.name,
+                    names.join(", ")
+                ),
+            })?,
+    };
+    let keys: Vec<String> = if options.fit.is_empty() {
+        DEFAULT_KEYS.iter().map(|k| k.to_string()).collect()
+    } else {
+        options.fit.clone()
+    };
+    let started = Instant::now();
+    let found = fit(
+        &scenario,
+        &data,
+        &FitOptions {
+            strategy_idx,
+            keys,
+            holdout: options.holdout,
+            replications: Some(replications),
+            threads: options.threads,
+            max_evaluations: MAX_EVALUATIONS,
+        },
+    )?;
+    let seconds = started.elapsed().as_secs_f64();
+    let header = header_comment(&found, &data.path, names[strategy_idx], &source.name);
+    write_atomically(&options.out, |out| {
+        out.write_all(header.as_bytes())?;
+        out.write_all(found.calibrated.to_toml().as_bytes())
+    })?;
+
+    let mut text = format!(
+        "relsim calibrate · {} to {} · strategy {} · {} cohort{} through period {} · {} \
+         replications · {} likelihood evaluations · {:.1} s\n\nfitted (95 % interval; standard \
+         error):\n",
+        source.name,
+        data.path.display(),
+        names[strategy_idx],
+        data.cohorts.len(),
+        if data.cohorts.len() == 1 { "" } else { "s" },
+        found.fitted_through,
+        replications,
+        found.evaluations,
+        seconds
+    );
+    text.push_str(&fitted_lines(&found, "  "));
+    let _ = writeln!(text, "\n{}", goodness_line(&found));
+    if let Some(error) = found.holdout_error {
+        let _ = writeln!(
+            text,
+            "holdout: fitted through period {}, projected {} later observations: RMSE {:.2} \
+             points, worst {:.2}",
+            found.fitted_through, error.n, error.rmse_points, error.max_points
+        );
+        text.push_str("  period  observed  projected\n");
+        for cohort in &data.cohorts {
+            for &(t, n) in cohort
+                .observations
+                .iter()
+                .filter(|(t, _)| *t > found.fitted_through)
+            {
+                let _ = writeln!(
+                    text,
+                    "  {:>6}  {:>7.1}%  {:>8.1}%{}",
+                    t,
+                    100.0 * n / cohort.size,
+                    100.0 * found.survival[t as usize],
+                    if data.cohorts.len() > 1 {
+                        format!("  ({})", cohort.name)
+                    } else {
+                        String::new()
+                    }
+                );
+            }
+        }
+    }
+    for warning in &found.warnings {
+        let _ = writeln!(text, "warning: {warning}");
+    }
+    let _ = writeln!(
+        text,
+        "\ncalibrated scenario written to {}",
+        options.out.display()
+    );
+    Ok(CalibrateReport { fit: found, text })
+}
+
+fn fitted_lines(found: &Fit, indent: &str) -> String {
+    let mut text = String::new();
+    for v in &found.values {
+        let _ = writeln!(
+            text,
+            "{indent}{} = {:.4} [{:.4}, {:.4}]; SE {:.4} (started at {}){}",
+            v.key,
+            v.value,
+            v.ci_low,
+            v.ci_high,
+            v.standard_error,
+            v.start,
+            if v.identified { "" } else { "  NOT IDENTIFIED" }
+        );
+    }
+    text
+}
+
+fn goodness_line(found: &Fit) -> String {
+    format!(
+        "fit: ln L {:.2}, deviance {:.2} on {} degrees of freedom; observed vs simulated \
+         survival: RMSE {:.2} percentage points, worst {:.2}",
+        found.log_likelihood,
+        found.deviance(),
+        found.degrees_of_freedom,
+        found.fit_error.rmse_points,
+        found.fit_error.max_points
+    )
+}
+
+/// The comment block at the top of the calibrated scenario: what was fitted, to what, and how
+/// well, so that the file says where its churn parameters come from.
+fn header_comment(found: &Fit, data: &std::path::Path, strategy: &str, source: &str) -> String {
+    let mut text = format!(
+        "# Calibrated by relsim {} calibrate from {source} to {} (strategy {strategy}, fitted \
+         through period {}).\n# Fitted values (95 % interval; standard error):\n",
+        env!("CARGO_PKG_VERSION"),
+        data.display(),
+        found.fitted_through
+    );
+    text.push_str(&fitted_lines(found, "#   "));
+    let _ = writeln!(text, "# {}", goodness_line(found));
+    if let Some(error) = found.holdout_error {
+        let _ = writeln!(
+            text,
+            "# Holdout projection error: RMSE {:.2} points, worst {:.2}, over {} observations.",
+            error.rmse_points, error.max_points, error.n
+        );
+    }
+    for warning in &found.warnings {
+        let _ = writeln!(text, "# Warning: {warning}");
+    }
+    text.push('\n');
+    text
+}
