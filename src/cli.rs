@@ -187,7 +187,7 @@ Examples:
         /// Fit on periods 1..=K only and print how well the rest is projected.
         #[arg(long, value_name = "K")]
         holdout: Option<u32>,
-        /// Replications behind each simulated curve [default: 40, or the file's if fewer]; the
+        /// Replications behind each simulated curve [default: 100, or the file's if fewer]; the
         /// calibrated scenario keeps the file's.
         #[arg(long)]
         replications: Option<u32>,
