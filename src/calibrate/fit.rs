@@ -93,6 +93,8 @@ pub struct Fit {
     pub holdout_error: Option<CurveError>,
     /// `S(t)`, `t = 0..=horizon`, at the fitted values: the fit and its projection.
     pub survival: Vec<f64>,
+    /// The variance of each `S(t)` as an estimate (across replications over their number).
+    pub survival_variance: Vec<f64>,
     /// The last period fitted.
     pub fitted_through: u32,
     pub evaluations: usize,
@@ -420,7 +422,8 @@ pub fn fit(scenario: &Scenario, data: &RetentionData, options: &FitOptions) -> R
     if let Some(replications) = options.replications {
         projecting = projecting.with("replications", replications as i64)?;
     }
-    let survival = initial_survival(&projecting, options.strategy_idx, &pool).mean;
+    let projected = initial_survival(&projecting, options.strategy_idx, &pool);
+    let (survival, survival_variance) = (projected.mean, projected.variance_of_mean);
 
     let log_likelihood_at = fitted_cohorts
         .iter()
@@ -455,6 +458,7 @@ pub fn fit(scenario: &Scenario, data: &RetentionData, options: &FitOptions) -> R
         fit_error,
         holdout_error,
         survival,
+        survival_variance,
         fitted_through,
         evaluations: minimum.evaluations,
         converged: minimum.converged,

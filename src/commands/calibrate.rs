@@ -2,13 +2,14 @@
 //! calibrated scenario (docs/calibration.md).
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use super::load_scenario;
 use crate::calibrate::{fit, read_retention, Fit, FitOptions, DEFAULT_KEYS};
 use crate::error::{Error, Result};
 use crate::output::write_atomically;
+use crate::plot::calibration::{CalibrationChart, ObservedCohort};
 
 /// Evaluations of the likelihood the optimiser may spend.
 const MAX_EVALUATIONS: usize = 300;
@@ -99,6 +100,29 @@ pub fn calibrate(options: &CalibrateOptions) -> Result<CalibrateReport> {
     )?;
     let seconds = started.elapsed().as_secs_f64();
     let header = header_comment(&found, &data.path, names[strategy_idx], &source.name);
+    let chart = CalibrationChart {
+        cohorts: data
+            .cohorts
+            .iter()
+            .map(|c| ObservedCohort {
+                name: c.name.clone(),
+                size: c.size,
+                shares: c
+                    .observations
+                    .iter()
+                    .map(|&(t, n)| (t, n / c.size))
+                    .collect(),
+            })
+            .collect(),
+        survival: found.survival.clone(),
+        survival_variance: found.survival_variance.clone(),
+        fitted_through: found.fitted_through,
+        band_size: data.cohorts.iter().map(|c| c.size).fold(0.0, f64::max),
+    };
+    let (svg, png) = (chart.render_svg()?, chart.render_png()?);
+    let [svg_path, png_path] = chart_paths(&options.out);
+    write_atomically(&svg_path, |out| out.write_all(svg.as_bytes()))?;
+    write_atomically(&png_path, |out| out.write_all(&png))?;
     write_atomically(&options.out, |out| {
         out.write_all(header.as_bytes())?;
         out.write_all(found.calibrated.to_toml().as_bytes())
@@ -154,10 +178,25 @@ pub fn calibrate(options: &CalibrateOptions) -> Result<CalibrateReport> {
     }
     let _ = writeln!(
         text,
-        "\ncalibrated scenario written to {}",
-        options.out.display()
+        "\ncalibrated scenario written to {}; the fit chart to {} and {}",
+        options.out.display(),
+        png_path.display(),
+        svg_path.display()
     );
     Ok(CalibrateReport { fit: found, text })
+}
+
+/// The fit chart's files beside the calibrated scenario: `NAME_fit.svg` and `NAME_fit.png` for
+/// `NAME.toml`.
+pub fn chart_paths(out: &Path) -> [PathBuf; 2] {
+    let stem = out
+        .file_stem()
+        .map_or_else(|| "calibrated".into(), |s| s.to_string_lossy().into_owned());
+    let folder = out.parent().unwrap_or(Path::new(""));
+    [
+        folder.join(format!("{stem}_fit.svg")),
+        folder.join(format!("{stem}_fit.png")),
+    ]
 }
 
 fn fitted_lines(found: &Fit, indent: &str) -> String {

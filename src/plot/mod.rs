@@ -6,6 +6,7 @@
 //! installed on the machine.
 
 pub mod breakeven;
+pub mod calibration;
 mod charts;
 pub mod sweep;
 
