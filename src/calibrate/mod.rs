@@ -5,7 +5,8 @@
 //! - [`likelihood`]: the likelihood of observed survival under a survival curve (and the
 //!   shifted-beta-geometric curve, for tests and examples);
 //! - [`fit`]: maximum likelihood with the simulation in the loop, standard errors, goodness of
-//!   fit and the holdout projection.
+//!   fit and the holdout projection;
+//! - [`record`]: the `[calibration]` table the calibrated scenario carries.
 //!
 //! The simulation itself (replications in parallel, common random numbers across candidate
 //! values) is [`crate::experiment::calibrate`]; the optimiser is [`crate::stats::optimize`].
@@ -13,6 +14,8 @@
 pub mod data;
 pub mod fit;
 pub mod likelihood;
+pub mod record;
 
 pub use data::{parse_retention as parse_retention_text, read_retention, Cohort, RetentionData};
 pub use fit::{fit, Fit, FitOptions, FittedValue, DEFAULT_KEYS};
+pub use record::{CalibrationRecord, FittedRecord};

@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use super::load_scenario;
-use crate::calibrate::{fit, read_retention, Fit, FitOptions, DEFAULT_KEYS};
+use crate::calibrate::{
+    fit, read_retention, CalibrationRecord, Fit, FitOptions, FittedRecord, DEFAULT_KEYS,
+};
 use crate::error::{Error, Result};
 use crate::output::write_atomically;
 use crate::plot::calibration::{CalibrationChart, ObservedCohort};
@@ -123,9 +125,35 @@ pub fn calibrate(options: &CalibrateOptions) -> Result<CalibrateReport> {
     let [svg_path, png_path] = chart_paths(&options.out);
     write_atomically(&svg_path, |out| out.write_all(svg.as_bytes()))?;
     write_atomically(&png_path, |out| out.write_all(&png))?;
+    let record = CalibrationRecord {
+        data: options.retention.display().to_string(),
+        strategy: names[strategy_idx].to_string(),
+        fitted_through: found.fitted_through,
+        replications,
+        fitted: found
+            .values
+            .iter()
+            .map(|v| FittedRecord {
+                key: v.key.clone(),
+                value: v.value,
+                ci_low: v.ci_low,
+                ci_high: v.ci_high,
+                standard_error: v.standard_error,
+            })
+            .collect(),
+        log_likelihood: found.log_likelihood,
+        deviance: found.deviance(),
+        degrees_of_freedom: found.degrees_of_freedom,
+        rmse_points: found.fit_error.rmse_points,
+        max_points: found.fit_error.max_points,
+        holdout_rmse_points: found.holdout_error.map(|e| e.rmse_points),
+        holdout_max_points: found.holdout_error.map(|e| e.max_points),
+        warnings: found.warnings.clone(),
+    };
+    let calibrated = found.calibrated.with_calibration(record);
     write_atomically(&options.out, |out| {
         out.write_all(header.as_bytes())?;
-        out.write_all(found.calibrated.to_toml().as_bytes())
+        out.write_all(calibrated.to_toml().as_bytes())
     })?;
 
     let mut text = format!(

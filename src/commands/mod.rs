@@ -264,7 +264,7 @@ fn draw_charts_and_report(folder: &mut StagedFolder, run: &OutputFolder) -> Resu
     let html = html_report(
         &run.results,
         &run.manifest,
-        run.scenario.description(),
+        &run.scenario,
         &run.scenario_text,
         &charts,
     );

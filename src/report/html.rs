@@ -12,6 +12,7 @@ use super::terminal::{
 use crate::output::Manifest;
 use crate::plot::{strategy_colour, RenderedChart, CHART_SIZE};
 use crate::results::ExperimentResults;
+use crate::scenario::Scenario;
 
 pub(super) const STYLE: &str = "
 body { font-family: 'DejaVu Sans', Verdana, sans-serif; color: #222; max-width: 1200px;
@@ -87,7 +88,7 @@ impl RGBHex {
 pub fn html_report(
     results: &ExperimentResults,
     manifest: &Manifest,
-    description: &str,
+    scenario: &Scenario,
     scenario_toml: &str,
     charts: &[RenderedChart],
 ) -> String {
@@ -103,7 +104,13 @@ pub fn html_report(
          master seed {seed} · relsim {version} · {wall:.1} s on {threads} threads \
          ({speed:.0}M customer-steps/s)</p>\n",
         name = escape(&manifest.scenario_name),
-        description = escape(&description.split_whitespace().collect::<Vec<_>>().join(" ")),
+        description = escape(
+            &scenario
+                .description()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        ),
         verdict = escape(&verdict(results)),
         replications = count(manifest.replications, "replication"),
         strategies = count(names.len() as u64, "strategy"),
@@ -165,6 +172,37 @@ pub fn html_report(
                 "<p class=\"meta\">{}.</p>",
                 escape(&only_leader_pairs())
             );
+        }
+    }
+
+    if let Some(calibration) = scenario.calibration() {
+        let _ = writeln!(
+            html,
+            "<h2>Calibration</h2>\n<p>{}</p>",
+            escape(&calibration.describe())
+        );
+        // A fitted key edited since: the record no longer describes the scenario run.
+        let edited: Vec<String> = calibration
+            .fitted
+            .iter()
+            .filter(|f| {
+                scenario
+                    .value_of(&f.key)
+                    .and_then(|v| v.as_float())
+                    .is_none_or(|v| v != f.value)
+            })
+            .map(|f| f.key.clone())
+            .collect();
+        if !edited.is_empty() {
+            let _ = writeln!(
+                html,
+                "<p class=\"meta\">Changed since the calibration (by the file or --set): {}. \
+                 The fit above describes the calibrated values, not these.</p>",
+                escape(&edited.join(", "))
+            );
+        }
+        for warning in &calibration.warnings {
+            let _ = writeln!(html, "<p class=\"meta\">Warning: {}</p>", escape(warning));
         }
     }
 

@@ -1,6 +1,7 @@
 //! The scenario file format as serde sees it: it mirrors the TOML file, unknown keys rejected.
 //! `scenario::validate` turns it into a checked [`super::Scenario`].
 
+use crate::calibrate::CalibrationRecord;
 use crate::sweep::design::{DesignSpec, VarySpec};
 use serde::{Deserialize, Serialize};
 
@@ -57,6 +58,9 @@ pub struct ScenarioFile {
     /// The parameters a sweep varies, one table each.
     #[serde(default)]
     pub vary: Vec<VarySpec>,
+    /// What `relsim calibrate` fitted (docs/calibration.md); the simulation ignores it.
+    #[serde(default)]
+    pub calibration: Option<CalibrationRecord>,
 }
 
 fn default_periods() -> u32 {

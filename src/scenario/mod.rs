@@ -13,6 +13,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use crate::calibrate::CalibrationRecord;
 use crate::engine::RunConfig;
 use crate::error::{Error, Result};
 use crate::model::economics::per_period_discount_rate;
@@ -48,6 +49,9 @@ pub struct Scenario {
     /// The checked design, if the scenario has one.
     #[serde(skip)]
     design: Option<Design>,
+    /// What `relsim calibrate` fitted, if it wrote this scenario.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    calibration: Option<CalibrationRecord>,
 }
 
 impl Scenario {
@@ -116,6 +120,19 @@ impl Scenario {
             &format!("scenario {}", self.name),
             &overrides,
         )
+    }
+
+    /// What `relsim calibrate` fitted, if this is a calibrated scenario.
+    pub fn calibration(&self) -> Option<&CalibrationRecord> {
+        self.calibration.as_ref()
+    }
+
+    /// This scenario carrying `record` (the simulation ignores it).
+    pub fn with_calibration(&self, record: CalibrationRecord) -> Scenario {
+        Scenario {
+            calibration: Some(record),
+            ..self.clone()
+        }
     }
 
     /// The value of a dotted key (`defection.baseline`, `segments.1.value`) as the scenario

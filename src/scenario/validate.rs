@@ -536,6 +536,7 @@ pub fn validate(file: ScenarioFile, source_name: &str, text: Option<&str>) -> Re
         design_spec: file.design,
         vary: file.vary,
         design,
+        calibration: file.calibration,
     })
 }
 
