@@ -122,6 +122,37 @@ pub fn html_report(
         speed = manifest.customer_steps_per_second / 1e6,
     );
 
+    if let Some(calibration) = scenario.calibration() {
+        let _ = writeln!(
+            html,
+            "<h2>Calibration</h2>\n<p>{}</p>",
+            escape(&calibration.describe())
+        );
+        // A fitted key edited since: the record no longer describes the scenario run.
+        let edited: Vec<String> = calibration
+            .fitted
+            .iter()
+            .filter(|f| {
+                scenario
+                    .value_of(&f.key)
+                    .and_then(|v| v.as_float())
+                    .is_none_or(|v| v != f.value)
+            })
+            .map(|f| f.key.clone())
+            .collect();
+        if !edited.is_empty() {
+            let _ = writeln!(
+                html,
+                "<p class=\"meta\">Changed since the calibration (by the file or --set): {}. \
+                 The fit above describes the calibrated values, not these.</p>",
+                escape(&edited.join(", "))
+            );
+        }
+        for warning in &calibration.warnings {
+            let _ = writeln!(html, "<p class=\"meta\">Warning: {}</p>", escape(warning));
+        }
+    }
+
     let _ = write!(
         html,
         "<h2>Summary</h2>\n<p>Mean and [95 % confidence interval] across replications.</p>\n\
@@ -172,37 +203,6 @@ pub fn html_report(
                 "<p class=\"meta\">{}.</p>",
                 escape(&only_leader_pairs())
             );
-        }
-    }
-
-    if let Some(calibration) = scenario.calibration() {
-        let _ = writeln!(
-            html,
-            "<h2>Calibration</h2>\n<p>{}</p>",
-            escape(&calibration.describe())
-        );
-        // A fitted key edited since: the record no longer describes the scenario run.
-        let edited: Vec<String> = calibration
-            .fitted
-            .iter()
-            .filter(|f| {
-                scenario
-                    .value_of(&f.key)
-                    .and_then(|v| v.as_float())
-                    .is_none_or(|v| v != f.value)
-            })
-            .map(|f| f.key.clone())
-            .collect();
-        if !edited.is_empty() {
-            let _ = writeln!(
-                html,
-                "<p class=\"meta\">Changed since the calibration (by the file or --set): {}. \
-                 The fit above describes the calibrated values, not these.</p>",
-                escape(&edited.join(", "))
-            );
-        }
-        for warning in &calibration.warnings {
-            let _ = writeln!(html, "<p class=\"meta\">Warning: {}</p>", escape(warning));
         }
     }
 
