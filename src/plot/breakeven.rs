@@ -3,9 +3,8 @@
 //! the difference with its zero contour.
 
 use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::{drawing_png, drawing_svg, DrawResult, Drawing, FONT};
+use super::{drawing_png, drawing_svg, titled, DrawResult, Drawing, FONT};
 use crate::error::Result;
 use crate::report::format::human;
 use crate::stats::Interval;
@@ -64,25 +63,12 @@ fn draw<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    let (width, _) = root.dim_in_pixel();
     let title = match chart {
         BreakevenChart::Profile { label, .. } | BreakevenChart::Map { label, .. } => {
             format!("Break-even: NPV of {label}")
         }
     };
-    let (header, body) = root.split_vertically(80);
-    // A long pair of names gets a smaller title, so that it stays on the chart.
-    let title_size = if title.chars().count() > 60 { 30 } else { 40 };
-    header.draw(&Text::new(
-        title,
-        (width as i32 / 2, 40),
-        (FONT, title_size)
-            .into_font()
-            .style(FontStyle::Bold)
-            .color(&BLACK)
-            .pos(Pos::new(HPos::Center, VPos::Center)),
-    ))?;
-    let body = body.margin(10, 30, 30, 40);
+    let body = titled(root, &title)?;
     match chart {
         BreakevenChart::Profile {
             key,

@@ -6,7 +6,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::{drawing_png, drawing_svg, strategy_colour, DrawResult, Drawing, FONT};
+use super::{drawing_png, drawing_svg, strategy_colour, titled, DrawResult, Drawing, FONT};
 use crate::error::Result;
 
 /// One cohort as observed: its name, size and `(period, share surviving)`.
@@ -65,17 +65,7 @@ impl Drawing for CalibrationChart {
         DB::ErrorType: 'static,
     {
         let (width, _) = root.dim_in_pixel();
-        let (header, body) = root.split_vertically(80);
-        header.draw(&Text::new(
-            "Observed and simulated survival",
-            (width as i32 / 2, 40),
-            (FONT, 40)
-                .into_font()
-                .style(FontStyle::Bold)
-                .color(&BLACK)
-                .pos(Pos::new(HPos::Center, VPos::Center)),
-        ))?;
-        let body = body.margin(10, 30, 30, 40);
+        let body = titled(root, "Observed and simulated survival")?;
         let horizon = (self.survival.len().saturating_sub(1)) as f64;
         let band = |t: usize, sign: f64| {
             let s = self.survival[t];

@@ -130,59 +130,86 @@ fn register_fonts() {
 /// The result of drawing on any backend.
 pub(crate) type DrawResult = std::result::Result<(), Box<dyn StdError>>;
 
-/// Draws `chart` on a backend's drawing area.
-fn draw<DB: DrawingBackend>(
-    chart: &ChartSpec,
-    results: &ExperimentResults,
-    root: DrawingArea<DB, plotters::coord::Shift>,
-) -> DrawResult
-where
-    DB::ErrorType: 'static,
-{
-    // Both backends lay text out with the font's metrics, so it must be known before drawing.
-    register_fonts();
-    root.fill(&WHITE)?;
-    let line_kinds = match chart.name {
-        "customers" => Some(("advertising", "word of mouth")),
-        "relationships" => Some(("trust", "commitment")),
-        _ => None,
-    };
-    let body = charts::frame(&root, chart.title, &results.strategy_names, line_kinds)?;
-    match chart.name {
-        "npv_distribution" => charts::npv_distribution(&body, results)?,
-        "costs" => charts::costs(&body, results)?,
-        name => {
-            let panels =
-                charts::line_chart_panels(name).ok_or_else(|| format!("no chart called {name}"))?;
-            charts::line_panels(&body, results, &panels)?;
-        }
+/// A run's chart with the results it draws.
+struct RunChart<'a> {
+    spec: &'a ChartSpec,
+    results: &'a ExperimentResults,
+}
+
+impl Drawing for RunChart<'_> {
+    fn chart_name(&self) -> String {
+        self.spec.name.to_string()
     }
-    root.present()?;
-    Ok(())
+
+    fn draw_on<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, plotters::coord::Shift>,
+    ) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        let (chart, results) = (self.spec, self.results);
+        let line_kinds = match chart.name {
+            "customers" => Some(("advertising", "word of mouth")),
+            "relationships" => Some(("trust", "commitment")),
+            _ => None,
+        };
+        let body = charts::frame(root, chart.title, &results.strategy_names, line_kinds)?;
+        match chart.name {
+            "npv_distribution" => charts::npv_distribution(&body, results)?,
+            "costs" => charts::costs(&body, results)?,
+            name => {
+                let panels = charts::line_chart_panels(name)
+                    .ok_or_else(|| format!("no chart called {name}"))?;
+                charts::line_panels(&body, results, &panels)?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// A chart as SVG text.
 pub fn render_svg(chart: &ChartSpec, results: &ExperimentResults) -> Result<String> {
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, CHART_SIZE).into_drawing_area();
-        draw(chart, results, root).map_err(|err| plot_error(chart, err))?;
-    }
-    Ok(svg)
+    drawing_svg(&RunChart {
+        spec: chart,
+        results,
+    })
 }
 
 /// A chart as PNG bytes.
 pub fn render_png(chart: &ChartSpec, results: &ExperimentResults) -> Result<Vec<u8>> {
-    let (width, height) = CHART_SIZE;
-    let mut pixels = vec![0u8; width as usize * height as usize * 3];
-    {
-        let root = BitMapBackend::with_buffer(&mut pixels, CHART_SIZE).into_drawing_area();
-        draw(chart, results, root).map_err(|err| plot_error(chart, err))?;
-    }
-    png_from_rgb(&pixels, width, height).map_err(|err| plot_error(chart, err))
+    drawing_png(&RunChart {
+        spec: chart,
+        results,
+    })
 }
 
-/// A chart other than a run's: drawn by one generic function on either backend.
+/// A chart with a title over the top 80 pixels: draws the title (smaller if it is long, so
+/// that it stays on the chart) and returns the area below it, with margins.
+pub(crate) fn titled<DB: DrawingBackend>(
+    root: &DrawingArea<DB, plotters::coord::Shift>,
+    title: &str,
+) -> std::result::Result<DrawingArea<DB, plotters::coord::Shift>, Box<dyn StdError>>
+where
+    DB::ErrorType: 'static,
+{
+    use plotters::style::text_anchor::{HPos, Pos, VPos};
+    let (width, _) = root.dim_in_pixel();
+    let title_size = if title.chars().count() > 60 { 30 } else { 40 };
+    let (header, body) = root.split_vertically(80);
+    header.draw(&Text::new(
+        title.to_string(),
+        (width as i32 / 2, 40),
+        (FONT, title_size)
+            .into_font()
+            .style(FontStyle::Bold)
+            .color(&BLACK)
+            .pos(Pos::new(HPos::Center, VPos::Center)),
+    ))?;
+    Ok(body.margin(10, 30, 30, 40))
+}
+
+/// A chart: drawn by one generic function on either backend.
 pub(crate) trait Drawing {
     /// The chart's name in error messages.
     fn chart_name(&self) -> String;
@@ -253,13 +280,6 @@ pub(crate) fn png_from_rgb(
         writer.write_image_data(pixels)?;
     }
     Ok(png_bytes)
-}
-
-fn plot_error(chart: &ChartSpec, err: Box<dyn StdError>) -> Error {
-    Error::Plot {
-        chart: chart.name.to_string(),
-        message: err.to_string(),
-    }
 }
 
 /// One chart drawn: its spec, SVG text (for print and for the report) and PNG bytes.

@@ -6,7 +6,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::{drawing_png, drawing_svg, strategy_colour, DrawResult, Drawing, FONT};
+use super::{drawing_png, drawing_svg, strategy_colour, titled, DrawResult, Drawing, FONT};
 use crate::error::Result;
 use crate::report::format::human;
 use crate::stats::sensitivity::Estimate;
@@ -142,20 +142,7 @@ impl Drawing for SweepChart {
     where
         DB::ErrorType: 'static,
     {
-        let (width, _) = root.dim_in_pixel();
-        let title = self.title();
-        let title_size = if title.chars().count() > 60 { 30 } else { 40 };
-        let (header, body) = root.split_vertically(80);
-        header.draw(&Text::new(
-            title,
-            (width as i32 / 2, 40),
-            (FONT, title_size)
-                .into_font()
-                .style(FontStyle::Bold)
-                .color(&BLACK)
-                .pos(Pos::new(HPos::Center, VPos::Center)),
-        ))?;
-        let body = body.margin(10, 30, 30, 40);
+        let body = titled(root, &self.title())?;
         match self {
             SweepChart::Robustness { bars } => robustness(root, &body, bars),
             SweepChart::Sobol { bars, .. } => sobol(root, &body, bars),
