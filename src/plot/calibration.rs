@@ -168,8 +168,14 @@ impl Drawing for CalibrationChart {
         for (idx, cohort) in self.cohorts.iter().enumerate() {
             y += 32;
             let colour = strategy_colour(if idx == 0 { 0 } else { idx + 1 });
+            // A long name is cut, so that the key stays on the chart.
+            let name: String = if cohort.name.chars().count() > 24 {
+                cohort.name.chars().take(23).chain(['…']).collect()
+            } else {
+                cohort.name.clone()
+            };
             key(
-                format!("cohort {} ({} customers)", cohort.name, cohort.size.round()),
+                format!("cohort {name} ({} customers)", cohort.size.round()),
                 colour,
                 false,
                 y,

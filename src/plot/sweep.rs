@@ -233,6 +233,7 @@ where
         .x_desc("probability of being best")
         .axis_desc_style((FONT, 26))
         .label_style((FONT, 22))
+        .x_labels(6)
         .x_label_formatter(&|v| format!("{:.0} %", 100.0 * v))
         .bold_line_style(GRID)
         .light_line_style(FAINT)
@@ -251,16 +252,25 @@ where
             i as f64 + 0.5,
             0.12,
         ))?;
+        // The share beside its whisker; near 100 % there is no room right of it, so it goes
+        // inside the bar, left of the whisker, in white.
+        let right_end = b.p_best.ci_high.max(b.p_best.estimate);
+        let (x, anchor, colour) = if right_end > 0.75 {
+            (
+                b.p_best.ci_low.min(b.p_best.estimate) - 0.02,
+                HPos::Right,
+                WHITE,
+            )
+        } else {
+            (right_end + 0.02, HPos::Left, BLACK)
+        };
         best.draw_series(std::iter::once(Text::new(
             format!("{:.1} %", 100.0 * b.p_best.estimate),
-            (
-                b.p_best.ci_high.max(b.p_best.estimate).min(0.8) + 0.02,
-                i as f64 + 0.5,
-            ),
+            (x, i as f64 + 0.5),
             (FONT, 24)
                 .into_font()
-                .color(&BLACK)
-                .pos(Pos::new(HPos::Left, VPos::Center)),
+                .color(&colour)
+                .pos(Pos::new(anchor, VPos::Center)),
         )))?;
     }
     row_labels(root, &best, 0.0, &labels)?;
