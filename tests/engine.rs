@@ -462,3 +462,22 @@ fn uncommitted_partners_leave_and_are_replaced_at_a_cost() {
     let output = run(&stay, 0, 0);
     assert!(output.periods.iter().all(|r| r.partner_replacements == 0.0));
 }
+
+/// Active customer-steps (docs/performance in README, the manifest) count each period's active
+/// customers at its start: the customers active at period 0, then each period's end-of-period
+/// active count but the last's.
+#[test]
+fn active_customer_steps_count_the_active_at_each_periods_start() {
+    let scenario = small_scenario(&[]);
+    for strategy_idx in 0..scenario.strategies().len() {
+        let output = run(&scenario, strategy_idx, 3);
+        let initial = scenario.model().market.initial_active as f64;
+        let later: f64 = output.periods[..output.periods.len() - 1]
+            .iter()
+            .map(|p| p.active)
+            .sum();
+        assert_eq!(output.active_customer_steps as f64, initial + later);
+        let all = scenario.model().market.population as u64 * scenario.periods() as u64;
+        assert!(output.active_customer_steps > 0 && output.active_customer_steps < all);
+    }
+}

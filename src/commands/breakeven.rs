@@ -311,6 +311,7 @@ pub fn breakeven(options: &BreakevenOptions) -> Result<BreakevenReport> {
         threads: info.threads,
         wall_time,
         customer_steps: info.customer_steps,
+        active_customer_steps: info.active_customer_steps,
     }
     .manifest();
     let out_dir = folder.commit(manifest)?;

@@ -104,7 +104,8 @@ pub fn decompose(options: &DecomposeOptions) -> Result<DecomposeReport> {
         progress.inc(1)
     });
     progress.finish_and_clear();
-    let (npv, threads) = npv?;
+    let runs = npv?;
+    let (npv, threads) = (runs.npv, runs.threads);
     let wall_time = started.elapsed().as_secs_f64();
 
     // Per replication: each lever's Shapley contribution; then their means and intervals.
@@ -169,6 +170,7 @@ pub fn decompose(options: &DecomposeOptions) -> Result<DecomposeReport> {
         threads,
         wall_time,
         customer_steps,
+        active_customer_steps: runs.active_customer_steps,
     }
     .manifest();
 

@@ -163,6 +163,7 @@ pub fn run(options: &RunOptions) -> Result<RunReport> {
         threads: info.threads,
         wall_time,
         customer_steps: info.customer_steps,
+        active_customer_steps: info.active_customer_steps,
     }
     .manifest();
     output::write_all(
@@ -174,13 +175,15 @@ pub fn run(options: &RunOptions) -> Result<RunReport> {
         },
     )?;
     let title = format!(
-        "relsim · {} · {} × {} · {} periods · {:.1} s ({:.0}M customer-steps/s)",
+        "relsim · {} · {} × {} · {} periods · {:.1} s ({:.0}M customer-steps/s, {:.0}M of \
+         them active)",
         scenario.name(),
         count(info.replications, "replication"),
         count(scenario.strategies().len() as u64, "strategy"),
         scenario.periods(),
         wall_time,
-        manifest.customer_steps_per_second / 1e6
+        manifest.customer_steps_per_second / 1e6,
+        manifest.active_customer_steps_per_second / 1e6
     );
     let table_width = match options.table_width {
         0 => usize::MAX,
@@ -381,6 +384,7 @@ pub(crate) struct RunFacts<'a> {
     pub threads: usize,
     pub wall_time: f64,
     pub customer_steps: u64,
+    pub active_customer_steps: u64,
 }
 
 impl RunFacts<'_> {
@@ -404,6 +408,9 @@ impl RunFacts<'_> {
             wall_time_seconds: self.wall_time,
             customer_steps: self.customer_steps,
             customer_steps_per_second: self.customer_steps as f64 / self.wall_time.max(1e-9),
+            active_customer_steps: self.active_customer_steps,
+            active_customer_steps_per_second: self.active_customer_steps as f64
+                / self.wall_time.max(1e-9),
             files: Default::default(),
             sweep: None,
         }

@@ -162,20 +162,22 @@ pub fn sweep(options: &SweepOptions) -> Result<SweepReport> {
             threads: info.threads,
             wall_time,
             customer_steps: info.customer_steps,
+            active_customer_steps: info.active_customer_steps,
         }
         .manifest()
     };
 
     let mut text = format!(
         "relsim sweep · {} · {} design, {} points × {} replications × {} strategies · {:.1} s \
-         ({:.0}M customer-steps/s)\n",
+         ({:.0}M customer-steps/s, {:.0}M of them active)\n",
         scenario.name(),
         design.kind.name(),
         n_points,
         replications,
         strategy_names.len(),
         wall_time,
-        manifest.customer_steps_per_second / 1e6
+        manifest.customer_steps_per_second / 1e6,
+        manifest.active_customer_steps_per_second / 1e6
     );
     text.push_str("varied:\n");
     for parameter in &prepared.parameters {

@@ -80,6 +80,10 @@ pub struct RunConfig<'a> {
 pub struct RunOutput {
     pub periods: Vec<PeriodRecord>,
     pub metrics: RunMetrics,
+    /// Customer-periods spent active: each period's active customers at its start, summed.
+    /// Prospects cost a fraction of an active customer, so this says how much of the run's
+    /// customer-steps were the expensive kind.
+    pub active_customer_steps: u64,
 }
 
 /// Simulates one strategy on one replication's world.
@@ -89,8 +93,13 @@ pub fn simulate(config: &RunConfig, world: &World, seeds: &ReplicationSeeds) -> 
     while let Some(record) = run.step() {
         periods.push(record);
     }
+    let active_customer_steps = run.engine.totals.customer_periods_at_risk;
     let metrics = run.finish(&periods);
-    RunOutput { periods, metrics }
+    RunOutput {
+        periods,
+        metrics,
+        active_customer_steps,
+    }
 }
 
 /// One run, a period at a time: what [`simulate`] does, for callers that look at each period

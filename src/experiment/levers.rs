@@ -9,19 +9,28 @@ use crate::error::{Error, Result};
 use crate::scenario::Scenario;
 use crate::strategy::Levers;
 
-/// The NPV of each of `lever_sets` on each replication of `scenario`, `[replication][set]`,
-/// and the number of worker threads used. Every set of a replication meets the same world and
-/// the same random numbers.
+/// What [`npv_of_lever_sets`] gives.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LeverSetNpv {
+    /// `[replication][set]`.
+    pub npv: Vec<Vec<f64>>,
+    pub threads: usize,
+    /// Customer-periods spent active over every run.
+    pub active_customer_steps: u64,
+}
+
+/// The NPV of each of `lever_sets` on each replication of `scenario`. Every set of a
+/// replication meets the same world and the same random numbers.
 pub fn npv_of_lever_sets(
     scenario: &Scenario,
     lever_sets: &[Levers],
     threads: usize,
     stop: &StopRequest,
     on_replication_done: &(dyn Fn() + Sync),
-) -> Result<(Vec<Vec<f64>>, usize)> {
+) -> Result<LeverSetNpv> {
     let pool = super::thread_pool(threads)?;
     let replications = scenario.replications() as u64;
-    let npv: Vec<Option<Vec<f64>>> = pool.install(|| {
+    let npv: Vec<Option<(Vec<f64>, u64)>> = pool.install(|| {
         (0..replications)
             .into_par_iter()
             .map(|replication| {
@@ -30,6 +39,7 @@ pub fn npv_of_lever_sets(
                 }
                 let seeds = ReplicationSeeds::derive(scenario.seed(), replication);
                 let world = World::generate(scenario.model(), &seeds);
+                let mut active = 0u64;
                 let row = lever_sets
                     .iter()
                     .map(|levers| {
@@ -39,11 +49,13 @@ pub fn npv_of_lever_sets(
                             periods: scenario.periods(),
                             discount_rate: scenario.discount_rate(),
                         };
-                        simulate(&config, &world, &seeds).metrics.npv
+                        let output = simulate(&config, &world, &seeds);
+                        active += output.active_customer_steps;
+                        output.metrics.npv
                     })
                     .collect();
                 on_replication_done();
-                Some(row)
+                Some((row, active))
             })
             .collect()
     });
@@ -55,8 +67,10 @@ pub fn npv_of_lever_sets(
             units: "replications",
         });
     }
-    Ok((
-        npv.into_iter().flatten().collect(),
-        pool.current_num_threads(),
-    ))
+    let (npv, active): (Vec<Vec<f64>>, Vec<u64>) = npv.into_iter().flatten().unzip();
+    Ok(LeverSetNpv {
+        npv,
+        threads: pool.current_num_threads(),
+        active_customer_steps: active.iter().sum(),
+    })
 }

@@ -19,7 +19,7 @@ use crate::engine::{simulate, ReplicationSeeds, World};
 use crate::error::{Error, Result};
 use crate::results::{RunRecord, RunSink};
 use crate::scenario::Scenario;
-pub use levers::npv_of_lever_sets;
+pub use levers::{npv_of_lever_sets, LeverSetNpv};
 pub use sweep::{run_sweep, ExecutionOptions, SweepInfo};
 
 /// A request to stop an experiment early, made from outside (a signal handler) and read between
@@ -75,6 +75,9 @@ pub struct ExperimentInfo {
     pub threads: usize,
     pub replications: u64,
     pub customer_steps: u64,
+    /// The part of them spent on active customers
+    /// ([`crate::engine::RunOutput::active_customer_steps`]).
+    pub active_customer_steps: u64,
 }
 
 /// A pool of `threads` workers (0: one per core).
@@ -127,6 +130,7 @@ pub fn run_experiment<S: RunSink + ?Sized>(
     let replications = scenario.replications() as u64;
     let batch_size = options.batch_size.max(1) as u64;
     let mut start = 0;
+    let mut active_customer_steps = 0u64;
     while start < replications {
         let end = (start + batch_size).min(replications);
         let batch: Vec<Vec<RunRecord>> = pool.install(|| {
@@ -151,6 +155,7 @@ pub fn run_experiment<S: RunSink + ?Sized>(
             });
         }
         for run in batch.into_iter().flatten() {
+            active_customer_steps += run.output.active_customer_steps;
             sink.accept(run)?;
         }
         start = end;
@@ -159,6 +164,7 @@ pub fn run_experiment<S: RunSink + ?Sized>(
         threads: pool.current_num_threads(),
         replications,
         customer_steps: replications * scenario.customer_steps_per_replication(),
+        active_customer_steps,
     })
 }
 

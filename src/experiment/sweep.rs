@@ -26,6 +26,8 @@ pub struct SweepInfo {
     pub threads: usize,
     pub units: u64,
     pub customer_steps: u64,
+    /// The part of them spent on active customers.
+    pub active_customer_steps: u64,
 }
 
 /// Units (point × replication) simulated before they are handed on: bounds memory whatever the
@@ -64,6 +66,7 @@ pub fn run_sweep(
     let total = n_points as u64 * replications;
     let points_per_batch = (UNITS_PER_BATCH / replications.max(1) as usize).max(1);
     let mut customer_steps = 0u64;
+    let mut active_customer_steps = 0u64;
     let mut done = 0u64;
     let mut shared: Option<SharedWorlds> = None;
     // Strategies' levers are not part of the model.
@@ -106,7 +109,7 @@ pub fn run_sweep(
         let units: Vec<(usize, u64)> = (first..last)
             .flat_map(|idx| (0..replications).map(move |r| (idx, r)))
             .collect();
-        let batch: Vec<Option<UnitResult>> = pool.install(|| {
+        let batch: Vec<Option<(UnitResult, u64)>> = pool.install(|| {
             units
                 .par_iter()
                 .map(|&(idx, replication)| {
@@ -125,12 +128,16 @@ pub fn run_sweep(
                         _ => simulate_replication(at_point, replication),
                     };
                     on_unit_done();
-                    Some(UnitResult {
-                        point: idx as u32,
-                        replication,
-                        seed: records.first().map_or(0, |r| r.seed),
-                        metrics: records.into_iter().map(|r| r.output.metrics).collect(),
-                    })
+                    let active: u64 = records.iter().map(|r| r.output.active_customer_steps).sum();
+                    Some((
+                        UnitResult {
+                            point: idx as u32,
+                            replication,
+                            seed: records.first().map_or(0, |r| r.seed),
+                            metrics: records.into_iter().map(|r| r.output.metrics).collect(),
+                        },
+                        active,
+                    ))
                 })
                 .collect()
         });
@@ -145,7 +152,8 @@ pub fn run_sweep(
         for at_point in &scenarios {
             customer_steps += replications * at_point.customer_steps_per_replication();
         }
-        for unit in batch.into_iter().flatten() {
+        for (unit, active) in batch.into_iter().flatten() {
+            active_customer_steps += active;
             sink(unit)?;
             done += 1;
         }
@@ -154,5 +162,6 @@ pub fn run_sweep(
         threads: pool.current_num_threads(),
         units: total,
         customer_steps,
+        active_customer_steps,
     })
 }

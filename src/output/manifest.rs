@@ -28,6 +28,13 @@ pub struct Manifest {
     /// or acquisition check), counted over every customer of the population.
     pub customer_steps: u64,
     pub customer_steps_per_second: f64,
+    /// The customer-steps spent on active customers (prospects cost a fraction of one), and
+    /// their rate: the yardstick for a model where most of the population is active. Absent
+    /// (0) in manifests of relsim versions that did not record it.
+    #[serde(default)]
+    pub active_customer_steps: u64,
+    #[serde(default)]
+    pub active_customer_steps_per_second: f64,
     /// SHA-256 of every other file of the folder, by file name. Filled in when the folder is
     /// committed; empty in manifests of relsim versions that did not record it.
     #[serde(default)]
@@ -72,6 +79,8 @@ impl Manifest {
             wall_time_seconds: 0.0,
             customer_steps: 0,
             customer_steps_per_second: 0.0,
+            active_customer_steps: 0,
+            active_customer_steps_per_second: 0.0,
             files: BTreeMap::new(),
             sweep: None,
         }
