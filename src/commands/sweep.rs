@@ -15,6 +15,7 @@ use crate::experiment::{run_sweep, ExecutionOptions, SweepInfo};
 use crate::output::{Manifest, StagedFolder, SweepManifest};
 use crate::plot::sweep::{
     hinge_parameter, shown_pairs, MorrisDot, RobustnessBar, ShownPair, SobolBar, SweepChart,
+    HINGE_DOTS,
 };
 use crate::report::format::human;
 use crate::report::sweep_html::{
@@ -355,11 +356,15 @@ fn sweep_charts(
             &values,
             &difference,
         ) {
+            // An even spread of at most HINGE_DOTS points: the chart stays the same size
+            // whatever the design's.
+            let stride = difference.len().div_ceil(HINGE_DOTS).max(1);
             let chart = SweepChart::Hinge {
                 pair: pair.label.clone(),
                 parameter: keys[p].clone(),
-                x: values[p].clone(),
-                difference,
+                x: values[p].iter().copied().step_by(stride).collect(),
+                design_points: difference.len(),
+                difference: difference.into_iter().step_by(stride).collect(),
             };
             charts.push((chart.file_stem(number), chart));
         }

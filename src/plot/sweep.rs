@@ -47,14 +47,21 @@ pub enum SweepChart {
     Sobol { pair: String, bars: Vec<SobolBar> },
     /// Morris μ* against σ for a paired difference.
     Morris { pair: String, dots: Vec<MorrisDot> },
-    /// The paired difference at every point against one parameter.
+    /// The paired difference at the design's points against one parameter: every point, or an
+    /// even spread of [`HINGE_DOTS`] of them in a larger design.
     Hinge {
         pair: String,
         parameter: String,
         x: Vec<f64>,
         difference: Vec<f64>,
+        /// The design's points, of which `x.len()` are drawn.
+        design_points: usize,
     },
 }
+
+/// The most points a hinge chart draws: beyond, dots only overlap, and the chart (held in
+/// memory and inlined in the report) would grow with the design.
+pub const HINGE_DOTS: usize = 2_560;
 
 const ABOVE: RGBColor = RGBColor(0, 114, 178);
 const BELOW: RGBColor = RGBColor(230, 159, 0);
@@ -113,13 +120,24 @@ impl SweepChart {
                  in their range."
                     .into()
             }
-            SweepChart::Hinge { .. } => {
-                "Each dot is one point of the design: the mean paired NPV difference over its \
-                 replications, against the value of the parameter the difference depends on \
-                 most. Blue dots lie above zero (the first strategy earns more), orange below; \
-                 where the cloud crosses the red line, the verdict flips. The other parameters \
-                 vary too, which is the vertical spread."
-                    .into()
+            SweepChart::Hinge {
+                x, design_points, ..
+            } => {
+                let which = if x.len() < *design_points {
+                    format!(
+                        "one of {} points of the design, taken evenly through it",
+                        design_points
+                    )
+                } else {
+                    "one point of the design".to_string()
+                };
+                format!(
+                    "Each dot is {which}: the mean paired NPV difference over its replications, \
+                     against the value of the parameter the difference depends on most. Blue \
+                     dots lie above zero (the first strategy earns more), orange below; where \
+                     the cloud crosses the red line, the verdict flips. The other parameters \
+                     vary too, which is the vertical spread."
+                )
             }
         }
     }
@@ -152,6 +170,7 @@ impl Drawing for SweepChart {
                 parameter,
                 x,
                 difference,
+                ..
             } => hinge(&body, pair, parameter, x, difference),
         }
     }
