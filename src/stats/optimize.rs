@@ -1,5 +1,6 @@
 //! Derivative-free minimisation (Nelder & Mead 1965, with the standard coefficients: reflection
-//! 1, expansion 2, contraction ½, shrink ½), and the numerical Hessian behind standard errors.
+//! 1, expansion 2, contraction ½, shrink ½), and the response-surface Hessian behind standard
+//! errors.
 //! Pure functions of the objective; used by `relsim calibrate` (docs/calibration.md).
 
 /// When to stop.
@@ -137,35 +138,6 @@ pub fn nelder_mead(
     }
 }
 
-/// The Hessian of `f` at `x` by central differences with steps `h`, row-major `n × n`.
-pub fn hessian(mut f: impl FnMut(&[f64]) -> f64, x: &[f64], h: &[f64]) -> Vec<f64> {
-    let n = x.len();
-    let mut at = |shifts: &[(usize, f64)]| {
-        let mut y = x.to_vec();
-        for &(i, delta) in shifts {
-            y[i] += delta;
-        }
-        f(&y)
-    };
-    let centre = at(&[]);
-    let mut matrix = vec![0.0; n * n];
-    for i in 0..n {
-        let plus = at(&[(i, h[i])]);
-        let minus = at(&[(i, -h[i])]);
-        matrix[i * n + i] = (plus - 2.0 * centre + minus) / (h[i] * h[i]);
-        for j in 0..i {
-            let pp = at(&[(i, h[i]), (j, h[j])]);
-            let pm = at(&[(i, h[i]), (j, -h[j])]);
-            let mp = at(&[(i, -h[i]), (j, h[j])]);
-            let mm = at(&[(i, -h[i]), (j, -h[j])]);
-            let value = (pp - pm - mp + mm) / (4.0 * h[i] * h[j]);
-            matrix[i * n + j] = value;
-            matrix[j * n + i] = value;
-        }
-    }
-    matrix
-}
-
 /// The Hessian of `f` at `x` from a quadratic fitted by least squares to `f` on a central
 /// composite design around `x` (the centre, `±h` and `±2h` along each axis, and `±h` along
 /// every pair of axes), row-major `n × n`. Where `f` is a simulation with small jumps (common
@@ -291,6 +263,36 @@ pub fn inverse_positive_definite(matrix: &[f64], n: usize) -> Option<Vec<f64>> {
 mod tests {
     use super::*;
 
+    /// The Hessian of `f` at `x` by central differences with steps `h`, row-major `n × n`: what
+    /// the response surface is compared with.
+    fn central_differences(mut f: impl FnMut(&[f64]) -> f64, x: &[f64], h: &[f64]) -> Vec<f64> {
+        let n = x.len();
+        let mut at = |shifts: &[(usize, f64)]| {
+            let mut y = x.to_vec();
+            for &(i, delta) in shifts {
+                y[i] += delta;
+            }
+            f(&y)
+        };
+        let centre = at(&[]);
+        let mut matrix = vec![0.0; n * n];
+        for i in 0..n {
+            let plus = at(&[(i, h[i])]);
+            let minus = at(&[(i, -h[i])]);
+            matrix[i * n + i] = (plus - 2.0 * centre + minus) / (h[i] * h[i]);
+            for j in 0..i {
+                let pp = at(&[(i, h[i]), (j, h[j])]);
+                let pm = at(&[(i, h[i]), (j, -h[j])]);
+                let mp = at(&[(i, -h[i]), (j, h[j])]);
+                let mm = at(&[(i, -h[i]), (j, -h[j])]);
+                let value = (pp - pm - mp + mm) / (4.0 * h[i] * h[j]);
+                matrix[i * n + j] = value;
+                matrix[j * n + i] = value;
+            }
+        }
+        matrix
+    }
+
     #[test]
     fn nelder_mead_finds_the_minimum_of_rosenbrocks_valley() {
         let rosenbrock = |x: &[f64]| (1.0 - x[0]).powi(2) + 100.0 * (x[1] - x[0] * x[0]).powi(2);
@@ -344,9 +346,10 @@ mod tests {
     fn the_hessian_and_its_inverse_match_a_known_quadratic() {
         // f = ½ xᵀ A x with A = [[4, 1], [1, 3]]; its Hessian is A.
         let f = |x: &[f64]| 0.5 * (4.0 * x[0] * x[0] + 2.0 * x[0] * x[1] + 3.0 * x[1] * x[1]);
-        let h = hessian(f, &[0.3, -0.2], &[1e-3, 1e-3]);
+        // A quadratic is its own response surface: recovered to rounding.
+        let h = response_surface_hessian(f, &[0.3, -0.2], &[0.1, 0.2]).unwrap();
         for (found, expected) in h.iter().zip([4.0, 1.0, 1.0, 3.0]) {
-            assert!((found - expected).abs() < 1e-6, "{h:?}");
+            assert!((found - expected).abs() < 1e-9, "{h:?}");
         }
         let inverse = inverse_positive_definite(&h, 2).unwrap();
         // A⁻¹ = [[3, −1], [−1, 4]] / 11.
@@ -373,7 +376,7 @@ mod tests {
         for (found, expected) in surface.iter().zip(exact) {
             assert!((found - expected).abs() < 0.05, "{surface:?}");
         }
-        let differences = hessian(f, &[0.1, 0.2], &[1e-3, 1e-3]);
+        let differences = central_differences(f, &[0.1, 0.2], &[1e-3, 1e-3]);
         assert!((differences[0] - 4.0).abs() > 1.0, "{differences:?}");
     }
 }
