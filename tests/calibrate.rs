@@ -163,6 +163,20 @@ fn bad_data_and_options_are_refused_naming_them() {
     }
     assert!(!dir.path().join("out.toml").exists());
     let good = repo("scenarios/calibration/subscription_cohorts.csv");
+    // A destination that cannot take the result is refused before anything is simulated.
+    for (out, expected) in [
+        (dir.path().join("missing/out.toml"), "does not exist"),
+        (dir.path().to_path_buf(), "is a folder"),
+    ] {
+        relsim()
+            .args(["calibrate", "default", "--retention"])
+            .arg(&good)
+            .arg("-o")
+            .arg(&out)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(expected));
+    }
     for (args, expected) in [
         (
             vec!["--strategy", "nobody"],

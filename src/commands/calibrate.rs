@@ -62,6 +62,7 @@ pub fn calibrate(options: &CalibrateOptions) -> Result<CalibrateReport> {
     let replications = options
         .replications
         .unwrap_or(DEFAULT_REPLICATIONS.min(scenario.replications()));
+    check_destination(&options.out)?;
     let data = read_retention(&options.retention)?;
     let names: Vec<&str> = scenario
         .strategies()
@@ -212,6 +213,33 @@ pub fn calibrate(options: &CalibrateOptions) -> Result<CalibrateReport> {
         svg_path.display()
     );
     Ok(CalibrateReport { fit: found, text })
+}
+
+/// Refuses, before any simulation, a destination that cannot receive the calibrated scenario:
+/// a folder, or a file in a folder that does not exist.
+fn check_destination(out: &Path) -> Result<()> {
+    let refuse = |message: String| Error::InvalidOption {
+        option: "-o".into(),
+        message,
+    };
+    if out.is_dir() {
+        return Err(refuse(format!(
+            "{} is a folder; give the calibrated scenario a file name such as \
+             calibrated.toml",
+            out.display()
+        )));
+    }
+    let folder = out.parent().filter(|p| !p.as_os_str().is_empty());
+    if let Some(folder) = folder {
+        if !folder.is_dir() {
+            return Err(refuse(format!(
+                "{}: the folder {} does not exist",
+                out.display(),
+                folder.display()
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// The fit chart's files beside the calibrated scenario: `NAME_fit.svg` and `NAME_fit.png` for
