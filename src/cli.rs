@@ -484,6 +484,7 @@ pub fn execute(cli: Cli) -> Result<()> {
                 replications,
                 seed,
                 threads,
+                quiet,
             })?;
             if !quiet {
                 print(&report.text)?;

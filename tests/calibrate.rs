@@ -79,6 +79,7 @@ fn a_cohort_simulated_with_a_known_baseline_is_fitted_back() {
             threads: 0,
             max_evaluations: 200,
         },
+        &|_| {},
     )
     .unwrap();
     let baseline = &found.values[0];

@@ -180,8 +180,15 @@ fn curve_error(cohorts: &[Cohort], survival: &[f64], keep: impl Fn(u32) -> bool)
     }
 }
 
-/// Fits `options.keys` of `scenario` to `data` (see the module docs).
-pub fn fit(scenario: &Scenario, data: &RetentionData, options: &FitOptions) -> Result<Fit> {
+/// Fits `options.keys` of `scenario` to `data` (see the module docs). `on_evaluation` is
+/// called after each evaluation of the likelihood with their count so far (for a progress
+/// display).
+pub fn fit(
+    scenario: &Scenario,
+    data: &RetentionData,
+    options: &FitOptions,
+    on_evaluation: &dyn Fn(usize),
+) -> Result<Fit> {
     if options.strategy_idx >= scenario.strategies().len() {
         return Err(option_error(
             "--strategy",
@@ -255,7 +262,10 @@ pub fn fit(scenario: &Scenario, data: &RetentionData, options: &FitOptions) -> R
     if let Some(replications) = options.replications {
         fitting = fitting.with("replications", replications as i64)?;
     }
+    let evaluations = std::cell::Cell::new(0usize);
     let negative_ll = |x: &[f64]| -> f64 {
+        evaluations.set(evaluations.get() + 1);
+        on_evaluation(evaluations.get());
         match with_values(&fitting, &parameters, x) {
             Ok(candidate) => {
                 let survival = initial_survival(&candidate, options.strategy_idx, &pool).mean;

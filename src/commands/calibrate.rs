@@ -5,6 +5,8 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use indicatif::{ProgressBar, ProgressStyle};
+
 use super::load_scenario;
 use crate::calibrate::{
     fit, read_retention, CalibrationRecord, Fit, FitOptions, FittedRecord, DEFAULT_KEYS,
@@ -39,6 +41,8 @@ pub struct CalibrateOptions {
     pub replications: Option<u32>,
     pub seed: Option<u64>,
     pub threads: usize,
+    /// Show no progress.
+    pub quiet: bool,
 }
 
 /// What `relsim calibrate` did.
@@ -89,6 +93,16 @@ pub fn calibrate(options: &CalibrateOptions) -> Result<CalibrateReport> {
         options.fit.clone()
     };
     let started = Instant::now();
+    let progress = if options.quiet {
+        ProgressBar::hidden()
+    } else {
+        let spinner = ProgressBar::new_spinner();
+        spinner.set_style(
+            ProgressStyle::with_template("{spinner} {msg} · {elapsed}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        spinner
+    };
     let found = fit(
         &scenario,
         &data,
@@ -100,7 +114,16 @@ pub fn calibrate(options: &CalibrateOptions) -> Result<CalibrateReport> {
             threads: options.threads,
             max_evaluations: MAX_EVALUATIONS,
         },
-    )?;
+        &|n| {
+            progress.set_message(format!(
+                "fitting to {}: {n} likelihood evaluations ({replications} replications each)",
+                data.path.display()
+            ));
+            progress.tick();
+        },
+    );
+    progress.finish_and_clear();
+    let found = found?;
     let seconds = started.elapsed().as_secs_f64();
     let header = header_comment(&found, &data.path, names[strategy_idx], &source.name);
     let chart = CalibrationChart {
