@@ -96,6 +96,13 @@ pub fn robustness_sentence(
     let Some(best) = robustness.get(leader) else {
         return String::new();
     };
+    if robustness.len() == 1 {
+        return format!(
+            "{} is the only strategy: this sweep measures what its results depend on, not which \
+             strategy wins.",
+            best.strategy
+        );
+    }
     let over = if matches!(design_kind, "lhs" | "sobol") {
         "under the stated uncertainty"
     } else {
