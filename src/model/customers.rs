@@ -478,6 +478,34 @@ mod tests {
         }
     }
 
+    /// A customer's values come from a stream of its own (docs/model.md §2.1): a wider churn
+    /// spread changes how many tries each customer's churn draw takes, yet every customer
+    /// keeps the starting trust it drew before, and its values after the churn draw depend on
+    /// its own stream only.
+    #[test]
+    fn a_customers_draws_do_not_depend_on_the_other_customers() {
+        let draw = |churn_concentration: f64| {
+            let mut model = model();
+            model.market.population = 2_000;
+            model.market.initial_active = 200;
+            model.heterogeneity.churn_concentration = churn_concentration;
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
+            let mut heterogeneity = Xoshiro256PlusPlus::seed_from_u64(8);
+            Population::generate(&model, &mut rng, &mut heterogeneity)
+        };
+        let (narrow, wide) = (draw(100.0), draw(3.0));
+        let trust = |p: &Population| {
+            (0..2_000)
+                .map(|i| p.trust_offset.get(i))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(trust(&narrow), trust(&wide));
+        let churn_differs = (0..2_000)
+            .filter(|&i| narrow.churn_offset.get(i) != wide.churn_offset.get(i))
+            .count();
+        assert!(churn_differs > 1_900, "{churn_differs}");
+    }
+
     /// The default model with every customer alike.
     fn homogeneous_model() -> ModelParams {
         ModelParams {
