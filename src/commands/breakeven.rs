@@ -5,12 +5,10 @@
 use std::fmt::Write as _;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
-use super::sweep::run_design;
-use super::{load_scenario, progress_bar, RunFacts, StopOnSignals};
+use super::sweep::{run_design, DesignRun};
+use super::{load_scenario, RunFacts};
 use crate::error::{Error, Result};
-use crate::experiment::{ExecutionOptions, StopRequest};
 use crate::output::csv::{number, text as csv_text};
 use crate::output::StagedFolder;
 use crate::plot::breakeven::{render_png, render_svg, BreakevenChart};
@@ -143,29 +141,18 @@ pub fn breakeven(options: &BreakevenOptions) -> Result<BreakevenReport> {
         .unwrap_or_else(|| Path::new("outputs").join(format!("{}_breakeven", scenario.name())));
     let mut folder = StagedFolder::prepare(&out_dir, options.force)?;
 
-    let stop = StopRequest::default();
-    let _signals = StopOnSignals::install(&stop);
     let n_points = prepared.points.len();
-    let total = n_points as u64 * scenario.replications() as u64;
-    let progress = progress_bar(
-        options.quiet,
-        total,
-        "point-replications",
-        format!("finding the break-even of {} − {}", names[a], names[b]),
-    );
-    let started = Instant::now();
-    let (results, info) = run_design(
+    let (results, info, wall_time) = run_design(
         &scenario,
         &prepared,
         &names,
         &mut folder,
-        &ExecutionOptions {
+        &DesignRun {
             threads: options.threads,
-            stop,
+            quiet: options.quiet,
+            message: format!("finding the break-even of {} − {}", names[a], names[b]),
         },
-        &progress,
     )?;
-    let wall_time = started.elapsed().as_secs_f64();
 
     // The paired difference A − B at every point (grid order: the last key varies fastest).
     let pair_idx = pairs(names.len())

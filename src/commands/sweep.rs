@@ -5,7 +5,6 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use indicatif::ProgressBar;
 use sha2::{Digest, Sha256};
 
 use super::{load_scenario, progress_bar, RunFacts, StopOnSignals};
@@ -83,29 +82,18 @@ pub fn sweep(options: &SweepOptions) -> Result<SweepReport> {
         .collect();
     let n_points = prepared.points.len();
     let replications = scenario.replications() as u64;
-    let total_units = n_points as u64 * replications;
 
-    let stop = StopRequest::default();
-    let _signals = StopOnSignals::install(&stop);
-    let progress = progress_bar(
-        options.quiet,
-        total_units,
-        "point-replications",
-        format!("sweeping {} ({} points)", scenario.name(), n_points),
-    );
-    let started = Instant::now();
-    let (results, info) = run_design(
+    let (results, info, wall_time) = run_design(
         &scenario,
         &prepared,
         &strategy_names,
         &mut folder,
-        &ExecutionOptions {
+        &DesignRun {
             threads: options.threads,
-            stop,
+            quiet: options.quiet,
+            message: format!("sweeping {} ({} points)", scenario.name(), n_points),
         },
-        &progress,
     )?;
-    let wall_time = started.elapsed().as_secs_f64();
 
     let scratch_path = folder.staging_path().to_path_buf();
     let scratch_error = |source| Error::Write {
@@ -372,17 +360,37 @@ fn sweep_charts(
     Ok(charts)
 }
 
-/// Runs every unit of `prepared`, streaming `runs.csv` and `runs.parquet` into `folder` and
-/// each completed point's summaries to a scratch file: what `relsim sweep` and `relsim
-/// breakeven` share.
+/// How [`run_design`] runs: worker threads, and what its progress bar says (hidden if quiet).
+pub(super) struct DesignRun {
+    pub threads: usize,
+    pub quiet: bool,
+    pub message: String,
+}
+
+/// Runs every unit of `prepared` under a progress bar, stopping on SIGINT or SIGTERM,
+/// streaming `runs.csv` and `runs.parquet` into `folder` and each completed point's summaries
+/// to a scratch file: what `relsim sweep` and `relsim breakeven` share. Returns the summaries,
+/// what ran, and the seconds it took.
 pub(super) fn run_design(
     scenario: &Scenario,
     prepared: &PreparedSweep,
     strategy_names: &[String],
     folder: &mut StagedFolder,
-    options: &ExecutionOptions,
-    progress: &ProgressBar,
-) -> Result<(PointResults, SweepInfo)> {
+    how: &DesignRun,
+) -> Result<(PointResults, SweepInfo, f64)> {
+    let stop = StopRequest::default();
+    let _signals = StopOnSignals::install(&stop);
+    let progress = progress_bar(
+        how.quiet,
+        prepared.points.len() as u64 * scenario.replications() as u64,
+        "point-replications",
+        how.message.clone(),
+    );
+    let options = ExecutionOptions {
+        threads: how.threads,
+        stop,
+    };
+    let started = Instant::now();
     let scratch_path = folder.staging_path().to_path_buf();
     let mut summaries = PointStream::new(
         prepared.points.len(),
@@ -412,7 +420,7 @@ pub(super) fn run_design(
     let info = run_sweep(
         scenario,
         prepared,
-        options,
+        &options,
         &mut |unit| {
             summaries.push(&unit).map_err(|source| Error::Write {
                 path: scratch_path.clone(),
@@ -433,7 +441,7 @@ pub(super) fn run_design(
         path: scratch_path,
         source,
     })?;
-    Ok((results, info))
+    Ok((results, info, started.elapsed().as_secs_f64()))
 }
 
 /// The robustness table: probability of being best and expected regret, per strategy.
