@@ -345,18 +345,26 @@ pub fn fit(
             *step = (2.0 * c[i * parameters.len() + i].sqrt()).clamp(0.1, 1.0);
         }
     }
+    // The curve at the optimum, projected to the horizon: a run's first periods do not depend
+    // on its horizon, so this one simulation serves the fit, its precision and the projection.
+    let calibrated = with_values(scenario, &parameters, &minimum.x)?;
+    let horizon = scenario.periods().max(last);
+    let mut projecting = calibrated.with("periods", horizon as i64)?;
+    if let Some(replications) = options.replications {
+        projecting = projecting.with("replications", replications as i64)?;
+    }
+    let projected = initial_survival(&projecting, options.strategy_idx, &pool);
+    let (survival, survival_variance) = (projected.mean, projected.variance_of_mean);
     // The simulated curve is itself an estimate. Simulated maximum likelihood's variance is the
     // data's times `1 + n_data / n_simulated` (Gouriéroux & Monfort 1996), where `n_simulated`
     // is the binomial sample as precise as the simulated curve: replications share market-wide
     // events (rival campaigns, shortages), so the curve's variance across replications, not the
     // number of simulated customers, says how precise it is. The least precise fitted period
     // counts.
-    let at_optimum = with_values(&fitting, &parameters, &minimum.x)?;
-    let curve = initial_survival(&at_optimum, options.strategy_idx, &pool);
     let n_data: f64 = fitted_cohorts.iter().map(|c| c.size).sum();
-    let n_simulated = (1..curve.mean.len())
-        .filter(|&t| curve.variance_of_mean[t] > 0.0)
-        .map(|t| curve.mean[t] * (1.0 - curve.mean[t]) / curve.variance_of_mean[t])
+    let n_simulated = (1..=fitted_through as usize)
+        .filter(|&t| survival_variance[t] > 0.0)
+        .map(|t| survival[t] * (1.0 - survival[t]) / survival_variance[t])
         .fold(f64::INFINITY, f64::min);
     let simulation_factor = (1.0 + n_data / n_simulated).sqrt();
     if simulation_factor > 1.5 {
@@ -419,21 +427,6 @@ pub fn fit(
             v.key, v.ci_low, v.ci_high
         ));
     }
-
-    let fitted_values: Vec<f64> = values.iter().map(|v| v.value).collect();
-    let assignments: Vec<f64> = parameters
-        .iter()
-        .zip(&fitted_values)
-        .map(|(p, &v)| p.fitting_scale(v))
-        .collect();
-    let calibrated = with_values(scenario, &parameters, &assignments)?;
-    let horizon = scenario.periods().max(last);
-    let mut projecting = calibrated.with("periods", horizon as i64)?;
-    if let Some(replications) = options.replications {
-        projecting = projecting.with("replications", replications as i64)?;
-    }
-    let projected = initial_survival(&projecting, options.strategy_idx, &pool);
-    let (survival, survival_variance) = (projected.mean, projected.variance_of_mean);
 
     let log_likelihood_at = fitted_cohorts
         .iter()
