@@ -164,21 +164,32 @@ Examples:
 Examples:
   relsim calibrate default --retention scenarios/calibration/subscription_cohorts.csv -o calibrated.toml
   relsim calibrate default --retention cohorts.csv -o calibrated.toml --strategy transactional --holdout 6
-  relsim calibrate default --retention cohorts.csv -o calibrated.toml --fit defection.baseline")]
+  relsim calibrate default --retention cohorts.csv -o calibrated.toml --fit defection.baseline
+  relsim calibrate default --retention by_segment.csv --acquisition won.csv -o calibrated.toml")]
     Calibrate {
         /// Scenario file (TOML), or the name of a bundled preset.
         scenario: String,
         /// Observed survival: a CSV with columns period,surviving (counts or percentages such
-        /// as 91.2%), optionally cohort and size.
+        /// as 91.2%), optionally cohort, segment (a scenario segment's name) and size.
         #[arg(long, value_name = "FILE")]
         retention: PathBuf,
+        /// Customers won per period: a CSV with columns period,acquired (adds
+        /// market.advertising_max_reach to the keys fitted by default).
+        #[arg(long, value_name = "FILE")]
+        acquisition: Option<PathBuf>,
+        /// Revenue per active customer per period: a CSV with columns
+        /// period,revenue_per_customer (name the keys it informs with --fit).
+        #[arg(long, value_name = "FILE")]
+        revenue: Option<PathBuf>,
         /// Where to write the calibrated scenario (TOML); replaced whole.
         #[arg(long, short = 'o', value_name = "CALIBRATED.toml")]
         out: PathBuf,
         /// The strategy the firm runs today [default: the scenario's first].
         #[arg(long, value_name = "NAME")]
         strategy: Option<String>,
-        /// Keys to fit [default: defection.baseline heterogeneity.churn_concentration].
+        /// Keys to fit [default: defection.baseline heterogeneity.churn_concentration; with a
+        /// segment column, each observed segment's defection_intercept instead of the
+        /// baseline].
         #[arg(long, value_name = "KEY", num_args = 1..)]
         fit: Vec<String>,
         /// Override a value, as for `run`.
@@ -463,6 +474,8 @@ pub fn execute(cli: Cli) -> Result<()> {
         Command::Calibrate {
             scenario,
             retention,
+            acquisition,
+            revenue,
             out,
             strategy,
             fit,
@@ -476,6 +489,8 @@ pub fn execute(cli: Cli) -> Result<()> {
             let report = commands::calibrate(&commands::CalibrateOptions {
                 scenario,
                 retention,
+                acquisition,
+                revenue,
                 out,
                 strategy,
                 fit,

@@ -13,6 +13,9 @@
 //! - `surviving` (required): customers still active, as a count (`912`) or a percentage of the
 //!   cohort (`91.2%`); one form per cohort.
 //! - `cohort` (optional): a name; rows without the column form one cohort, `all`.
+//! - `segment` (optional): the name of one of the scenario's segments whose customers the
+//!   cohort follows; the fit then compares it with that segment's simulated survival. Rows with
+//!   the same cohort and segment form one cohort; an empty segment means the whole market.
 //! - `size` (optional): the cohort's size. Counts take it from the period-0 row when there is
 //!   one; percentages without a size are taken as shares of a nominal cohort of
 //!   [`NOMINAL_SIZE`], which the fit reports.
@@ -31,6 +34,10 @@ pub const NOMINAL_SIZE: f64 = 1000.0;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Cohort {
     pub name: String,
+    /// The scenario segment the cohort follows, by name; `None` for the whole market.
+    pub segment: Option<String>,
+    /// The line of the cohort's first row (for messages about the cohort as a whole).
+    pub line: usize,
     /// Customers at period 0.
     pub size: f64,
     /// `(period, surviving)` after period 0, periods increasing, counts not increasing.
@@ -129,12 +136,12 @@ pub fn parse_retention(text: &str, path: &Path) -> Result<RetentionData> {
         .collect();
     let position = |name: &str| columns.iter().position(|c| c == name);
     for (idx, column) in columns.iter().enumerate() {
-        if !["cohort", "period", "surviving", "size"].contains(&column.as_str()) {
+        if !["cohort", "segment", "period", "surviving", "size"].contains(&column.as_str()) {
             return Err(fail(
                 Some(header_line),
                 format!(
                     "unknown column `{column}` (column {}); the columns are period, surviving \
-                     and optionally cohort and size",
+                     and optionally cohort, segment and size",
                     idx + 1
                 ),
             ));
@@ -149,10 +156,11 @@ pub fn parse_retention(text: &str, path: &Path) -> Result<RetentionData> {
                 .into(),
         ));
     };
-    let (cohort_col, size_col) = (position("cohort"), position("size"));
+    let (cohort_col, segment_col, size_col) =
+        (position("cohort"), position("segment"), position("size"));
 
-    let mut by_cohort: BTreeMap<String, Vec<Row>> = BTreeMap::new();
-    let mut order: Vec<String> = Vec::new();
+    let mut by_cohort: BTreeMap<(String, Option<String>), Vec<Row>> = BTreeMap::new();
+    let mut order: Vec<(String, Option<String>)> = Vec::new();
     for (line, content) in lines {
         let fields: Vec<&str> = content.split(',').map(str::trim).collect();
         if fields.len() != columns.len() {
@@ -190,7 +198,17 @@ pub fn parse_retention(text: &str, path: &Path) -> Result<RetentionData> {
                     })?,
             ),
         };
-        let cohort = cohort_col.map_or("all", |c| fields[c]).to_string();
+        let segment = segment_col
+            .map(|c| fields[c])
+            .filter(|s| !s.is_empty())
+            .map(str::to_string);
+        let name = match (cohort_col.map(|c| fields[c]), &segment) {
+            (Some(cohort), Some(segment)) => format!("{cohort} / {segment}"),
+            (Some(cohort), None) => cohort.to_string(),
+            (None, Some(segment)) => segment.clone(),
+            (None, None) => "all".to_string(),
+        };
+        let cohort = (name, segment);
         if !by_cohort.contains_key(&cohort) {
             order.push(cohort.clone());
         }
@@ -209,14 +227,170 @@ pub fn parse_retention(text: &str, path: &Path) -> Result<RetentionData> {
     }
     let cohorts = order
         .into_iter()
-        .map(|name| {
-            let rows = by_cohort.remove(&name).unwrap_or_default();
-            check_cohort(name, &rows).map_err(|(row, message)| fail(row, message))
+        .map(|key| {
+            let rows = by_cohort.remove(&key).unwrap_or_default();
+            let (name, segment) = key;
+            check_cohort(name, segment, &rows).map_err(|(row, message)| fail(row, message))
         })
         .collect::<Result<Vec<_>>>()?;
     Ok(RetentionData {
         path: path.to_path_buf(),
         cohorts,
+    })
+}
+
+/// What a per-period series observes: new customers, or revenue per active customer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeriesKind {
+    /// `period,acquired`: customers won in each period (advertising and word of mouth).
+    Acquired,
+    /// `period,revenue_per_customer`: revenue per customer active at the period's end.
+    RevenuePerCustomer,
+}
+
+impl SeriesKind {
+    /// The value column's name.
+    pub fn column(self) -> &'static str {
+        match self {
+            SeriesKind::Acquired => "acquired",
+            SeriesKind::RevenuePerCustomer => "revenue_per_customer",
+        }
+    }
+
+    fn what(self) -> &'static str {
+        match self {
+            SeriesKind::Acquired => "a number of customers won (0 or more)",
+            SeriesKind::RevenuePerCustomer => "a revenue per customer (0 or more)",
+        }
+    }
+}
+
+/// A per-period series the firm observed (`--acquisition`, `--revenue`): `(period, value)`,
+/// periods from 1, increasing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeriesData {
+    pub path: PathBuf,
+    pub kind: SeriesKind,
+    pub observations: Vec<(u32, f64)>,
+}
+
+impl SeriesData {
+    /// The series with only its observations up to `period` (for a holdout).
+    pub fn up_to(&self, period: u32) -> SeriesData {
+        SeriesData {
+            observations: self
+                .observations
+                .iter()
+                .copied()
+                .filter(|&(t, _)| t <= period)
+                .collect(),
+            ..self.clone()
+        }
+    }
+
+    pub fn last_period(&self) -> u32 {
+        self.observations.last().map_or(0, |&(t, _)| t)
+    }
+}
+
+/// Reads and checks a series file of `kind`.
+pub fn read_series(path: &Path, kind: SeriesKind) -> Result<SeriesData> {
+    let text = std::fs::read_to_string(path).map_err(|err| Error::InvalidData {
+        path: path.to_path_buf(),
+        row: None,
+        message: format!("cannot be read: {err}"),
+    })?;
+    parse_series(&text, path, kind)
+}
+
+/// Parses a series CSV: a header `period,<kind's column>` (in either order) and one row per
+/// observed period, periods from 1 and increasing; `path` names it in messages.
+pub fn parse_series(text: &str, path: &Path, kind: SeriesKind) -> Result<SeriesData> {
+    let fail = |row: Option<usize>, message: String| Error::InvalidData {
+        path: path.to_path_buf(),
+        row,
+        message,
+    };
+    let column = kind.column();
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .map(|(idx, line)| (idx + 1, line.trim()))
+        .filter(|(_, line)| !line.is_empty() && !line.starts_with('#'));
+    let (header_line, header) = lines.next().ok_or_else(|| {
+        fail(
+            None,
+            format!("is empty; it needs a header `period,{column}` and one row per period"),
+        )
+    })?;
+    let columns: Vec<String> = header
+        .split(',')
+        .map(|c| c.trim().to_ascii_lowercase())
+        .collect();
+    let position = |name: &str| columns.iter().position(|c| c == name);
+    let (Some(period_col), Some(value_col), 2) =
+        (position("period"), position(column), columns.len())
+    else {
+        return Err(fail(
+            Some(header_line),
+            format!("the header must be `period,{column}`, not `{header}`"),
+        ));
+    };
+    let mut observations: Vec<(u32, f64)> = Vec::new();
+    for (line, content) in lines {
+        let fields: Vec<&str> = content.split(',').map(str::trim).collect();
+        if fields.len() != 2 {
+            return Err(fail(
+                Some(line),
+                format!("has {} fields where the header has 2", fields.len()),
+            ));
+        }
+        let period = fields[period_col]
+            .parse::<u32>()
+            .ok()
+            .filter(|&p| p >= 1)
+            .ok_or_else(|| {
+                fail(
+                    Some(line),
+                    format!(
+                        "period `{}` is not a period of the simulation (1, 2, 3, …)",
+                        fields[period_col]
+                    ),
+                )
+            })?;
+        let value = fields[value_col]
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite() && *v >= 0.0)
+            .ok_or_else(|| {
+                fail(
+                    Some(line),
+                    format!("{column} `{}` is not {}", fields[value_col], kind.what()),
+                )
+            })?;
+        if let Some(&(previous, _)) = observations.last() {
+            if period <= previous {
+                return Err(fail(
+                    Some(line),
+                    format!(
+                        "period {period} comes after period {previous}; give each period once, \
+                         in increasing order"
+                    ),
+                ));
+            }
+        }
+        observations.push((period, value));
+    }
+    if observations.is_empty() {
+        return Err(fail(
+            None,
+            "has a header but no rows; give one row per observed period".into(),
+        ));
+    }
+    Ok(SeriesData {
+        path: path.to_path_buf(),
+        kind,
+        observations,
     })
 }
 
@@ -250,6 +424,7 @@ fn parse_surviving(text: &str) -> std::result::Result<Surviving, String> {
 /// Checks one cohort's rows and turns them into counts.
 fn check_cohort(
     name: String,
+    segment: Option<String>,
     rows: &[Row],
 ) -> std::result::Result<Cohort, (Option<usize>, String)> {
     let first = &rows[0];
@@ -344,6 +519,8 @@ fn check_cohort(
     }
     Ok(Cohort {
         name,
+        segment,
+        line: first.line,
         size,
         observations,
         nominal_size,
@@ -389,6 +566,71 @@ mod tests {
         assert!(nominal.cohorts[0].nominal_size);
         assert_eq!(nominal.cohorts[0].observations[1], (2, 900.0));
         assert_eq!(a.up_to(1).observations, [(1, 900.0)]);
+    }
+
+    #[test]
+    fn a_segment_column_makes_a_cohort_of_each_cohort_and_segment() {
+        let data = parse(
+            "segment,cohort,period,surviving\nregulars,2024,0,300\nregulars,2024,1,280\n\
+             occasional,2024,0,700\noccasional,2024,1,560\n,2024,0,50\n,2024,1,40\n\
+             regulars,2025,0,100\nregulars,2025,1,95\n",
+        )
+        .unwrap();
+        let names: Vec<(&str, Option<&str>, usize)> = data
+            .cohorts
+            .iter()
+            .map(|c| (c.name.as_str(), c.segment.as_deref(), c.line))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("2024 / regulars", Some("regulars"), 2),
+                ("2024 / occasional", Some("occasional"), 4),
+                ("2024", None, 6),
+                ("2025 / regulars", Some("regulars"), 8),
+            ]
+        );
+        let by_segment = parse("segment,period,surviving\nA,0,10\nA,1,9\nB,0,10\nB,1,8\n").unwrap();
+        assert_eq!(by_segment.cohorts[1].name, "B");
+        assert_eq!(by_segment.cohorts[1].observations, [(1, 8.0)]);
+    }
+
+    #[test]
+    fn series_are_read_and_bad_ones_refused_naming_the_row() {
+        let path = Path::new("acquired.csv");
+        let series = parse_series(
+            "acquired,period\n12,1\n# gap\n9,3\n",
+            path,
+            SeriesKind::Acquired,
+        )
+        .unwrap();
+        assert_eq!(series.observations, [(1, 12.0), (3, 9.0)]);
+        assert_eq!(series.up_to(2).observations, [(1, 12.0)]);
+        for (text, expected) in [
+            ("", "acquired.csv: is empty"),
+            (
+                "period,surviving\n1,3\n",
+                "row 1: the header must be `period,acquired`",
+            ),
+            ("period,acquired\n", "has a header but no rows"),
+            (
+                "period,acquired\n0,3\n",
+                "row 2: period `0` is not a period",
+            ),
+            (
+                "period,acquired\n1,-3\n",
+                "row 2: acquired `-3` is not a number",
+            ),
+            (
+                "period,acquired\n2,3\n1,4\n",
+                "row 3: period 1 comes after period 2",
+            ),
+        ] {
+            let message = parse_series(text, path, SeriesKind::Acquired)
+                .unwrap_err()
+                .to_string();
+            assert!(message.contains(expected), "{text:?}: {message}");
+        }
     }
 
     #[test]

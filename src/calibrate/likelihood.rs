@@ -10,6 +10,15 @@
 //!
 //! the likelihood of the shifted-beta-geometric literature (Fader & Hardie 2007) with `S` taken
 //! from the simulation rather than from a formula.
+//!
+//! Customers won per period (`--acquisition`) are Poisson counts around the simulated mean
+//! `λ_t`: `ln L = Σ_t y_t·ln λ_t − λ_t`. Revenue per customer (`--revenue`) is normal around
+//! the simulated mean with a variance the data estimate (profiled out):
+//! `ln L = −(n/2)·(ln(2π·RSS/n) + 1)`, `RSS = Σ_t (r_t − r̂_t)²`.
+//!
+//! Every `ln L` here leaves out terms that do not depend on the simulation (the multinomial
+//! coefficient, `ln y_t!`), so they differ from the textbook ones by a constant; deviances,
+//! which compare with the saturated model, do not.
 
 use super::data::Cohort;
 
@@ -57,6 +66,44 @@ pub fn saturated_log_likelihood(cohort: &Cohort) -> f64 {
     total + term(previous)
 }
 
+/// `ln L` of customers won per period, `observations` `(t, y_t)`, as Poisson counts around
+/// `mean[t]` (see the module docs).
+pub fn poisson_log_likelihood(observations: &[(u32, f64)], mean: &[f64]) -> f64 {
+    observations
+        .iter()
+        .map(|&(t, y)| {
+            let lambda = mean[t as usize].max(PROBABILITY_FLOOR);
+            y * lambda.ln() - lambda
+        })
+        .sum()
+}
+
+/// `ln L` of the saturated Poisson model (`λ_t = y_t`), for the deviance.
+pub fn poisson_saturated_log_likelihood(observations: &[(u32, f64)]) -> f64 {
+    observations
+        .iter()
+        .map(|&(_, y)| if y > 0.0 { y * y.ln() - y } else { 0.0 })
+        .sum()
+}
+
+/// `ln L` of revenue per customer, `observations` `(t, r_t)`, normal around `mean[t]` with its
+/// variance profiled out (see the module docs). A perfect match has no finite likelihood, so
+/// the residual sum of squares is floored at a millionth of the data's own.
+pub fn normal_profile_log_likelihood(observations: &[(u32, f64)], mean: &[f64]) -> f64 {
+    let n = observations.len() as f64;
+    let rss: f64 = observations
+        .iter()
+        .map(|&(t, r)| (r - mean[t as usize]).powi(2))
+        .sum();
+    let scale: f64 = observations.iter().map(|&(_, r)| r * r).sum::<f64>() * 1e-6;
+    let rss = if rss.is_nan() {
+        rss
+    } else {
+        rss.max(scale).max(f64::MIN_POSITIVE)
+    };
+    -0.5 * n * ((std::f64::consts::TAU * rss / n).ln() + 1.0)
+}
+
 /// Shifted-beta-geometric survival (Fader & Hardie 2007): `S(t) = ∏_{k<t} (β + k)/(α + β + k)`,
 /// for `t = 0..=periods`.
 pub fn sbg_survival(alpha: f64, beta: f64, periods: u32) -> Vec<f64> {
@@ -79,6 +126,8 @@ mod tests {
     fn expected_cohort(size: f64, survival: &[f64]) -> Cohort {
         Cohort {
             name: "expected".into(),
+            segment: None,
+            line: 2,
             size,
             observations: survival
                 .iter()
@@ -105,6 +154,8 @@ mod tests {
         // 100 customers; 20 lost by period 2, 10 more by period 5; 70 remain.
         let cohort = Cohort {
             name: "c".into(),
+            segment: None,
+            line: 2,
             size: 100.0,
             observations: vec![(2, 80.0), (5, 70.0)],
             nominal_size: false,
@@ -132,5 +183,27 @@ mod tests {
         );
         assert!((found.x[0].exp() - 0.7).abs() < 1e-3, "{:?}", found);
         assert!((found.x[1].exp() - 3.2).abs() < 1e-2, "{:?}", found);
+    }
+
+    #[test]
+    fn series_likelihoods_peak_at_the_data_and_match_their_formulas() {
+        let observed = [(1, 12.0), (2, 0.0), (4, 7.0)];
+        let mean = [0.0, 10.0, 1.0, 99.0, 8.0];
+        let expected = (12.0 * 10f64.ln() - 10.0) + (0.0 - 1.0) + (7.0 * 8f64.ln() - 8.0);
+        assert!((poisson_log_likelihood(&observed, &mean) - expected).abs() < 1e-12);
+        let exact = [0.0, 12.0, 0.0, 99.0, 7.0];
+        assert!(
+            (poisson_log_likelihood(&observed, &exact)
+                - poisson_saturated_log_likelihood(&observed))
+            .abs()
+                < 1e-9
+        );
+        // Normal: residuals 1 and −1 give RSS 2 over 2 observations.
+        let revenue = [(1, 5.0), (2, 3.0)];
+        let at = normal_profile_log_likelihood(&revenue, &[f64::NAN, 4.0, 4.0]);
+        let expected = -(std::f64::consts::TAU.ln() + 1.0);
+        assert!((at - expected).abs() < 1e-12);
+        assert!(normal_profile_log_likelihood(&revenue, &[f64::NAN, 5.0, 3.0]) > at);
+        assert!(normal_profile_log_likelihood(&revenue, &[f64::NAN, 5.0, 3.0]).is_finite());
     }
 }

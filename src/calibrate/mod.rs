@@ -1,7 +1,8 @@
 //! Calibration: fitting a scenario's churn to a firm's own cohort survival
 //! (docs/calibration.md, `relsim calibrate`).
 //!
-//! - [`data`]: the retention CSV, read and checked row by row;
+//! - [`data`]: the retention CSV (and the optional series of customers won and revenue per
+//!   customer), read and checked row by row;
 //! - [`likelihood`]: the likelihood of observed survival under a survival curve (and the
 //!   shifted-beta-geometric curve, for tests and examples);
 //! - [`fit`]: maximum likelihood with the simulation in the loop, standard errors, goodness of
@@ -16,6 +17,11 @@ pub mod fit;
 pub mod likelihood;
 pub mod record;
 
-pub use data::{parse_retention as parse_retention_text, read_retention, Cohort, RetentionData};
-pub use fit::{fit, Fit, FitOptions, FittedValue, DEFAULT_KEYS};
+pub use data::{
+    parse_retention as parse_retention_text, parse_series, read_retention, read_series, Cohort,
+    RetentionData, SeriesData, SeriesKind,
+};
+pub use fit::{
+    default_keys, fit, CalibrationData, Fit, FitOptions, FittedCurve, FittedValue, Group, SeriesFit,
+};
 pub use record::{CalibrationRecord, FittedRecord};

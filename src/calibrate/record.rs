@@ -10,6 +10,11 @@ use serde::{Deserialize, Serialize};
 pub struct CalibrationRecord {
     /// The retention file, as given on the command line.
     pub data: String,
+    /// The files of customers won and of revenue per customer, when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acquisition_data: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revenue_data: Option<String>,
     /// The strategy whose survival was fitted.
     pub strategy: String,
     /// The last period fitted (earlier than the data's last with `--holdout`).
@@ -20,6 +25,10 @@ pub struct CalibrationRecord {
     pub log_likelihood: f64,
     pub deviance: f64,
     pub degrees_of_freedom: i64,
+    /// How much more the cohorts varied than chance allows (1: no more); the intervals were
+    /// widened by its square root.
+    #[serde(default = "one")]
+    pub dispersion: f64,
     /// Observed vs fitted survival over the fitted periods, in percentage points.
     pub rmse_points: f64,
     pub max_points: f64,
@@ -30,6 +39,10 @@ pub struct CalibrationRecord {
     pub holdout_max_points: Option<f64>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+}
+
+fn one() -> f64 {
+    1.0
 }
 
 /// One fitted key.
@@ -56,8 +69,20 @@ impl CalibrationRecord {
                 )
             })
             .collect();
+        let mut also: Vec<String> = Vec::new();
+        if let Some(path) = &self.acquisition_data {
+            also.push(format!("customers won in {path}"));
+        }
+        if let Some(path) = &self.revenue_data {
+            also.push(format!("revenue per customer in {path}"));
+        }
+        let also = if also.is_empty() {
+            String::new()
+        } else {
+            format!(" and to {}", also.join(" and "))
+        };
         let mut text = format!(
-            "Fitted by relsim calibrate to the cohort survival in {} under strategy {} \
+            "Fitted by relsim calibrate to the cohort survival in {}{also} under strategy {} \
              (periods 1–{}, {} replications per curve): {}. Fit: deviance {:.1} on {} degrees \
              of freedom; observed and simulated survival differ by {:.2} percentage points \
              (root mean square), at most {:.2}.",
@@ -71,6 +96,13 @@ impl CalibrationRecord {
             self.rmse_points,
             self.max_points
         );
+        if self.dispersion > 1.0 {
+            text.push_str(&format!(
+                " The cohorts varied {:.2} times more than chance allows; the intervals are \
+                 widened for it.",
+                self.dispersion
+            ));
+        }
         if let (Some(rmse), Some(max)) = (self.holdout_rmse_points, self.holdout_max_points) {
             text.push_str(&format!(
                 " Projected past period {}: {rmse:.2} points (root mean square), at most \

@@ -1,5 +1,5 @@
-//! `relsim calibrate`: fit a scenario's churn to observed cohort survival and write the
-//! calibrated scenario (docs/calibration.md).
+//! `relsim calibrate`: fit a scenario's churn (and, given them, acquisition and revenue) to a
+//! firm's observed cohort survival and write the calibrated scenario (docs/calibration.md).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -9,11 +9,12 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::load_scenario;
 use crate::calibrate::{
-    fit, read_retention, CalibrationRecord, Fit, FitOptions, FittedRecord, DEFAULT_KEYS,
+    default_keys, fit, read_retention, read_series, CalibrationData, CalibrationRecord, Fit,
+    FitOptions, FittedRecord, SeriesFit, SeriesKind,
 };
 use crate::error::{Error, Result};
 use crate::output::write_atomically;
-use crate::plot::calibration::{CalibrationChart, ObservedCohort};
+use crate::plot::calibration::{CalibrationChart, ObservedCohort, SimulatedCurve};
 
 /// Evaluations of the likelihood the optimiser may spend.
 const MAX_EVALUATIONS: usize = 300;
@@ -30,11 +31,15 @@ pub struct CalibrateOptions {
     pub scenario: String,
     /// The observed retention CSV.
     pub retention: PathBuf,
+    /// Customers won per period (CSV `period,acquired`).
+    pub acquisition: Option<PathBuf>,
+    /// Revenue per customer per period (CSV `period,revenue_per_customer`).
+    pub revenue: Option<PathBuf>,
     /// Where the calibrated scenario goes.
     pub out: PathBuf,
     /// The strategy the firm runs today (default: the scenario's first).
     pub strategy: Option<String>,
-    /// Keys to fit (default: [`DEFAULT_KEYS`]).
+    /// Keys to fit (default: [`default_keys`]).
     pub fit: Vec<String>,
     pub overrides: Vec<String>,
     pub holdout: Option<u32>,
@@ -67,7 +72,12 @@ pub fn calibrate(options: &CalibrateOptions) -> Result<CalibrateReport> {
         .replications
         .unwrap_or(DEFAULT_REPLICATIONS.min(scenario.replications()));
     check_destination(&options.out)?;
-    let data = read_retention(&options.retention)?;
+    let read = |path: &Option<PathBuf>, kind| path.as_deref().map(|p| read_series(p, kind));
+    let data = CalibrationData {
+        retention: read_retention(&options.retention)?,
+        acquisition: read(&options.acquisition, SeriesKind::Acquired).transpose()?,
+        revenue: read(&options.revenue, SeriesKind::RevenuePerCustomer).transpose()?,
+    };
     let names: Vec<&str> = scenario
         .strategies()
         .iter()
@@ -88,7 +98,7 @@ pub fn calibrate(options: &CalibrateOptions) -> Result<CalibrateReport> {
             })?,
     };
     let keys: Vec<String> = if options.fit.is_empty() {
-        DEFAULT_KEYS.iter().map(|k| k.to_string()).collect()
+        default_keys(&scenario, &data)?
     } else {
         options.fit.clone()
     };
@@ -117,7 +127,7 @@ pub fn calibrate(options: &CalibrateOptions) -> Result<CalibrateReport> {
         &|n| {
             progress.set_message(format!(
                 "fitting to {}: {n} likelihood evaluations ({replications} replications each)",
-                data.path.display()
+                data.retention.path.display()
             ));
             progress.tick();
         },
@@ -125,12 +135,14 @@ pub fn calibrate(options: &CalibrateOptions) -> Result<CalibrateReport> {
     progress.finish_and_clear();
     let found = found?;
     let seconds = started.elapsed().as_secs_f64();
-    let header = header_comment(&found, &data.path, names[strategy_idx], &source.name);
+    let header = header_comment(&found, &data, names[strategy_idx], &source.name);
     let chart = CalibrationChart {
         cohorts: data
+            .retention
             .cohorts
             .iter()
-            .map(|c| ObservedCohort {
+            .zip(&found.cohort_curve)
+            .map(|(c, &curve)| ObservedCohort {
                 name: c.name.clone(),
                 size: c.size,
                 shares: c
@@ -138,12 +150,19 @@ pub fn calibrate(options: &CalibrateOptions) -> Result<CalibrateReport> {
                     .iter()
                     .map(|&(t, n)| (t, n / c.size))
                     .collect(),
+                curve,
             })
             .collect(),
-        survival: found.survival.clone(),
-        survival_variance: found.survival_variance.clone(),
+        curves: found
+            .curves
+            .iter()
+            .map(|c| SimulatedCurve {
+                label: c.label.clone(),
+                survival: c.survival.clone(),
+                survival_variance: c.survival_variance.clone(),
+            })
+            .collect(),
         fitted_through: found.fitted_through,
-        band_size: data.cohorts.iter().map(|c| c.size).fold(0.0, f64::max),
     };
     let (svg, png) = (chart.render_svg()?, chart.render_png()?);
     let [svg_path, png_path] = chart_paths(&options.out);
@@ -151,6 +170,11 @@ pub fn calibrate(options: &CalibrateOptions) -> Result<CalibrateReport> {
     write_atomically(&png_path, |out| out.write_all(&png))?;
     let record = CalibrationRecord {
         data: options.retention.display().to_string(),
+        acquisition_data: options
+            .acquisition
+            .as_ref()
+            .map(|p| p.display().to_string()),
+        revenue_data: options.revenue.as_ref().map(|p| p.display().to_string()),
         strategy: names[strategy_idx].to_string(),
         fitted_through: found.fitted_through,
         replications,
@@ -168,10 +192,11 @@ pub fn calibrate(options: &CalibrateOptions) -> Result<CalibrateReport> {
         log_likelihood: found.log_likelihood,
         deviance: found.deviance(),
         degrees_of_freedom: found.degrees_of_freedom,
-        rmse_points: found.fit_error.rmse_points,
-        max_points: found.fit_error.max_points,
-        holdout_rmse_points: found.holdout_error.map(|e| e.rmse_points),
-        holdout_max_points: found.holdout_error.map(|e| e.max_points),
+        dispersion: found.dispersion,
+        rmse_points: found.fit_error.rmse,
+        max_points: found.fit_error.max,
+        holdout_rmse_points: found.holdout_error.map(|e| e.rmse),
+        holdout_max_points: found.holdout_error.map(|e| e.max),
         warnings: found.warnings.clone(),
     };
     let calibrated = found.calibrated.with_calibration(record);
@@ -185,10 +210,14 @@ pub fn calibrate(options: &CalibrateOptions) -> Result<CalibrateReport> {
          replications · {} likelihood evaluations · {:.1} s\n\nfitted (95 % interval; standard \
          error):\n",
         source.name,
-        data.path.display(),
+        data.retention.path.display(),
         names[strategy_idx],
-        data.cohorts.len(),
-        if data.cohorts.len() == 1 { "" } else { "s" },
+        data.retention.cohorts.len(),
+        if data.retention.cohorts.len() == 1 {
+            ""
+        } else {
+            "s"
+        },
         found.fitted_through,
         replications,
         found.evaluations,
@@ -196,15 +225,20 @@ pub fn calibrate(options: &CalibrateOptions) -> Result<CalibrateReport> {
     );
     text.push_str(&fitted_lines(&found, "  "));
     let _ = writeln!(text, "\n{}", goodness_line(&found));
+    for series in [&found.acquisition, &found.revenue].into_iter().flatten() {
+        let _ = writeln!(text, "{}", series_line(series));
+    }
     if let Some(error) = found.holdout_error {
         let _ = writeln!(
             text,
             "holdout: fitted through period {}, projected {} later observations: RMSE {:.2} \
              points, worst {:.2}",
-            found.fitted_through, error.n, error.rmse_points, error.max_points
+            found.fitted_through, error.n, error.rmse, error.max
         );
         text.push_str("  period  observed  projected\n");
-        for cohort in &data.cohorts {
+        let cohorts = &data.retention.cohorts;
+        for (idx, cohort) in cohorts.iter().enumerate() {
+            let survival = &found.curve_of(idx).survival;
             for &(t, n) in cohort
                 .observations
                 .iter()
@@ -215,8 +249,8 @@ pub fn calibrate(options: &CalibrateOptions) -> Result<CalibrateReport> {
                     "  {:>6}  {:>7.1}%  {:>8.1}%{}",
                     t,
                     100.0 * n / cohort.size,
-                    100.0 * found.survival[t as usize],
-                    if data.cohorts.len() > 1 {
+                    100.0 * survival[t as usize],
+                    if cohorts.len() > 1 {
                         format!("  ({})", cohort.name)
                     } else {
                         String::new()
@@ -298,33 +332,63 @@ fn fitted_lines(found: &Fit, indent: &str) -> String {
 
 fn goodness_line(found: &Fit) -> String {
     format!(
-        "fit: ln L {:.2}, deviance {:.2} on {} degrees of freedom; observed vs simulated \
+        "fit: ln L {:.2}, deviance {:.2} on {} degrees of freedom{}; observed vs simulated \
          survival: RMSE {:.2} percentage points, worst {:.2}",
         found.log_likelihood,
         found.deviance(),
         found.degrees_of_freedom,
-        found.fit_error.rmse_points,
-        found.fit_error.max_points
+        if found.dispersion > 1.0 {
+            format!(" (dispersion {:.2})", found.dispersion)
+        } else {
+            String::new()
+        },
+        found.fit_error.rmse,
+        found.fit_error.max
     )
+}
+
+/// How well a per-period series is matched, fitted and held out.
+fn series_line(series: &SeriesFit) -> String {
+    let what = match series.data.kind {
+        SeriesKind::Acquired => "customers won",
+        SeriesKind::RevenuePerCustomer => "revenue per customer",
+    };
+    let mut line = format!(
+        "{what} ({}): observed vs simulated RMSE {:.1} % of the observed mean, worst {:.1} %",
+        series.data.path.display(),
+        series.fit_error.rmse,
+        series.fit_error.max
+    );
+    if let Some(holdout) = series.holdout_error {
+        let _ = write!(
+            line,
+            "; projected past the holdout: RMSE {:.1} %, worst {:.1} % over {} periods",
+            holdout.rmse, holdout.max, holdout.n
+        );
+    }
+    line
 }
 
 /// The comment block at the top of the calibrated scenario: what was fitted, to what, and how
 /// well, so that the file says where its churn parameters come from.
-fn header_comment(found: &Fit, data: &std::path::Path, strategy: &str, source: &str) -> String {
+fn header_comment(found: &Fit, data: &CalibrationData, strategy: &str, source: &str) -> String {
     let mut text = format!(
         "# Calibrated by relsim {} calibrate from {source} to {} (strategy {strategy}, fitted \
          through period {}).\n# Fitted values (95 % interval; standard error):\n",
         env!("CARGO_PKG_VERSION"),
-        data.display(),
+        data.retention.path.display(),
         found.fitted_through
     );
     text.push_str(&fitted_lines(found, "#   "));
     let _ = writeln!(text, "# {}", goodness_line(found));
+    for series in [&found.acquisition, &found.revenue].into_iter().flatten() {
+        let _ = writeln!(text, "# {}", series_line(series));
+    }
     if let Some(error) = found.holdout_error {
         let _ = writeln!(
             text,
             "# Holdout projection error: RMSE {:.2} points, worst {:.2}, over {} observations.",
-            error.rmse_points, error.max_points, error.n
+            error.rmse, error.max, error.n
         );
     }
     for warning in &found.warnings {

@@ -45,9 +45,27 @@ pub struct World {
 impl World {
     /// Draws the population and the network from the replication's own streams.
     pub fn generate(model: &ModelParams, seeds: &ReplicationSeeds) -> Self {
+        Self::around_network(model, seeds, Self::generate_network(model, seeds))
+    }
+
+    /// The replication's social network alone. It depends only on `model.network`, the
+    /// population's size and the network stream, so callers that vary other parameters (a
+    /// calibration) can draw it once and pass it to [`World::around_network`].
+    pub fn generate_network(model: &ModelParams, seeds: &ReplicationSeeds) -> SocialNetwork {
+        let mut network_rng = Xoshiro256PlusPlus::seed_from_u64(seeds.network);
+        SocialNetwork::generate(&model.network, model.market.population, &mut network_rng)
+    }
+
+    /// The world of `model` and `seeds` around `network`, which must be
+    /// [`World::generate_network`]'s for the same network keys, population and seeds: then it
+    /// is exactly [`World::generate`]'s world.
+    pub fn around_network(
+        model: &ModelParams,
+        seeds: &ReplicationSeeds,
+        network: SocialNetwork,
+    ) -> Self {
         let mut population_rng = Xoshiro256PlusPlus::seed_from_u64(seeds.population);
         let mut heterogeneity_rng = Xoshiro256PlusPlus::seed_from_u64(seeds.heterogeneity);
-        let mut network_rng = Xoshiro256PlusPlus::seed_from_u64(seeds.network);
         let mut population =
             Population::generate(model, &mut population_rng, &mut heterogeneity_rng);
         // Drawn after the customers, so that partners' spread leaves customers' draws as they were.
@@ -65,11 +83,7 @@ impl World {
         Self {
             population,
             partners,
-            network: SocialNetwork::generate(
-                &model.network,
-                model.market.population,
-                &mut network_rng,
-            ),
+            network,
         }
     }
 }

@@ -1,6 +1,6 @@
 //! The chart of `relsim calibrate` (docs/calibration.md): observed survival of each cohort
-//! against the fitted simulation, with the band where a cohort of the data's size would fall,
-//! and the projection past the data.
+//! against the fitted simulation (the market's curve, or its segment's), with the band where a
+//! cohort of the data's size would fall, and the projection past the data.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -9,28 +9,37 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use super::{drawing_png, drawing_svg, strategy_colour, titled, DrawResult, Drawing, FONT};
 use crate::error::Result;
 
-/// One cohort as observed: its name, size and `(period, share surviving)`.
+/// One cohort as observed: its name, size, `(period, share surviving)` and the index of the
+/// curve it is compared with.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ObservedCohort {
     pub name: String,
     pub size: f64,
     pub shares: Vec<(u32, f64)>,
+    pub curve: usize,
+}
+
+/// One simulated curve: `market` or a segment's name, `S(t)` for `t = 0..=horizon` and the
+/// variance of each value as an estimate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimulatedCurve {
+    pub label: String,
+    pub survival: Vec<f64>,
+    pub survival_variance: Vec<f64>,
 }
 
 /// What to draw.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CalibrationChart {
     pub cohorts: Vec<ObservedCohort>,
-    /// Fitted `S(t)`, `t = 0..=horizon`, and the variance of each value as an estimate.
-    pub survival: Vec<f64>,
-    pub survival_variance: Vec<f64>,
+    pub curves: Vec<SimulatedCurve>,
     /// The last period fitted; later observations were held out.
     pub fitted_through: u32,
-    /// The cohort size the band is drawn for.
-    pub band_size: f64,
 }
 
-const FITTED: RGBColor = RGBColor(0, 114, 178);
+/// Entries of the key at most; the rest are summed up in one line.
+const KEY_ENTRIES: usize = 12;
+
 const GRID: RGBColor = RGBColor(220, 220, 220);
 
 impl CalibrationChart {
@@ -38,12 +47,35 @@ impl CalibrationChart {
     pub fn caption(&self) -> String {
         format!(
             "Dots: each cohort's observed share still active (filled where fitted, hollow where \
-             held out). Line: the simulated share of the starting customers still active at the \
-             fitted values; the shaded band is where 95 % of cohorts of {} customers would \
-             fall (binomial spread plus the simulation's own uncertainty). Right of the dashed \
-             line the curve is a projection.",
-            self.band_size.round()
+             held out). Line{}: the simulated share of the starting customers still active at \
+             the fitted values{}; the shaded band is where 95 % of cohorts the size of the \
+             largest observed would fall (binomial spread plus the simulation's own \
+             uncertainty). Right of the dashed line the curve is a projection.",
+            if self.curves.len() > 1 { "s" } else { "" },
+            if self.curves.len() > 1 {
+                ", one per segment observed, in the colour of its cohorts"
+            } else {
+                ""
+            }
         )
+    }
+
+    /// The largest cohort compared with curve `curve`: the band is drawn for its size.
+    fn band_size(&self, curve: usize) -> f64 {
+        self.cohorts
+            .iter()
+            .filter(|c| c.curve == curve)
+            .map(|c| c.size)
+            .fold(1.0, f64::max)
+    }
+
+    /// Curve `curve`'s colour; with one curve, each cohort has its own colour and the first
+    /// shares the line's.
+    fn colour(&self, curve: usize, cohort: Option<usize>) -> RGBColor {
+        match (self.curves.len(), cohort) {
+            (1, Some(idx)) => strategy_colour(if idx == 0 { 0 } else { idx + 1 }),
+            _ => strategy_colour(curve),
+        }
     }
 
     pub fn render_svg(&self) -> Result<String> {
@@ -66,19 +98,32 @@ impl Drawing for CalibrationChart {
     {
         let (width, _) = root.dim_in_pixel();
         let body = titled(root, "Observed and simulated survival")?;
-        let horizon = (self.survival.len().saturating_sub(1)) as f64;
-        let band = |t: usize, sign: f64| {
-            let s = self.survival[t];
-            let spread = (s * (1.0 - s) / self.band_size + self.survival_variance[t]).sqrt();
+        let horizon = self
+            .curves
+            .iter()
+            .map(|c| c.survival.len().saturating_sub(1))
+            .max()
+            .unwrap_or(0) as f64;
+        let band = |curve: usize, t: usize, sign: f64| {
+            let (survival, variance) = (
+                &self.curves[curve].survival,
+                &self.curves[curve].survival_variance,
+            );
+            let s = survival[t];
+            let spread = (s * (1.0 - s) / self.band_size(curve) + variance[t]).sqrt();
             100.0 * (s + sign * 1.959_963_984_540_054 * spread).clamp(0.0, 1.0)
         };
-        let lowest = (0..self.survival.len())
-            .map(|t| band(t, -1.0))
+        let lowest = self
+            .curves
+            .iter()
+            .enumerate()
+            .flat_map(|(idx, c)| (0..c.survival.len()).map(move |t| band(idx, t, -1.0)))
             .chain(
                 self.cohorts
                     .iter()
                     .flat_map(|c| c.shares.iter().map(|&(_, s)| 100.0 * s)),
             )
+            .filter(|v| v.is_finite())
             .fold(100.0f64, f64::min);
         let y_low = ((lowest - 5.0) / 10.0).floor().max(0.0) * 10.0;
         let mut chart = ChartBuilder::on(&body)
@@ -97,24 +142,24 @@ impl Drawing for CalibrationChart {
             .bold_line_style(GRID)
             .light_line_style(RGBColor(245, 245, 245))
             .draw()?;
-        let upper: Vec<(f64, f64)> = (0..self.survival.len())
-            .map(|t| (t as f64, band(t, 1.0)))
-            .collect();
-        let lower: Vec<(f64, f64)> = (0..self.survival.len())
-            .rev()
-            .map(|t| (t as f64, band(t, -1.0)))
-            .collect();
-        chart.draw_series(std::iter::once(Polygon::new(
-            upper.into_iter().chain(lower).collect::<Vec<_>>(),
-            FITTED.mix(0.15).filled(),
-        )))?;
-        chart.draw_series(LineSeries::new(
-            self.survival
-                .iter()
-                .enumerate()
-                .map(|(t, s)| (t as f64, 100.0 * s)),
-            FITTED.stroke_width(4),
-        ))?;
+        for (idx, curve) in self.curves.iter().enumerate() {
+            let colour = self.colour(idx, None);
+            let points = 0..curve.survival.len();
+            let upper = points.clone().map(|t| (t as f64, band(idx, t, 1.0)));
+            let lower = points.rev().map(|t| (t as f64, band(idx, t, -1.0)));
+            chart.draw_series(std::iter::once(Polygon::new(
+                upper.chain(lower).collect::<Vec<_>>(),
+                colour.mix(0.15).filled(),
+            )))?;
+            chart.draw_series(LineSeries::new(
+                curve
+                    .survival
+                    .iter()
+                    .enumerate()
+                    .map(|(t, s)| (t as f64, 100.0 * s)),
+                colour.stroke_width(4),
+            ))?;
+        }
         let cut = self.fitted_through as f64;
         if cut < horizon {
             chart.draw_series(DashedLineSeries::new(
@@ -130,8 +175,7 @@ impl Drawing for CalibrationChart {
             )))?;
         }
         for (idx, cohort) in self.cohorts.iter().enumerate() {
-            // Cohort colours from the second on: the first is the fitted line's blue.
-            let colour = strategy_colour(if idx == 0 { 0 } else { idx + 1 });
+            let colour = self.colour(cohort.curve, Some(idx));
             chart.draw_series(cohort.shares.iter().map(|&(t, s)| {
                 let style = if t <= self.fitted_through {
                     colour.filled()
@@ -164,10 +208,21 @@ impl Drawing for CalibrationChart {
             Ok(())
         };
         y += 90;
-        key("simulated (fitted)".into(), FITTED, true, y)?;
-        for (idx, cohort) in self.cohorts.iter().enumerate() {
+        for (idx, curve) in self.curves.iter().enumerate() {
+            let label = if self.curves.len() == 1 {
+                "simulated (fitted)".to_string()
+            } else {
+                format!("simulated: {}", curve.label)
+            };
+            key(label, self.colour(idx, None), true, y)?;
             y += 32;
-            let colour = strategy_colour(if idx == 0 { 0 } else { idx + 1 });
+        }
+        let shown = if self.cohorts.len() > KEY_ENTRIES {
+            KEY_ENTRIES - 1
+        } else {
+            self.cohorts.len()
+        };
+        for (idx, cohort) in self.cohorts.iter().enumerate().take(shown) {
             // A long name is cut, so that the key stays on the chart.
             let name: String = if cohort.name.chars().count() > 24 {
                 cohort.name.chars().take(23).chain(['…']).collect()
@@ -176,10 +231,21 @@ impl Drawing for CalibrationChart {
             };
             key(
                 format!("cohort {name} ({} customers)", cohort.size.round()),
-                colour,
+                self.colour(cohort.curve, Some(idx)),
                 false,
                 y,
             )?;
+            y += 32;
+        }
+        if shown < self.cohorts.len() {
+            root.draw(&Text::new(
+                format!("… and {} more cohorts", self.cohorts.len() - shown),
+                (x + 52, y),
+                (FONT, 22)
+                    .into_font()
+                    .color(&BLACK)
+                    .pos(Pos::new(HPos::Left, VPos::Center)),
+            ))?;
         }
         Ok(())
     }
