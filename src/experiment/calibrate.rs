@@ -61,8 +61,8 @@ pub struct SimulatedHistory {
 
 /// Each replication's social network, drawn once. A network depends only on the network keys,
 /// the population's size and the seeds, so a fit that moves none of them reuses them rather
-/// than drawing them again at every evaluation (in the default market, drawing the network was
-/// most of an evaluation's time).
+/// than drawing them again at every evaluation (in the default market a network costs about a
+/// tenth of a world: 5.7 ms of 51.9 ms at 100 000 customers, measured 2026-11-24).
 pub struct SharedNetworks {
     networks: Vec<SocialNetwork>,
 }
