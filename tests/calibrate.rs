@@ -330,7 +330,10 @@ fn the_advertising_reach_is_fitted_back_from_customers_won() {
 }
 
 /// The bundled example (shifted-beta-geometric, α 0.6, β 12) fitted on its first six months
-/// projects the other nine within a few percentage points: the projection error measured.
+/// projects the other nine within a few percentage points: the projection error measured
+/// (0.46 points RMSE with 30 replications per curve; with 10 it was 2.0 or 3.4 points
+/// depending on the draws, so the simulation's noise dominates a projection at few
+/// replications).
 #[test]
 fn the_shifted_beta_geometric_example_is_projected_past_a_holdout() {
     let data = CalibrationData::retention(
@@ -340,7 +343,7 @@ fn the_shifted_beta_geometric_example_is_projected_past_a_holdout() {
         "market.population=6000",
         "market.initial_active=2000",
         "strategies=[{preset=\"transactional\"}]",
-        "replications=10",
+        "replications=30",
     ]);
     let found = fit(
         &scenario,

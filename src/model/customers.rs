@@ -8,7 +8,7 @@ use super::distributions::beta_by_mean;
 use super::math::{ln, logistic};
 use super::params::{MarketParams, ModelParams, RelationshipParams, SegmentParams};
 use super::relationship::{Episode, Relationship};
-use super::rng::{mix64, Xoshiro256PlusPlus};
+use super::rng::{mix64, SplitMix64, Xoshiro256PlusPlus};
 
 /// Distributor index of customers served directly by the firm.
 pub const DIRECT: u8 = u8::MAX;
@@ -267,10 +267,11 @@ fn draw_individual_parameters(
     // Without any spread there is nothing to draw, and no customer needs visiting (nor any
     // draw taken from `rng`).
     let customers_to_draw = if spread.varying_count() > 0 { n } else { 0 };
-    // Each customer draws from a stream of its own, keyed by one draw of `rng` and its index:
-    // a customer whose gamma variates need more or fewer tries (their rejection step depends on
-    // the distributions' parameters) then leaves every other customer's draws as they were. So
-    // two scenarios that differ in a mean or a concentration give each customer nearby values
+    // Each customer draws each parameter from a stream of its own, keyed by one draw of `rng`,
+    // the customer's index and the parameter. A customer whose gamma variates need more or
+    // fewer tries (their rejection step depends on the distributions' parameters) then leaves
+    // every other customer's draws, and its own other parameters, as they were. So two
+    // scenarios that differ in a mean or a concentration give each customer nearby values
     // (common random numbers customer by customer), which keeps a calibration's likelihood
     // smooth in the parameters.
     let stream_key = if customers_to_draw > 0 {
@@ -279,12 +280,10 @@ fn draw_individual_parameters(
         0
     };
     for customer_idx in 0..customers_to_draw {
-        let rng = &mut Xoshiro256PlusPlus::seed_from_u64(mix64(
-            stream_key ^ (customer_idx as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15),
-        ));
+        let stream = |parameter| individual_stream(stream_key, customer_idx, parameter);
         if let Some(offsets) = &mut trust {
             let drawn = beta_by_mean(
-                rng,
+                &mut stream(IndividualParameter::Trust),
                 relationship.initial_trust,
                 spread.initial_trust_concentration,
             );
@@ -292,7 +291,7 @@ fn draw_individual_parameters(
         }
         if let Some(offsets) = &mut commitment {
             let drawn = beta_by_mean(
-                rng,
+                &mut stream(IndividualParameter::Commitment),
                 relationship.initial_commitment,
                 spread.initial_commitment_concentration,
             );
@@ -301,17 +300,28 @@ fn draw_individual_parameters(
         if let Some(offsets) = &mut churn {
             let log_odds = churn_log_odds[segment[customer_idx] as usize];
             // θ is kept off 0 and 1, whose log-odds are infinite.
-            let theta = beta_by_mean(rng, logistic(log_odds), spread.churn_concentration)
-                .clamp(1e-12, 1.0 - 1e-12);
+            let theta = beta_by_mean(
+                &mut stream(IndividualParameter::Churn),
+                logistic(log_odds),
+                spread.churn_concentration,
+            )
+            .clamp(1e-12, 1.0 - 1e-12);
             offsets[customer_idx] = (ln(theta / (1.0 - theta)) - log_odds) as f32;
         }
         if let Some(thresholds) = &mut advocacy {
-            thresholds[customer_idx] =
-                beta_by_mean(rng, market.advocate_trust, spread.advocacy_concentration) as f32;
+            thresholds[customer_idx] = beta_by_mean(
+                &mut stream(IndividualParameter::Advocacy),
+                market.advocate_trust,
+                spread.advocacy_concentration,
+            ) as f32;
         }
         if let Some(speeds) = &mut learning {
-            speeds[customer_idx] =
-                (2.0 * beta_by_mean(rng, 0.5, spread.learning_concentration)) as f32;
+            speeds[customer_idx] = (2.0
+                * beta_by_mean(
+                    &mut stream(IndividualParameter::Learning),
+                    0.5,
+                    spread.learning_concentration,
+                )) as f32;
         }
     }
     let individual = |values: Option<Vec<f32>>, shared: f32| {
@@ -324,6 +334,31 @@ fn draw_individual_parameters(
         advocacy_threshold: individual(advocacy, market.advocate_trust as f32),
         learning: individual(learning, 1.0),
     }
+}
+
+/// The individual parameters, each drawn from a stream of its own.
+#[derive(Debug, Clone, Copy)]
+enum IndividualParameter {
+    Trust = 1,
+    Commitment,
+    Churn,
+    Advocacy,
+    Learning,
+}
+
+/// Customer `customer_idx`'s stream for `parameter`: keyed by the replication's `stream_key`,
+/// the customer and the parameter, so that any one draw can be made without the others.
+#[inline]
+fn individual_stream(
+    stream_key: u64,
+    customer_idx: usize,
+    parameter: IndividualParameter,
+) -> SplitMix64 {
+    let customer_key =
+        mix64(stream_key ^ (customer_idx as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
+    SplitMix64::new(mix64(
+        customer_key.wrapping_add((parameter as u64).wrapping_mul(0xd1b5_4a32_d192_ed03)),
+    ))
 }
 
 fn cumulative_shares(segments: &[SegmentParams]) -> Vec<f64> {
