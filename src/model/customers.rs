@@ -4,7 +4,7 @@
 //! novice flag, who starts active) and is shared by every strategy simulated on that replication
 //! (common random numbers). [`Customers`] holds the state a strategy changes.
 
-use super::distributions::beta_by_mean;
+use super::distributions::BetaByMean;
 use super::math::{ln, logistic};
 use super::params::{MarketParams, ModelParams, RelationshipParams, SegmentParams};
 use super::relationship::{Episode, Relationship};
@@ -279,49 +279,50 @@ fn draw_individual_parameters(
     } else {
         0
     };
+    // The distributions, set up once (each segment has its own churn distribution).
+    let trust_distribution = BetaByMean::new(
+        relationship.initial_trust,
+        spread.initial_trust_concentration,
+    );
+    let commitment_distribution = BetaByMean::new(
+        relationship.initial_commitment,
+        spread.initial_commitment_concentration,
+    );
+    let churn_distributions: Vec<BetaByMean> = churn_log_odds
+        .iter()
+        .map(|&log_odds| BetaByMean::new(logistic(log_odds), spread.churn_concentration))
+        .collect();
+    let advocacy_distribution =
+        BetaByMean::new(market.advocate_trust, spread.advocacy_concentration);
+    let learning_distribution = BetaByMean::new(0.5, spread.learning_concentration);
     for customer_idx in 0..customers_to_draw {
         let stream = |parameter| individual_stream(stream_key, customer_idx, parameter);
         if let Some(offsets) = &mut trust {
-            let drawn = beta_by_mean(
-                &mut stream(IndividualParameter::Trust),
-                relationship.initial_trust,
-                spread.initial_trust_concentration,
-            );
+            let drawn = trust_distribution.sample(&mut stream(IndividualParameter::Trust));
             offsets[customer_idx] = (drawn - relationship.initial_trust) as f32;
         }
         if let Some(offsets) = &mut commitment {
-            let drawn = beta_by_mean(
-                &mut stream(IndividualParameter::Commitment),
-                relationship.initial_commitment,
-                spread.initial_commitment_concentration,
-            );
+            let drawn =
+                commitment_distribution.sample(&mut stream(IndividualParameter::Commitment));
             offsets[customer_idx] = (drawn - relationship.initial_commitment) as f32;
         }
         if let Some(offsets) = &mut churn {
-            let log_odds = churn_log_odds[segment[customer_idx] as usize];
+            let segment_idx = segment[customer_idx] as usize;
             // θ is kept off 0 and 1, whose log-odds are infinite.
-            let theta = beta_by_mean(
-                &mut stream(IndividualParameter::Churn),
-                logistic(log_odds),
-                spread.churn_concentration,
-            )
-            .clamp(1e-12, 1.0 - 1e-12);
-            offsets[customer_idx] = (ln(theta / (1.0 - theta)) - log_odds) as f32;
+            let theta = churn_distributions[segment_idx]
+                .sample(&mut stream(IndividualParameter::Churn))
+                .clamp(1e-12, 1.0 - 1e-12);
+            offsets[customer_idx] =
+                (ln(theta / (1.0 - theta)) - churn_log_odds[segment_idx]) as f32;
         }
         if let Some(thresholds) = &mut advocacy {
-            thresholds[customer_idx] = beta_by_mean(
-                &mut stream(IndividualParameter::Advocacy),
-                market.advocate_trust,
-                spread.advocacy_concentration,
-            ) as f32;
+            thresholds[customer_idx] =
+                advocacy_distribution.sample(&mut stream(IndividualParameter::Advocacy)) as f32;
         }
         if let Some(speeds) = &mut learning {
             speeds[customer_idx] = (2.0
-                * beta_by_mean(
-                    &mut stream(IndividualParameter::Learning),
-                    0.5,
-                    spread.learning_concentration,
-                )) as f32;
+                * learning_distribution.sample(&mut stream(IndividualParameter::Learning)))
+                as f32;
         }
     }
     let individual = |values: Option<Vec<f32>>, shared: f32| {

@@ -80,52 +80,116 @@ pub fn standard_normal<R: RandomBits>(rng: &mut R) -> f64 {
     }
 }
 
-/// A gamma variate of shape `shape` (> 0) and scale 1, by Marsaglia and Tsang's (2000) method;
-/// a shape below 1 is boosted by one and scaled back by `u^(1/shape)`.
+/// The gamma distribution of one shape (> 0) and scale 1, sampled by Marsaglia and Tsang's
+/// (2000) method, with the method's constants worked out once: a population draws thousands
+/// of variates of each shape. A shape below 1 is boosted by one and scaled back by
+/// `u^(1/shape)`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Gamma {
+    /// `shape − 1/3` and `1/√(9d)` of the (boosted) shape.
+    d: f64,
+    c: f64,
+    /// `1/shape` when the shape was boosted.
+    boost: Option<f64>,
+}
+
+impl Gamma {
+    pub fn new(shape: f64) -> Self {
+        let (boosted, boost) = if shape < 1.0 {
+            (shape + 1.0, Some(1.0 / shape))
+        } else {
+            (shape, None)
+        };
+        let d = boosted - 1.0 / 3.0;
+        Self {
+            d,
+            c: 1.0 / (9.0 * d).sqrt(),
+            boost,
+        }
+    }
+
+    /// One variate.
+    #[inline]
+    pub fn sample<R: RandomBits>(&self, rng: &mut R) -> f64 {
+        let (d, c) = (self.d, self.c);
+        let variate = loop {
+            let x = standard_normal(rng);
+            let v = 1.0 + c * x;
+            if v <= 0.0 {
+                continue;
+            }
+            let v = v * v * v;
+            let u = 1.0 - rng.uniform();
+            // Marsaglia and Tsang's squeeze: a sufficient condition for the exact test below,
+            // so it accepts the same draws without its two logarithms (about 98 % of the time).
+            let x2 = x * x;
+            if u < 1.0 - 0.0331 * x2 * x2 {
+                break d * v;
+            }
+            if ln(u) < 0.5 * x2 + d - d * v + d * ln(v) {
+                break d * v;
+            }
+        };
+        match self.boost {
+            // u^(1/shape), with u in (0, 1].
+            Some(inverse_shape) => variate * exp(ln(1.0 - rng.uniform()) * inverse_shape),
+            None => variate,
+        }
+    }
+}
+
+/// A gamma variate of shape `shape` (> 0) and scale 1 (see [`Gamma`]).
 pub fn gamma<R: RandomBits>(rng: &mut R, shape: f64) -> f64 {
-    if shape < 1.0 {
-        let boosted = gamma(rng, shape + 1.0);
-        // u^(1/shape), with u in (0, 1].
-        let u = 1.0 - rng.uniform();
-        return boosted * exp(ln(u) / shape);
-    }
-    let d = shape - 1.0 / 3.0;
-    let c = 1.0 / (9.0 * d).sqrt();
-    loop {
-        let x = standard_normal(rng);
-        let v = 1.0 + c * x;
-        if v <= 0.0 {
-            continue;
-        }
-        let v = v * v * v;
-        let u = 1.0 - rng.uniform();
-        // Marsaglia and Tsang's squeeze: a sufficient condition for the exact test below, so
-        // it accepts the same draws without its two logarithms (about 98 % of the time).
-        let x2 = x * x;
-        if u < 1.0 - 0.0331 * x2 * x2 {
-            return d * v;
-        }
-        if ln(u) < 0.5 * x2 + d - d * v + d * ln(v) {
-            return d * v;
-        }
-    }
+    Gamma::new(shape).sample(rng)
 }
 
 /// A beta variate with parameters `a`, `b` (> 0), as `X / (X + Y)` of two gamma variates.
 pub fn beta<R: RandomBits>(rng: &mut R, a: f64, b: f64) -> f64 {
-    let x = gamma(rng, a);
-    let y = gamma(rng, b);
-    x / (x + y)
+    BetaByMean::from_shapes(a, b).sample(rng)
 }
 
-/// A beta variate by mean `mean` in (0, 1) and concentration `concentration` = a + b (> 0):
-/// `Beta(mean·c, (1 − mean)·c)`. An infinite concentration is no spread at all: `mean` itself,
-/// with no draw taken.
-pub fn beta_by_mean<R: RandomBits>(rng: &mut R, mean: f64, concentration: f64) -> f64 {
-    if concentration.is_infinite() || mean <= 0.0 || mean >= 1.0 {
-        return mean;
+/// The beta distribution by mean in (0, 1) and concentration `c = a + b` (> 0):
+/// `Beta(mean·c, (1 − mean)·c)`, sampled as `X / (X + Y)` of two gamma variates. An infinite
+/// concentration (or a mean of 0 or 1) is no spread at all: the mean itself, with no draw
+/// taken.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BetaByMean {
+    mean: f64,
+    gammas: Option<(Gamma, Gamma)>,
+}
+
+impl BetaByMean {
+    pub fn new(mean: f64, concentration: f64) -> Self {
+        if concentration.is_infinite() || mean <= 0.0 || mean >= 1.0 {
+            return Self { mean, gammas: None };
+        }
+        Self::from_shapes(mean * concentration, (1.0 - mean) * concentration)
     }
-    beta(rng, mean * concentration, (1.0 - mean) * concentration)
+
+    fn from_shapes(a: f64, b: f64) -> Self {
+        Self {
+            mean: a / (a + b),
+            gammas: Some((Gamma::new(a), Gamma::new(b))),
+        }
+    }
+
+    /// One variate.
+    #[inline]
+    pub fn sample<R: RandomBits>(&self, rng: &mut R) -> f64 {
+        match &self.gammas {
+            None => self.mean,
+            Some((a, b)) => {
+                let x = a.sample(rng);
+                let y = b.sample(rng);
+                x / (x + y)
+            }
+        }
+    }
+}
+
+/// A beta variate by mean and concentration (see [`BetaByMean`]).
+pub fn beta_by_mean<R: RandomBits>(rng: &mut R, mean: f64, concentration: f64) -> f64 {
+    BetaByMean::new(mean, concentration).sample(rng)
 }
 
 #[cfg(test)]
