@@ -16,8 +16,11 @@ use crate::error::{Error, Result};
 use crate::output::write_atomically;
 use crate::plot::calibration::{CalibrationChart, ObservedCohort, SimulatedCurve};
 
-/// Evaluations of the likelihood the optimiser may spend.
-const MAX_EVALUATIONS: usize = 300;
+/// Evaluations of the likelihood the optimiser may spend: at least this many…
+const MIN_EVALUATIONS: usize = 300;
+/// …and this many per fitted key (Nelder–Mead's simplex has one more vertex per key; the
+/// five-key segment example did not converge in 300).
+const EVALUATIONS_PER_KEY: usize = 100;
 
 /// Replications behind each simulated curve unless `--replications` says otherwise (or the
 /// scenario has fewer). Replications share market-wide events, so the curve's precision grows
@@ -113,6 +116,7 @@ pub fn calibrate(options: &CalibrateOptions) -> Result<CalibrateReport> {
         );
         spinner
     };
+    let max_evaluations = MIN_EVALUATIONS.max(EVALUATIONS_PER_KEY * keys.len());
     let found = fit(
         &scenario,
         &data,
@@ -122,7 +126,7 @@ pub fn calibrate(options: &CalibrateOptions) -> Result<CalibrateReport> {
             holdout: options.holdout,
             replications: Some(replications),
             threads: options.threads,
-            max_evaluations: MAX_EVALUATIONS,
+            max_evaluations,
         },
         &|n| {
             progress.set_message(format!(
