@@ -1,14 +1,17 @@
 //! Engine throughput in customer-steps per second (one customer-step = one customer's whole
 //! period), one thread, default model with every mechanism on and a Watts–Strogatz network.
 //!
-//! Run with `cargo bench --bench engine`.
+//! Run with `cargo bench --bench engine`; `cargo bench --bench engine -- engine_floor` measures
+//! the engine against the practical floor kernel (see [`FloorKernel`]).
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use relsim::engine::{simulate, ReplicationSeeds, World};
 use relsim::experiment::{run_experiment, ExperimentOptions};
-use relsim::model::customers::Population;
+use relsim::model::customers::{flag, Customers, Population};
+use relsim::model::math::logistic_interpolated;
 use relsim::model::network::SocialNetwork;
 use relsim::model::rng::Xoshiro256PlusPlus;
+use relsim::model::rng::{Chance, CounterDraws};
 use relsim::results::{RunRecord, RunSink};
 use relsim::scenario::{presets, Override, Scenario};
 
@@ -181,12 +184,170 @@ fn world_generation(c: &mut Criterion) {
     group.finish();
 }
 
+/// The practical floor (issue 13): a stripped kernel that does only the work every active
+/// customer-step needs, in relsim's own data layout (`Customers`' arrays, the population's
+/// individual parameters, counter-based draws, blocks of 64 by status mask), so that the
+/// engine's distance from it is measured in one run:
+/// - an active customer draws its episode, updates trust (at its own learning speed),
+///   reciprocity and commitment (a logistic of the first two), buys or not, draws its exit
+///   from a logistic hazard with its own churn propensity, and is counted (advocate or not,
+///   trust and commitment sums);
+/// - a prospect draws one conversion.
+///
+/// What it leaves out is what the model adds beyond that: care, recovery, prices, partners,
+/// word of mouth, spells and lifetime values, win-back and the period's records. Its rates
+/// keep about a third of the customers active, as relationship does at N = 100 000.
+struct FloorKernel {
+    failure: Chance,
+    purchase: Chance,
+    conversion: Chance,
+}
+
+impl FloorKernel {
+    /// Runs periods `1..=periods` on `customers`; returns a checksum so that nothing is
+    /// optimised away.
+    fn run(
+        &self,
+        customers: &mut Customers,
+        population: &Population,
+        seed: u64,
+        periods: u32,
+    ) -> f64 {
+        (1..=periods)
+            .map(|period| self.step(customers, population, seed, period))
+            .sum()
+    }
+
+    /// One period; returns its census and revenue summed, as a checksum.
+    fn step(
+        &self,
+        customers: &mut Customers,
+        population: &Population,
+        seed: u64,
+        period: u32,
+    ) -> f64 {
+        let n = customers.len();
+        {
+            let (mut advocates, mut trust_sum, mut commitment_sum, mut revenue) =
+                (0u32, 0.0f64, 0.0f64, 0.0f64);
+            for block_start in (0..n).step_by(64) {
+                let block_len = 64.min(n - block_start);
+                let active = customers.active_mask(block_start, block_len);
+                let mut bits = active;
+                while bits != 0 {
+                    let idx = block_start + bits.trailing_zeros() as usize;
+                    bits &= bits - 1;
+                    let draws = CounterDraws::new(seed, period, idx as u32);
+                    let failed = draws.happens(0, self.failure);
+                    let outcome = if failed { 0.0 } else { 1.0 };
+                    let trust = customers.trust[idx]
+                        + 0.1 * population.learning.get(idx) * (outcome - customers.trust[idx]);
+                    let reciprocity =
+                        customers.reciprocity[idx] + 0.1 * (outcome - customers.reciprocity[idx]);
+                    let target =
+                        logistic_interpolated(-2.0 + 3.0 * trust as f64 + reciprocity as f64)
+                            as f32;
+                    let commitment =
+                        customers.commitment[idx] + 0.2 * (target - customers.commitment[idx]);
+                    if draws.happens(1, self.purchase) {
+                        revenue += 100.0;
+                    }
+                    let hazard = logistic_interpolated(
+                        -3.2 + population.churn_offset.get(idx) as f64
+                            - 1.5 * commitment as f64
+                            - 0.3 * trust as f64,
+                    );
+                    customers.trust[idx] = trust;
+                    customers.reciprocity[idx] = reciprocity;
+                    customers.commitment[idx] = commitment;
+                    if draws.uniform(2) < hazard {
+                        customers.flags[idx] &= !flag::ACTIVE;
+                    } else {
+                        advocates += u32::from(trust >= population.advocacy_threshold.get(idx));
+                        trust_sum += trust as f64;
+                        commitment_sum += commitment as f64;
+                    }
+                }
+                let mut prospects = !active & (u64::MAX >> (64 - block_len));
+                while prospects != 0 {
+                    let idx = block_start + prospects.trailing_zeros() as usize;
+                    prospects &= prospects - 1;
+                    if CounterDraws::new(seed, period, idx as u32).happens(3, self.conversion) {
+                        customers.flags[idx] |= flag::ACTIVE;
+                        customers.trust[idx] = 0.3 + population.trust_offset.get(idx);
+                    }
+                }
+            }
+            advocates as f64 + trust_sum + commitment_sum + revenue
+        }
+    }
+}
+
+/// relsim's engine against the floor kernel, relationship, N = 100 000, 60 periods, one
+/// thread: the ratio of their times is the distance from the floor.
+fn engine_against_floor(c: &mut Criterion) {
+    let mut group = c.benchmark_group("engine_floor");
+    group.sample_size(10);
+    let population = 100_000u32;
+    let scenario = default_scenario(&[
+        format!("market.population={population}"),
+        format!("market.initial_active={}", population / 10),
+    ]);
+    let seeds = ReplicationSeeds::derive(scenario.seed(), 0);
+    let world = World::generate(scenario.model(), &seeds);
+    let relationship = scenario
+        .strategies()
+        .iter()
+        .position(|s| s.name == "relationship")
+        .expect("the default scenario has relationship");
+    let config = scenario.run_config(relationship);
+    let periods = scenario.periods();
+    group.throughput(Throughput::Elements(population as u64 * periods as u64));
+    let kernel = FloorKernel {
+        failure: Chance::new(0.05),
+        purchase: Chance::new(0.8),
+        conversion: Chance::new(0.016),
+    };
+    let start = Customers::new(&world.population, &scenario.model().relationship);
+    // The share of customer-steps spent active, for both: the floor is meant to match the
+    // engine's.
+    let engine_active = simulate(&config, &world, &seeds).active_customer_steps as f64
+        / (population as f64 * periods as f64);
+    let mut probe = start.clone();
+    let mut floor_active = 0u64;
+    for period in 1..=periods {
+        kernel.step(&mut probe, &world.population, seeds.market, period);
+        floor_active += probe
+            .flags
+            .iter()
+            .filter(|f| *f & flag::ACTIVE != 0)
+            .count() as u64;
+    }
+    eprintln!(
+        "engine_floor: active share of customer-steps: relsim {:.3}, floor {:.3}",
+        engine_active,
+        floor_active as f64 / (population as f64 * periods as f64)
+    );
+    group.bench_function(BenchmarkId::new("relsim", population), |b| {
+        b.iter(|| simulate(&config, &world, &seeds))
+    });
+    group.bench_function(BenchmarkId::new("floor", population), |b| {
+        b.iter_batched_ref(
+            || start.clone(),
+            |customers| kernel.run(customers, &world.population, seeds.market, periods),
+            criterion::BatchSize::LargeInput,
+        )
+    });
+    group.finish();
+}
+
 criterion_group!(
     benches,
     engine_throughput,
     degree_scaling,
     parallel_replications,
     heterogeneity_cost,
-    world_generation
+    world_generation,
+    engine_against_floor
 );
 criterion_main!(benches);
