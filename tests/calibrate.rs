@@ -13,7 +13,7 @@ use relsim::calibrate::{
     default_keys, fit, parse_retention_text, parse_series, read_retention, CalibrationData, Fit,
     FitOptions, SeriesKind,
 };
-use relsim::experiment::calibrate::{calibration_pool, simulate_history};
+use relsim::experiment::calibrate::{calibration_pool, simulate_history, SimulatedHistory};
 use relsim::model::rng::Xoshiro256PlusPlus;
 use relsim::scenario::{parse, presets, Override, Scenario};
 
@@ -53,6 +53,12 @@ fn cohort_rows(prefix: &str, size: u32, survival: &[f64], seed: u64) -> String {
         text.push_str(&format!("{prefix}{t},{alive}\n"));
     }
     text
+}
+
+/// What relsim simulates for the default scenario with `market` and `truth` set.
+fn simulated(market: &[&str], truth: &[&str]) -> SimulatedHistory {
+    let scenario = default_with(&[market, truth].concat());
+    simulate_history(&scenario, 0, &calibration_pool(0).unwrap(), None)
 }
 
 fn options(keys: &[&str]) -> FitOptions {
@@ -116,15 +122,12 @@ fn a_cohort_simulated_with_a_known_baseline_is_fitted_back() {
         "periods=12",
         "strategies=[{preset=\"transactional\"}]",
     ];
-    let truth = default_with(
-        &[
-            &market[..],
-            &["defection.baseline=-3.0", "seed=777", "replications=100"],
-        ]
-        .concat(),
-    );
-    let pool = calibration_pool(0).unwrap();
-    let survival = simulate_history(&truth, 0, &pool, None).market.mean;
+    let survival = simulated(
+        &market,
+        &["defection.baseline=-3.0", "seed=777", "replications=100"],
+    )
+    .market
+    .mean;
     let data = CalibrationData::retention(
         parse_retention_text(&cohort_csv(3000, &survival, 11), Path::new("simulated.csv")).unwrap(),
     );
@@ -153,20 +156,17 @@ fn the_baseline_and_its_spread_are_fitted_back_together() {
         "periods=24",
         "strategies=[{preset=\"transactional\"}]",
     ];
-    let truth = default_with(
+    let survival = simulated(
+        &market,
         &[
-            &market[..],
-            &[
-                "defection.baseline=-2.5",
-                "heterogeneity.churn_concentration=2.0",
-                "seed=4242",
-                "replications=200",
-            ],
-        ]
-        .concat(),
-    );
-    let pool = calibration_pool(0).unwrap();
-    let survival = simulate_history(&truth, 0, &pool, None).market.mean;
+            "defection.baseline=-2.5",
+            "heterogeneity.churn_concentration=2.0",
+            "seed=4242",
+            "replications=200",
+        ],
+    )
+    .market
+    .mean;
     let data = CalibrationData::retention(
         parse_retention_text(&cohort_csv(20_000, &survival, 5), Path::new("two.csv")).unwrap(),
     );
@@ -199,21 +199,16 @@ fn segment_intercepts_are_fitted_back_from_cohorts_by_segment() {
         "heterogeneity.churn_concentration=8.0",
     ];
     let intercepts = [-1.0, 0.3, 0.8];
-    let truth = default_with(
+    let history = simulated(
+        &market,
         &[
-            &market[..],
-            &[
-                "segments.0.defection_intercept=-1.0",
-                "segments.1.defection_intercept=0.3",
-                "segments.2.defection_intercept=0.8",
-                "seed=99",
-                "replications=200",
-            ],
-        ]
-        .concat(),
+            "segments.0.defection_intercept=-1.0",
+            "segments.1.defection_intercept=0.3",
+            "segments.2.defection_intercept=0.8",
+            "seed=99",
+            "replications=200",
+        ],
     );
-    let pool = calibration_pool(0).unwrap();
-    let history = simulate_history(&truth, 0, &pool, None);
     let mut text = String::from("segment,period,surviving\n");
     for (idx, (name, size)) in [
         ("key_accounts", 1500),
@@ -274,19 +269,14 @@ fn the_advertising_reach_is_fitted_back_from_customers_won() {
         "periods=12",
         "strategies=[{preset=\"transactional\"}]",
     ];
-    let truth = default_with(
+    let history = simulated(
+        &market,
         &[
-            &market[..],
-            &[
-                "market.advertising_max_reach=0.004",
-                "seed=5",
-                "replications=100",
-            ],
-        ]
-        .concat(),
+            "market.advertising_max_reach=0.004",
+            "seed=5",
+            "replications=100",
+        ],
     );
-    let pool = calibration_pool(0).unwrap();
-    let history = simulate_history(&truth, 0, &pool, None);
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(8);
     let mut acquired = String::from("period,acquired\n");
     for t in 1..=12 {

@@ -55,15 +55,19 @@ impl Cohort {
     /// The cohort with only its observations up to `period` (for a holdout).
     pub fn up_to(&self, period: u32) -> Cohort {
         Cohort {
-            observations: self
-                .observations
-                .iter()
-                .copied()
-                .filter(|&(t, _)| t <= period)
-                .collect(),
+            observations: through(&self.observations, period),
             ..self.clone()
         }
     }
+}
+
+/// The `(period, value)` observations up to and including `period`.
+fn through(observations: &[(u32, f64)], period: u32) -> Vec<(u32, f64)> {
+    observations
+        .iter()
+        .copied()
+        .filter(|&(t, _)| t <= period)
+        .collect()
 }
 
 /// Every cohort of a retention file, in the order they first appear.
@@ -110,18 +114,28 @@ struct Row {
     size: Option<f64>,
 }
 
-/// Parses retention CSV text; `path` names it in messages.
-pub fn parse_retention(text: &str, path: &Path) -> Result<RetentionData> {
-    let fail = |row: Option<usize>, message: String| Error::InvalidData {
+/// The error for row `row` (or the whole file) of the data file at `path`.
+fn data_error(path: &Path) -> impl Fn(Option<usize>, String) -> Error + '_ {
+    move |row, message| Error::InvalidData {
         path: path.to_path_buf(),
         row,
         message,
-    };
-    let mut lines = text
-        .lines()
+    }
+}
+
+/// A CSV's lines that hold data or a header, with their 1-based line numbers: blank lines and
+/// `#` comments are skipped.
+fn content_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    text.lines()
         .enumerate()
         .map(|(idx, line)| (idx + 1, line.trim()))
-        .filter(|(_, line)| !line.is_empty() && !line.starts_with('#'));
+        .filter(|(_, line)| !line.is_empty() && !line.starts_with('#'))
+}
+
+/// Parses retention CSV text; `path` names it in messages.
+pub fn parse_retention(text: &str, path: &Path) -> Result<RetentionData> {
+    let fail = data_error(path);
+    let mut lines = content_lines(text);
     let (header_line, header) = lines.next().ok_or_else(|| {
         fail(
             None,
@@ -278,12 +292,7 @@ impl SeriesData {
     /// The series with only its observations up to `period` (for a holdout).
     pub fn up_to(&self, period: u32) -> SeriesData {
         SeriesData {
-            observations: self
-                .observations
-                .iter()
-                .copied()
-                .filter(|&(t, _)| t <= period)
-                .collect(),
+            observations: through(&self.observations, period),
             ..self.clone()
         }
     }
@@ -306,17 +315,9 @@ pub fn read_series(path: &Path, kind: SeriesKind) -> Result<SeriesData> {
 /// Parses a series CSV: a header `period,<kind's column>` (in either order) and one row per
 /// observed period, periods from 1 and increasing; `path` names it in messages.
 pub fn parse_series(text: &str, path: &Path, kind: SeriesKind) -> Result<SeriesData> {
-    let fail = |row: Option<usize>, message: String| Error::InvalidData {
-        path: path.to_path_buf(),
-        row,
-        message,
-    };
+    let fail = data_error(path);
     let column = kind.column();
-    let mut lines = text
-        .lines()
-        .enumerate()
-        .map(|(idx, line)| (idx + 1, line.trim()))
-        .filter(|(_, line)| !line.is_empty() && !line.starts_with('#'));
+    let mut lines = content_lines(text);
     let (header_line, header) = lines.next().ok_or_else(|| {
         fail(
             None,

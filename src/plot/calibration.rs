@@ -37,6 +37,14 @@ pub struct CalibrationChart {
     pub fitted_through: u32,
 }
 
+/// The key's text: left-aligned, centred on its line.
+fn key_style() -> TextStyle<'static> {
+    (FONT, 22)
+        .into_font()
+        .color(&BLACK)
+        .pos(Pos::new(HPos::Left, VPos::Center))
+}
+
 /// Entries of the key at most; the rest are summed up in one line.
 const KEY_ENTRIES: usize = 12;
 
@@ -197,14 +205,7 @@ impl Drawing for CalibrationChart {
             } else {
                 root.draw(&Circle::new((x + 20, y), 8, colour.filled()))?;
             }
-            root.draw(&Text::new(
-                label,
-                (x + 52, y),
-                (FONT, 22)
-                    .into_font()
-                    .color(&BLACK)
-                    .pos(Pos::new(HPos::Left, VPos::Center)),
-            ))?;
+            root.draw(&Text::new(label, (x + 52, y), key_style()))?;
             Ok(())
         };
         y += 90;
@@ -241,10 +242,7 @@ impl Drawing for CalibrationChart {
             root.draw(&Text::new(
                 format!("… and {} more cohorts", self.cohorts.len() - shown),
                 (x + 52, y),
-                (FONT, 22)
-                    .into_font()
-                    .color(&BLACK)
-                    .pos(Pos::new(HPos::Left, VPos::Center)),
+                key_style(),
             ))?;
         }
         Ok(())
