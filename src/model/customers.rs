@@ -296,7 +296,8 @@ fn draw_individual_parameters(
         BetaByMean::new(market.advocate_trust, spread.advocacy_concentration);
     let learning_distribution = BetaByMean::new(0.5, spread.learning_concentration);
     for customer_idx in 0..customers_to_draw {
-        let stream = |parameter| individual_stream(stream_key, customer_idx, parameter);
+        let key = customer_key(stream_key, customer_idx);
+        let stream = |parameter| individual_stream(key, parameter);
         if let Some(offsets) = &mut trust {
             let drawn = trust_distribution.sample(&mut stream(IndividualParameter::Trust));
             offsets[customer_idx] = (drawn - relationship.initial_trust) as f32;
@@ -347,16 +348,17 @@ enum IndividualParameter {
     Learning,
 }
 
-/// Customer `customer_idx`'s stream for `parameter`: keyed by the replication's `stream_key`,
-/// the customer and the parameter, so that any one draw can be made without the others.
+/// Customer `customer_idx`'s key, from which each of its parameters' streams is seeded.
 #[inline]
-fn individual_stream(
-    stream_key: u64,
-    customer_idx: usize,
-    parameter: IndividualParameter,
-) -> SplitMix64 {
-    let customer_key =
-        mix64(stream_key ^ (customer_idx as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
+fn customer_key(stream_key: u64, customer_idx: usize) -> u64 {
+    mix64(stream_key ^ (customer_idx as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15))
+}
+
+/// A customer's stream for `parameter`, from its [`customer_key`]: keyed by the replication's
+/// stream key, the customer and the parameter, so that any one draw can be made without the
+/// others.
+#[inline]
+fn individual_stream(customer_key: u64, parameter: IndividualParameter) -> SplitMix64 {
     SplitMix64::new(mix64(
         customer_key.wrapping_add((parameter as u64).wrapping_mul(0xd1b5_4a32_d192_ed03)),
     ))
