@@ -37,6 +37,49 @@ pub struct CalibrationChart {
     pub fitted_through: u32,
 }
 
+/// Characters of a cohort's name the key shows at most.
+const KEY_NAME_CHARS: usize = 30;
+
+/// Characters of the names' common beginning kept before where they differ.
+const KEY_NAME_CONTEXT: usize = 8;
+
+/// The cohorts' names as the key shows them: whole when short; otherwise from a little before
+/// where the names start to differ (names like `… quarter 3 of the fiscal year` share their
+/// beginning), cut at the end when still too long.
+fn key_names(names: &[&str]) -> Vec<String> {
+    let chars: Vec<Vec<char>> = names.iter().map(|n| n.chars().collect()).collect();
+    let common = match chars.split_first() {
+        Some((first, rest)) if !rest.is_empty() => {
+            rest.iter().fold(first.len(), |common, other| {
+                common.min(first.iter().zip(other).take_while(|(a, b)| a == b).count())
+            })
+        }
+        _ => 0,
+    };
+    let start = common.saturating_sub(KEY_NAME_CONTEXT);
+    chars
+        .iter()
+        .map(|name| {
+            if name.len() <= KEY_NAME_CHARS {
+                return name.iter().collect();
+            }
+            let mut shown: Vec<char> = Vec::with_capacity(KEY_NAME_CHARS + 1);
+            if start > 0 {
+                shown.push('…');
+            }
+            let room = KEY_NAME_CHARS - shown.len();
+            let rest = &name[start.min(name.len())..];
+            if rest.len() <= room {
+                shown.extend(rest);
+            } else {
+                shown.extend(&rest[..room - 1]);
+                shown.push('…');
+            }
+            shown.into_iter().collect()
+        })
+        .collect()
+}
+
 /// The key's text: left-aligned, centred on its line.
 fn key_style() -> TextStyle<'static> {
     (FONT, 22)
@@ -195,7 +238,7 @@ impl Drawing for CalibrationChart {
         }
         // The key: the fitted line and each cohort.
         let mut y = 24;
-        let x = width as i32 - 520;
+        let x = width as i32 - 600;
         let key = |label: String, colour: RGBColor, line: bool, y: i32| -> DrawResult {
             if line {
                 root.draw(&PathElement::new(
@@ -223,15 +266,11 @@ impl Drawing for CalibrationChart {
         } else {
             self.cohorts.len()
         };
+        let names: Vec<&str> = self.cohorts.iter().map(|c| c.name.as_str()).collect();
+        let names = key_names(&names);
         for (idx, cohort) in self.cohorts.iter().enumerate().take(shown) {
-            // A long name is cut, so that the key stays on the chart.
-            let name: String = if cohort.name.chars().count() > 24 {
-                cohort.name.chars().take(23).chain(['…']).collect()
-            } else {
-                cohort.name.clone()
-            };
             key(
-                format!("cohort {name} ({} customers)", cohort.size.round()),
+                format!("{} ({} customers)", names[idx], cohort.size.round()),
                 self.colour(cohort.curve, Some(idx)),
                 false,
                 y,
@@ -246,5 +285,26 @@ impl Drawing for CalibrationChart {
             ))?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_cohort_names_show_where_they_differ() {
+        let long: Vec<String> = (1..=3)
+            .map(|q| format!("Enterprise accounts acquired in quarter {q} of the fiscal year"))
+            .collect();
+        let long: Vec<&str> = long.iter().map(String::as_str).collect();
+        let shown = key_names(&long);
+        assert_eq!(shown[0], "…quarter 1 of the fiscal year");
+        assert_eq!(shown[2], "…quarter 3 of the fiscal year");
+        // Short names stay whole; a long one alone is cut at the end.
+        assert_eq!(key_names(&["2025-01", "2025-04"]), ["2025-01", "2025-04"]);
+        let alone = key_names(&["A cohort with a name far too long for the key"]);
+        assert_eq!(alone[0], "A cohort with a name far too …");
+        assert_eq!(alone[0].chars().count(), KEY_NAME_CHARS);
     }
 }
