@@ -36,6 +36,25 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// `--progress`: how a long command shows its progress (the values are explained in the
+/// option's help; doc comments here would make clap print a long list under every command).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ProgressArg {
+    Bar,
+    Json,
+    None,
+}
+
+impl From<ProgressArg> for commands::ProgressOutput {
+    fn from(arg: ProgressArg) -> Self {
+        match arg {
+            ProgressArg::Bar => Self::Bar,
+            ProgressArg::Json => Self::Json,
+            ProgressArg::None => Self::None,
+        }
+    }
+}
+
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -72,6 +91,10 @@ Examples:
         /// Print nothing but errors.
         #[arg(long, short)]
         quiet: bool,
+        /// Progress on standard error: a bar, JSON lines (one object per line with done, total,
+        /// elapsed and ETA, for schedulers and notebooks; shown even with --quiet), or none.
+        #[arg(long, value_enum, default_value_t = ProgressArg::Bar, value_name = "HOW")]
+        progress: ProgressArg,
         /// Run even if the memory estimate exceeds a quarter of this machine's memory.
         #[arg(long)]
         allow_large: bool,
@@ -113,6 +136,10 @@ Examples:
         /// Print nothing but errors.
         #[arg(long, short)]
         quiet: bool,
+        /// Progress on standard error: a bar, JSON lines (one object per line with done, total,
+        /// elapsed and ETA, for schedulers and notebooks; shown even with --quiet), or none.
+        #[arg(long, value_enum, default_value_t = ProgressArg::Bar, value_name = "HOW")]
+        progress: ProgressArg,
     },
     /// Find where the NPV difference of two strategies crosses zero as one parameter varies (with
     /// a confidence interval), or map it over two parameters with its zero contour.
@@ -157,6 +184,10 @@ Examples:
         /// Print nothing but errors.
         #[arg(long, short)]
         quiet: bool,
+        /// Progress on standard error: a bar, JSON lines (one object per line with done, total,
+        /// elapsed and ETA, for schedulers and notebooks; shown even with --quiet), or none.
+        #[arg(long, value_enum, default_value_t = ProgressArg::Bar, value_name = "HOW")]
+        progress: ProgressArg,
     },
     /// Fit the scenario's churn to a firm's observed cohort survival (maximum likelihood with the
     /// simulation in the loop) and write the calibrated scenario (docs/calibration.md).
@@ -248,6 +279,10 @@ Examples:
         /// Print nothing but errors.
         #[arg(long, short)]
         quiet: bool,
+        /// Progress on standard error: a bar, JSON lines (one object per line with done, total,
+        /// elapsed and ETA, for schedulers and notebooks; shown even with --quiet), or none.
+        #[arg(long, value_enum, default_value_t = ProgressArg::Bar, value_name = "HOW")]
+        progress: ProgressArg,
     },
     /// Redraw the charts and report.html of a finished run from its files, without simulating.
     #[command(after_help = "\
@@ -346,8 +381,10 @@ pub fn execute(cli: Cli) -> Result<()> {
             quiet,
             allow_large,
             no_plots,
+            progress,
         } => {
             let report = commands::run(&RunOptions {
+                progress: progress.into(),
                 scenario,
                 overrides,
                 replications,
@@ -383,8 +420,10 @@ pub fn execute(cli: Cli) -> Result<()> {
             force,
             no_plots,
             quiet,
+            progress,
         } => {
             let report = commands::sweep(&commands::SweepOptions {
+                progress: progress.into(),
                 scenario,
                 overrides,
                 replications,
@@ -416,8 +455,10 @@ pub fn execute(cli: Cli) -> Result<()> {
             out,
             force,
             quiet,
+            progress,
         } => {
             let report = commands::breakeven(&commands::BreakevenOptions {
+                progress: progress.into(),
                 scenario,
                 vary,
                 between,
@@ -450,8 +491,10 @@ pub fn execute(cli: Cli) -> Result<()> {
             out,
             force,
             quiet,
+            progress,
         } => {
             let report = commands::decompose(&commands::DecomposeOptions {
+                progress: progress.into(),
                 scenario,
                 pair,
                 orders,

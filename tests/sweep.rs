@@ -718,3 +718,36 @@ fn sweep_breakeven_and_decompose_work_on_every_bundled_scenario() {
         }
     }
 }
+
+/// A sweep's `--progress json` counts point-replications: the list design's 3 points × 2
+/// replications.
+#[test]
+fn a_sweep_streams_its_progress_as_json_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let assert = relsim()
+        .arg("sweep")
+        .arg(small_sweep(dir.path()))
+        .args([
+            "--replications",
+            "2",
+            "--no-plots",
+            "--quiet",
+            "--progress",
+            "json",
+        ])
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    let lines: Vec<serde_json::Value> = stderr
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let last = lines.last().unwrap();
+    assert_eq!(last["event"], "finished");
+    assert_eq!(last["units"], "point-replications");
+    assert_eq!(last["done"], 6);
+    assert_eq!(last["total"], 6);
+    assert_eq!(lines[0]["done"], 0);
+}

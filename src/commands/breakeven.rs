@@ -7,7 +7,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::sweep::{run_design, DesignRun};
-use super::{load_scenario, RunFacts};
+use super::{load_scenario, ProgressOutput, RunFacts};
 use crate::error::{Error, Result};
 use crate::output::csv::{number, text as csv_text};
 use crate::output::StagedFolder;
@@ -38,6 +38,8 @@ pub struct BreakevenOptions {
     pub out: Option<PathBuf>,
     pub force: bool,
     pub quiet: bool,
+    /// How progress is shown: a bar, JSON lines for a scheduler, or nothing.
+    pub progress: ProgressOutput,
 }
 
 /// What `relsim breakeven` did.
@@ -150,6 +152,7 @@ pub fn breakeven(options: &BreakevenOptions) -> Result<BreakevenReport> {
         &DesignRun {
             threads: options.threads,
             quiet: options.quiet,
+            progress: options.progress,
             message: format!("finding the break-even of {} − {}", names[a], names[b]),
         },
     )?;

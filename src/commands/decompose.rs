@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use super::breakeven::{pair_indices, signed};
-use super::{load_scenario, progress_bar, RunFacts, StopOnSignals};
+use super::{load_scenario, Progress, ProgressOutput, RunFacts, StopOnSignals};
 use crate::error::{Error, Result};
 use crate::experiment::{npv_of_lever_sets, StopRequest};
 use crate::output::csv::{number, text as csv_text};
@@ -33,6 +33,8 @@ pub struct DecomposeOptions {
     pub out: Option<PathBuf>,
     pub force: bool,
     pub quiet: bool,
+    /// How progress is shown: a bar, JSON lines for a scheduler, or nothing.
+    pub progress: ProgressOutput,
 }
 
 /// What `relsim decompose` did.
@@ -88,7 +90,8 @@ pub fn decompose(options: &DecomposeOptions) -> Result<DecomposeReport> {
 
     let stop = StopRequest::default();
     let _signals = StopOnSignals::install(&stop);
-    let progress = progress_bar(
+    let progress = Progress::new(
+        options.progress,
         options.quiet,
         scenario.replications() as u64,
         "replications",
@@ -101,9 +104,9 @@ pub fn decompose(options: &DecomposeOptions) -> Result<DecomposeReport> {
     );
     let started = Instant::now();
     let npv = npv_of_lever_sets(&scenario, &lever_sets, options.threads, &stop, &|| {
-        progress.inc(1)
+        progress.inc()
     });
-    progress.finish_and_clear();
+    progress.finish();
     let runs = npv?;
     let (npv, threads) = (runs.npv, runs.threads);
     let wall_time = started.elapsed().as_secs_f64();

@@ -6,7 +6,6 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Instant;
 
-use indicatif::{ProgressBar, ProgressStyle};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
@@ -20,10 +19,13 @@ use crate::scenario::{presets, Override, Scenario, ScenarioSource};
 mod breakeven;
 mod calibrate;
 mod decompose;
+mod progress;
 mod sweep;
 pub use breakeven::{breakeven, BreakevenOptions, BreakevenReport};
 pub use calibrate::{calibrate, CalibrateOptions, CalibrateReport};
 pub use decompose::{decompose, DecomposeOptions, DecomposeReport};
+pub(crate) use progress::Progress;
+pub use progress::ProgressOutput;
 pub use sweep::{sweep, SweepOptions, SweepReport};
 
 /// Options of `relsim run`.
@@ -43,6 +45,8 @@ pub struct RunOptions {
     pub force: bool,
     /// No progress bar and no table.
     pub quiet: bool,
+    /// How progress is shown: a bar, JSON lines for a scheduler, or nothing.
+    pub progress: ProgressOutput,
     /// Run even if the memory estimate exceeds a quarter of RAM.
     pub allow_large: bool,
     /// Skip charts and report (for batch use).
@@ -131,7 +135,8 @@ pub fn run(options: &RunOptions) -> Result<RunReport> {
     let stop = StopRequest::default();
     let _signals = StopOnSignals::install(&stop);
 
-    let progress = progress_bar(
+    let progress = Progress::new(
+        options.progress,
         options.quiet,
         scenario.replications() as u64,
         "replications",
@@ -147,9 +152,9 @@ pub fn run(options: &RunOptions) -> Result<RunReport> {
             ..Default::default()
         },
         &mut collector,
-        &|| progress.inc(1),
+        &|| progress.inc(),
     );
-    progress.finish_and_clear();
+    progress.finish();
     let info = info?;
     let wall_time = started.elapsed().as_secs_f64();
     let results = collector.finish()?;
@@ -415,23 +420,6 @@ impl RunFacts<'_> {
             sweep: None,
         }
     }
-}
-
-/// A progress bar over `total` `units` with its ETA (hidden when `quiet`).
-pub(crate) fn progress_bar(quiet: bool, total: u64, units: &str, message: String) -> ProgressBar {
-    if quiet {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::new(total);
-    bar.set_style(
-        ProgressStyle::with_template(&format!(
-            "{{msg}} [{{bar:30}}] {{pos}}/{{len}} {units}, {{eta}} left"
-        ))
-        .expect("the template is valid")
-        .progress_chars("=> "),
-    );
-    bar.set_message(message);
-    bar
 }
 
 /// Total memory of this machine, from /proc/meminfo (None where it cannot be read).

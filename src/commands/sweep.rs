@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use sha2::{Digest, Sha256};
 
-use super::{load_scenario, progress_bar, RunFacts, StopOnSignals};
+use super::{load_scenario, Progress, ProgressOutput, RunFacts, StopOnSignals};
 use crate::error::{Error, Result};
 use crate::experiment::StopRequest;
 use crate::experiment::{run_sweep, ExecutionOptions, SweepInfo};
@@ -50,6 +50,8 @@ pub struct SweepOptions {
     /// Skip the charts and `sweep_report.html`.
     pub no_plots: bool,
     pub quiet: bool,
+    /// How progress is shown: a bar, JSON lines for a scheduler, or nothing.
+    pub progress: ProgressOutput,
 }
 
 /// What `relsim sweep` did, for the command line to print.
@@ -91,6 +93,7 @@ pub fn sweep(options: &SweepOptions) -> Result<SweepReport> {
         &DesignRun {
             threads: options.threads,
             quiet: options.quiet,
+            progress: options.progress,
             message: format!("sweeping {} ({} points)", scenario.name(), n_points),
         },
     )?;
@@ -364,6 +367,7 @@ fn sweep_charts(
 pub(super) struct DesignRun {
     pub threads: usize,
     pub quiet: bool,
+    pub progress: ProgressOutput,
     pub message: String,
 }
 
@@ -380,7 +384,8 @@ pub(super) fn run_design(
 ) -> Result<(PointResults, SweepInfo, f64)> {
     let stop = StopRequest::default();
     let _signals = StopOnSignals::install(&stop);
-    let progress = progress_bar(
+    let progress = Progress::new(
+        how.progress,
         how.quiet,
         prepared.points.len() as u64 * scenario.replications() as u64,
         "point-replications",
@@ -431,9 +436,9 @@ pub(super) fn run_design(
                 .write(&unit, &mut runs_file)
                 .map_err(write_error)
         },
-        &|| progress.inc(1),
+        &|| progress.inc(),
     );
-    progress.finish_and_clear();
+    progress.finish();
     let info = info?;
     folder.close_streamed(runs_file)?;
     folder.close_streamed(parquet.finish().map_err(parquet_error)?)?;
