@@ -527,8 +527,14 @@ fn cohorts_by_segment_customers_won_and_revenue_are_fitted_together() {
         );
     }
     let text = fs::read_to_string(&out).unwrap();
-    assert!(text.contains("acquisition_data = "), "{text}");
-    assert!(text.contains("revenue_data = "), "{text}");
+    for field in [
+        "acquisition_data = ",
+        "revenue_data = ",
+        "acquisition_rmse_percent = ",
+        "revenue_rmse_percent = ",
+    ] {
+        assert!(text.contains(field), "{field} missing from {text}");
+    }
     for chart in ["segments_fit.png", "segments_fit.svg"] {
         assert!(dir.path().join(chart).exists());
     }
@@ -537,4 +543,24 @@ fn cohorts_by_segment_customers_won_and_revenue_are_fitted_together() {
         assert!(svg.contains(label), "{label} missing from the chart");
     }
     relsim().arg("validate").arg(&out).assert().success();
+    // A run of the calibrated scenario says in report.html how well every series was matched.
+    let run = dir.path().join("run");
+    relsim()
+        .arg("run")
+        .arg(&out)
+        .args(["--replications", "2", "--quiet", "--out"])
+        .arg(&run)
+        .assert()
+        .success();
+    let report = fs::read_to_string(run.join("report.html")).unwrap();
+    for expected in [
+        "and to customers won in",
+        "Customers won differ from the simulation by",
+        "Revenue per customer differs from the simulation by",
+    ] {
+        assert!(
+            report.contains(expected),
+            "{expected} missing from report.html"
+        );
+    }
 }

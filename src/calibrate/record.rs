@@ -37,6 +37,12 @@ pub struct CalibrationRecord {
     pub holdout_rmse_points: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub holdout_max_points: Option<f64>,
+    /// Customers won and revenue per customer against the simulation over the fitted periods:
+    /// root mean square in percent of the observed mean, when those data were given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acquisition_rmse_percent: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revenue_rmse_percent: Option<f64>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
 }
@@ -96,6 +102,17 @@ impl CalibrationRecord {
             self.rmse_points,
             self.max_points
         );
+        for (rmse, what) in [
+            (self.acquisition_rmse_percent, "Customers won differ"),
+            (self.revenue_rmse_percent, "Revenue per customer differs"),
+        ] {
+            if let Some(rmse) = rmse {
+                text.push_str(&format!(
+                    " {what} from the simulation by {rmse:.1} % of the observed mean (root \
+                     mean square)."
+                ));
+            }
+        }
         if self.dispersion > 1.0 {
             text.push_str(&format!(
                 " The cohorts varied {:.2} times more than chance allows; the intervals are \

@@ -201,6 +201,8 @@ pub fn calibrate(options: &CalibrateOptions) -> Result<CalibrateReport> {
         max_points: found.fit_error.max,
         holdout_rmse_points: found.holdout_error.map(|e| e.rmse),
         holdout_max_points: found.holdout_error.map(|e| e.max),
+        acquisition_rmse_percent: found.acquisition.as_ref().map(|a| a.fit_error.rmse),
+        revenue_rmse_percent: found.revenue.as_ref().map(|r| r.fit_error.rmse),
         warnings: found.warnings.clone(),
     };
     let calibrated = found.calibrated.with_calibration(record);
