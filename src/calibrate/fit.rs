@@ -788,29 +788,7 @@ pub fn fit(
         covariance.as_deref(),
         simulation_factor,
     );
-    if let Some(c) = &covariance {
-        for i in 0..k {
-            for j in 0..i {
-                let r = c[i * k + j] / (c[i * k + i] * c[j * k + j]).sqrt();
-                if r.abs() > STRONG_CORRELATION {
-                    warnings.push(format!(
-                        "{} and {} are strongly correlated in the fit (r = {r:.2}): the data \
-                         pin down a combination of them better than either; more periods or \
-                         fixing one with --set would separate them",
-                        parameters[j].key, parameters[i].key
-                    ));
-                }
-            }
-        }
-    }
-    for v in values.iter().filter(|v| !v.identified) {
-        warnings.push(format!(
-            "{} is not identified by the data: the likelihood barely changes with it (its \
-             interval is [{:.4}, {:.4}]); fix it with --set and fit fewer keys, or give more \
-             periods or cohorts",
-            v.key, v.ci_low, v.ci_high
-        ));
-    }
+    warnings.extend(precision_warnings(&values, covariance.as_deref()));
 
     let fit_error = survival_error(&data.retention.cohorts, &groups, &history, |t| {
         t <= fitted_through
@@ -847,30 +825,7 @@ pub fn fit(
     };
     let acquisition = series_fit(&data.acquisition, &history.acquired);
     let revenue = series_fit(&data.revenue, &history.revenue_per_customer);
-    for (series, what, hint) in [
-        (
-            &acquisition,
-            "customers won per period",
-            "is market.population the size of the firm's market?",
-        ),
-        (
-            &revenue,
-            "revenue per customer",
-            "fit the keys it depends on, such as segments.N.value, with --fit",
-        ),
-    ] {
-        if let Some(s) = series
-            .as_ref()
-            .filter(|s| s.fit_error.rmse > POOR_SERIES_FIT_PERCENT)
-        {
-            warnings.push(format!(
-                "the fit of {what} ({}) is poor: the simulation misses it by {:.0} % of its mean \
-                 (root mean square); {hint}",
-                s.data.path.display(),
-                s.fit_error.rmse
-            ));
-        }
-    }
+    warnings.extend(series_warnings(&acquisition, &revenue));
     let (curves, cohort_curve) = fitted_curves(scenario, &groups, &history);
     Ok(Fit {
         values,
@@ -890,6 +845,67 @@ pub fn fit(
         warnings,
         calibrated,
     })
+}
+
+/// Warnings about what the data pin down: keys correlated beyond [`STRONG_CORRELATION`] in
+/// `covariance` (on the fitting scale), and keys not identified.
+fn precision_warnings(values: &[FittedValue], covariance: Option<&[f64]>) -> Vec<String> {
+    let mut warnings = Vec::new();
+    let k = values.len();
+    if let Some(c) = covariance {
+        for i in 0..k {
+            for j in 0..i {
+                let r = c[i * k + j] / (c[i * k + i] * c[j * k + j]).sqrt();
+                if r.abs() > STRONG_CORRELATION {
+                    warnings.push(format!(
+                        "{} and {} are strongly correlated in the fit (r = {r:.2}): the data \
+                         pin down a combination of them better than either; more periods or \
+                         fixing one with --set would separate them",
+                        values[j].key, values[i].key
+                    ));
+                }
+            }
+        }
+    }
+    for v in values.iter().filter(|v| !v.identified) {
+        warnings.push(format!(
+            "{} is not identified by the data: the likelihood barely changes with it (its \
+             interval is [{:.4}, {:.4}]); fix it with --set and fit fewer keys, or give more \
+             periods or cohorts",
+            v.key, v.ci_low, v.ci_high
+        ));
+    }
+    warnings
+}
+
+/// Warnings about per-period series the simulation misses by more than
+/// [`POOR_SERIES_FIT_PERCENT`], each with a hint.
+fn series_warnings(acquisition: &Option<SeriesFit>, revenue: &Option<SeriesFit>) -> Vec<String> {
+    [
+        (
+            acquisition,
+            "customers won per period",
+            "is market.population the size of the firm's market?",
+        ),
+        (
+            revenue,
+            "revenue per customer",
+            "fit the keys it depends on, such as segments.N.value, with --fit",
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(series, what, hint)| {
+        let s = series
+            .as_ref()
+            .filter(|s| s.fit_error.rmse > POOR_SERIES_FIT_PERCENT)?;
+        Some(format!(
+            "the fit of {what} ({}) is poor: the simulation misses it by {:.0} % of its mean \
+             (root mean square); {hint}",
+            s.data.path.display(),
+            s.fit_error.rmse
+        ))
+    })
+    .collect()
 }
 
 /// Each key's value and 95 % interval from the covariance on the fitting scale, its standard
@@ -960,4 +976,62 @@ fn fitted_curves(
         })
         .collect();
     (curves, cohort_curve)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn value(key: &str, identified: bool) -> FittedValue {
+        FittedValue {
+            key: key.into(),
+            start: 0.0,
+            value: 0.0,
+            standard_error: 1.0,
+            ci_low: -2.0,
+            ci_high: 2.0,
+            log_scale: false,
+            identified,
+        }
+    }
+
+    #[test]
+    fn correlated_and_unidentified_keys_are_warned_about() {
+        let values = [value("a", true), value("b", false)];
+        let correlated = [1.0, 0.95, 0.95, 1.0];
+        let warnings = precision_warnings(&values, Some(&correlated));
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(warnings[0].starts_with("a and b are strongly correlated in the fit (r = 0.95)"));
+        assert!(warnings[1].starts_with("b is not identified by the data"));
+        let independent = [1.0, 0.5, 0.5, 1.0];
+        assert_eq!(
+            precision_warnings(&[value("a", true), value("b", true)], Some(&independent)),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn a_series_missed_by_more_than_a_quarter_of_its_mean_is_warned_about() {
+        let series = |rmse| {
+            Some(SeriesFit {
+                data: SeriesData {
+                    path: "won.csv".into(),
+                    kind: super::super::data::SeriesKind::Acquired,
+                    observations: vec![(1, 10.0)],
+                },
+                simulated: vec![0.0, 10.0],
+                fit_error: CurveError {
+                    rmse,
+                    max: rmse,
+                    n: 1,
+                },
+                holdout_error: None,
+            })
+        };
+        assert!(series_warnings(&series(10.0), &None).is_empty());
+        let warnings = series_warnings(&series(40.0), &None);
+        assert_eq!(warnings.len(), 1);
+        assert!(warnings[0].contains("customers won per period (won.csv) is poor"));
+        assert!(warnings[0].contains("market.population"));
+    }
 }
