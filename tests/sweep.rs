@@ -18,6 +18,10 @@ use relsim::sweep::analysis::sensitivity;
 use relsim::sweep::design::Layout;
 use relsim::sweep::PreparedSweep;
 
+#[path = "support/progress_stream.rs"]
+mod progress_stream;
+use progress_stream::{assert_progress_stream, progress_lines};
+
 fn relsim() -> Command {
     Command::cargo_bin("relsim").expect("the relsim binary is built")
 }
@@ -739,15 +743,6 @@ fn a_sweep_streams_its_progress_as_json_lines() {
         .arg(dir.path().join("out"))
         .assert()
         .success();
-    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
-    let lines: Vec<serde_json::Value> = stderr
-        .lines()
-        .map(|line| serde_json::from_str(line).unwrap())
-        .collect();
-    let last = lines.last().unwrap();
-    assert_eq!(last["event"], "finished");
-    assert_eq!(last["units"], "point-replications");
-    assert_eq!(last["done"], 6);
-    assert_eq!(last["total"], 6);
-    assert_eq!(lines[0]["done"], 0);
+    let lines = progress_lines(&assert.get_output().stderr);
+    assert_progress_stream(&lines, "point-replications", 6);
 }

@@ -123,6 +123,14 @@ fn data_error(path: &Path) -> impl Fn(Option<usize>, String) -> Error + '_ {
     }
 }
 
+/// A header's column names, trimmed and in lower case.
+fn header_columns(header: &str) -> Vec<String> {
+    header
+        .split(',')
+        .map(|c| c.trim().to_ascii_lowercase())
+        .collect()
+}
+
 /// A CSV's lines that hold data or a header, with their 1-based line numbers: blank lines and
 /// `#` comments are skipped.
 fn content_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
@@ -144,10 +152,7 @@ pub fn parse_retention(text: &str, path: &Path) -> Result<RetentionData> {
                 .into(),
         )
     })?;
-    let columns: Vec<String> = header
-        .split(',')
-        .map(|c| c.trim().to_ascii_lowercase())
-        .collect();
+    let columns = header_columns(header);
     let position = |name: &str| columns.iter().position(|c| c == name);
     for (idx, column) in columns.iter().enumerate() {
         if !["cohort", "segment", "period", "surviving", "size"].contains(&column.as_str()) {
@@ -324,10 +329,7 @@ pub fn parse_series(text: &str, path: &Path, kind: SeriesKind) -> Result<SeriesD
             format!("is empty; it needs a header `period,{column}` and one row per period"),
         )
     })?;
-    let columns: Vec<String> = header
-        .split(',')
-        .map(|c| c.trim().to_ascii_lowercase())
-        .collect();
+    let columns = header_columns(header);
     let position = |name: &str| columns.iter().position(|c| c == name);
     let (Some(period_col), Some(value_col), 2) =
         (position("period"), position(column), columns.len())
