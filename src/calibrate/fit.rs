@@ -247,8 +247,6 @@ pub struct FittedCurve {
 #[derive(Debug, Clone, PartialEq)]
 pub struct SeriesFit {
     pub data: SeriesData,
-    /// The simulated mean, `t = 0..=horizon`.
-    pub simulated: Vec<f64>,
     /// Over the fitted periods, in percent of the observed mean.
     pub fit_error: CurveError,
     /// After the holdout period, if any.
@@ -816,7 +814,6 @@ pub fn fit(
     let series_fit = |series: &Option<SeriesData>, simulated: &SimulatedSeries| {
         series.as_ref().map(|s| SeriesFit {
             data: s.clone(),
-            simulated: simulated.mean.clone(),
             fit_error: series_error(s, &simulated.mean, |t| t <= fitted_through),
             holdout_error: options
                 .holdout
@@ -1019,7 +1016,6 @@ mod tests {
                     kind: super::super::data::SeriesKind::Acquired,
                     observations: vec![(1, 10.0)],
                 },
-                simulated: vec![0.0, 10.0],
                 fit_error: CurveError {
                     rmse,
                     max: rmse,

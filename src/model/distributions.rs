@@ -138,16 +138,6 @@ impl Gamma {
     }
 }
 
-/// A gamma variate of shape `shape` (> 0) and scale 1 (see [`Gamma`]).
-pub fn gamma<R: RandomBits>(rng: &mut R, shape: f64) -> f64 {
-    Gamma::new(shape).sample(rng)
-}
-
-/// A beta variate with parameters `a`, `b` (> 0), as `X / (X + Y)` of two gamma variates.
-pub fn beta<R: RandomBits>(rng: &mut R, a: f64, b: f64) -> f64 {
-    BetaByMean::from_shapes(a, b).sample(rng)
-}
-
 /// The beta distribution by mean in (0, 1) and concentration `c = a + b` (> 0):
 /// `Beta(mean·c, (1 − mean)·c)`, sampled as `X / (X + Y)` of two gamma variates. An infinite
 /// concentration (or a mean of 0 or 1) is no spread at all: the mean itself, with no draw
@@ -261,7 +251,7 @@ mod tests {
     fn gamma_has_mean_and_variance_equal_to_its_shape() {
         for shape in [0.3, 1.0, 2.5, 40.0] {
             let mut rng = Xoshiro256PlusPlus::seed_from_u64(2);
-            let (mean, variance) = moments(N, || gamma(&mut rng, shape));
+            let (mean, variance) = moments(N, || Gamma::new(shape).sample(&mut rng));
             assert!(
                 within_4_se(mean, shape, shape, N),
                 "shape {shape}: mean {mean}"
@@ -277,7 +267,8 @@ mod tests {
     fn beta_has_the_mean_and_variance_of_its_parameters() {
         for (a, b) in [(0.5, 4.5), (2.0, 2.0), (10.0, 30.0)] {
             let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
-            let (mean, variance) = moments(N, || beta(&mut rng, a, b));
+            let beta = BetaByMean::from_shapes(a, b);
+            let (mean, variance) = moments(N, || beta.sample(&mut rng));
             let exact_mean = a / (a + b);
             let exact_variance = a * b / ((a + b) * (a + b) * (a + b + 1.0));
             assert!(
