@@ -12,7 +12,8 @@
 //!   ([`experiment::run_experiment`], [`experiment::run_sweep`]); [`results`] holds what they
 //!   produce, as data ([`results::ResultsCollector`], [`results::PointStream`]).
 //! - [`sweep`] lays out designs and analyses sweeps (robustness, sensitivity, break-even).
-//! - [`engine`] simulates one strategy on one replication (pure, single-threaded).
+//! - [`engine`] simulates one strategy on one replication (pure; it starts no thread, but runs
+//!   in chunks that [`experiment`] spreads over its pool).
 //! - [`model`] holds the equations, parameters, customers and networks (pure); [`strategy`]
 //!   the levers and presets.
 //! - [`stats`] summarises across replications and estimates sensitivity indices.

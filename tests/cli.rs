@@ -132,24 +132,43 @@ fn same_seed_twice_gives_identical_files() {
     }
 }
 
+/// Whatever the number of threads, the same bytes: for many small replications (spread over
+/// threads replication by replication) and for one replication of a market of three chunks and
+/// 17 customers (spread over threads chunk by chunk).
 #[test]
 fn thread_count_does_not_change_results() {
     let dir = tempfile::tempdir().unwrap();
-    let one = run_small(&dir.path().join("one"), &["--threads", "1"]);
-    let two = run_small(&dir.path().join("two"), &["--threads", "2"]);
-    let three = run_small(&dir.path().join("three"), &["--threads", "3"]);
-    for file in RESULT_CSVS {
-        let reference = fs::read(one.join(file)).unwrap();
-        assert_eq!(
-            reference,
-            fs::read(two.join(file)).unwrap(),
-            "{file}: 1 vs 2 threads"
-        );
-        assert_eq!(
-            reference,
-            fs::read(three.join(file)).unwrap(),
-            "{file}: 1 vs 3 threads"
-        );
+    let population = format!(
+        "market.population={}",
+        3 * relsim::engine::CHUNK_CUSTOMERS + 17
+    );
+    let one_big_replication = [
+        "--replications",
+        "1",
+        "--set",
+        &population,
+        "--set",
+        "market.initial_active=5000",
+    ];
+    for (case, extra) in [("small", &[][..]), ("chunks", &one_big_replication[..])] {
+        let run = |threads: &str| {
+            let out = dir.path().join(format!("{case}-{threads}"));
+            run_small(&out, &[&["--threads", threads][..], extra].concat())
+        };
+        let (one, two, three) = (run("1"), run("2"), run("3"));
+        for file in RESULT_CSVS {
+            let reference = fs::read(one.join(file)).unwrap();
+            assert_eq!(
+                reference,
+                fs::read(two.join(file)).unwrap(),
+                "{case}: {file}: 1 vs 2 threads"
+            );
+            assert_eq!(
+                reference,
+                fs::read(three.join(file)).unwrap(),
+                "{case}: {file}: 1 vs 3 threads"
+            );
+        }
     }
 }
 

@@ -481,3 +481,65 @@ fn active_customer_steps_count_the_active_at_each_periods_start() {
         assert!(output.active_customer_steps > 0 && output.active_customer_steps < all);
     }
 }
+
+/// The customers' pass runs in chunks of `CHUNK_CUSTOMERS` (several here, the last one short);
+/// under an acquisition capacity it runs as one pass over the whole market. With a capacity no
+/// period can reach, both must make every decision alike: the counts of every period are equal
+/// and the sums differ only in their last bits (they are added up in another order). The
+/// relationship strategy has 2 500 managers' places for about 5 000 active customers, about
+/// 1 700 of them in the first chunk: the places run out in the second chunk, so the hand-over
+/// of places from chunk to chunk is exercised.
+#[test]
+fn chunks_decide_as_one_pass_over_the_market_would() {
+    let population = 3 * relsim::engine::CHUNK_CUSTOMERS + 17;
+    let chunked = parse(
+        include_str!("../scenarios/default.toml"),
+        "default",
+        &[
+            Override::parse(&format!("market.population={population}")).unwrap(),
+            Override::parse("market.initial_active=5000").unwrap(),
+            Override::parse("periods=24").unwrap(),
+            Override::parse("strategies.1.personal_care_managers=100").unwrap(),
+        ],
+    )
+    .unwrap();
+    let whole = chunked
+        .with("market.acquisition_capacity", population as i64)
+        .unwrap();
+    for strategy_idx in 0..chunked.strategies().len() {
+        let (chunked_run, whole_run) =
+            (run(&chunked, strategy_idx, 3), run(&whole, strategy_idx, 3));
+        for (period, (a, b)) in chunked_run
+            .periods
+            .iter()
+            .zip(&whole_run.periods)
+            .enumerate()
+        {
+            for (name, (x, y)) in relsim::engine::PeriodRecord::NAMES
+                .iter()
+                .zip(a.values().into_iter().zip(b.values()))
+            {
+                let close = x == y || (x - y).abs() <= 1e-9 * x.abs().max(y.abs());
+                assert!(close, "{name} in period {}: {x} vs {y}", period + 1);
+            }
+            assert_eq!(
+                (
+                    a.active,
+                    a.defections,
+                    a.acquired_paid + a.acquired_referred
+                ),
+                (
+                    b.active,
+                    b.defections,
+                    b.acquired_paid + b.acquired_referred
+                )
+            );
+        }
+    }
+    let relationship = &chunked.strategies()[1];
+    assert_eq!(relationship.name, "relationship");
+    let places = relationship.levers.personal_care_managers * relationship.levers.manager_capacity;
+    assert_eq!(places, 2500);
+    let first = run(&chunked, 1, 3).periods[0];
+    assert_eq!(first.personal_care_customers, 2500.0, "every place taken");
+}

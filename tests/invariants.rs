@@ -53,12 +53,14 @@ fn a_period_allocates_nothing() {
         "network={kind=\"none\"}",
     ];
     let default = presets::find("default").unwrap();
+    // Three chunks, the last one short.
+    let population = 2 * relsim::engine::CHUNK_CUSTOMERS + 1000;
     for network in networks {
         let overrides: Vec<Override> = [
-            "market.population=5000",
-            "market.initial_active=500",
-            "periods=36",
-            network,
+            format!("market.population={population}"),
+            format!("market.initial_active={}", population / 10),
+            "periods=36".to_string(),
+            network.to_string(),
         ]
         .iter()
         .map(|o| Override::parse(o).unwrap())

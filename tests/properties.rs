@@ -140,15 +140,15 @@ proptest! {
             let mut period = 0;
             while let Some(record) = run.step() {
                 period += 1;
-                let customers = run.customers();
                 let mut active = 0;
-                for idx in 0..customers.len() {
+                for idx in 0..run.customer_count() {
+                    let customer = run.customer(idx);
                     let (trust, commitment, reciprocity) =
-                        (customers.trust[idx], customers.commitment[idx], customers.reciprocity[idx]);
+                        (customer.trust, customer.commitment, customer.reciprocity);
                     prop_assert!((0.0..=1.0).contains(&trust), "trust {trust} in period {period}");
                     prop_assert!((0.0..=1.0).contains(&commitment), "commitment {commitment}");
                     prop_assert!((-1.0..=1.0).contains(&reciprocity), "reciprocity {reciprocity}");
-                    let flags = customers.flags[idx];
+                    let flags = customer.flags;
                     let is_active = flags & flag::ACTIVE != 0;
                     let is_lapsed = flags & flag::LAPSED != 0;
                     // Active, lapsed or prospect (neither): exactly one of the three.

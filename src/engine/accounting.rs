@@ -6,6 +6,17 @@ use super::*;
 #[derive(Debug, Clone, Copy, Default)]
 pub(super) struct RunTotals {
     pub(super) n_initial: u64,
+    pub(super) npv: f64,
+    /// Discounted margin after serving costs, before acquisition costs (for CLV).
+    pub(super) discounted_customer_margin: f64,
+    pub(super) customer_periods_at_risk: u64,
+    /// The chunks' customer totals, added up in chunk order when the run ends.
+    pub(super) customers: CustomerTotals,
+}
+
+/// Running totals of customers' spells and of the stylized facts, kept per chunk.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct CustomerTotals {
     pub(super) acquired: u64,
     pub(super) referred: u64,
     /// Periods of completed spells plus censored ones (added at the end), and their squares.
@@ -23,14 +34,28 @@ pub(super) struct RunTotals {
     /// Unrecovered failures in a customer's first episode, and exits right after them.
     pub(super) failed_first_episodes: u64,
     pub(super) failed_first_exits: u64,
-    pub(super) npv: f64,
-    /// Discounted margin after serving costs, before acquisition costs (for CLV).
-    pub(super) discounted_customer_margin: f64,
-    pub(super) customer_periods_at_risk: u64,
+}
+
+impl CustomerTotals {
+    pub(super) fn add(&mut self, other: &Self) {
+        self.acquired += other.acquired;
+        self.referred += other.referred;
+        self.tenure_periods += other.tenure_periods;
+        self.tenure_periods_squared += other.tenure_periods_squared;
+        self.spells += other.spells;
+        self.referred_value += other.referred_value;
+        self.referred_spells += other.referred_spells;
+        self.paid_value += other.paid_value;
+        self.paid_spells += other.paid_spells;
+        self.strong_bond_failures += other.strong_bond_failures;
+        self.strong_bond_failure_exits += other.strong_bond_failure_exits;
+        self.failed_first_episodes += other.failed_first_episodes;
+        self.failed_first_exits += other.failed_first_exits;
+    }
 }
 
 /// Sums over the customers active at the end of a period.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Copy, Default)]
 pub(super) struct CustomerSums {
     pub(super) active: u32,
     pub(super) initial_active: u32,
@@ -48,18 +73,30 @@ impl CustomerSums {
         self.reciprocity += relationship.reciprocity;
         self.commitment += relationship.commitment;
     }
+
+    pub(super) fn add(&mut self, other: &Self) {
+        self.active += other.active;
+        self.initial_active += other.initial_active;
+        self.trust += other.trust;
+        self.reciprocity += other.reciprocity;
+        self.commitment += other.commitment;
+    }
 }
 
 impl<'a> Engine<'a> {
     /// Per-run metrics once the horizon is reached (docs/model.md §9).
     pub(super) fn finish(&mut self, periods: &[PeriodRecord]) -> RunMetrics {
         let horizon = self.config.periods;
-        for customer_idx in 0..self.customers.len() {
-            if self.customers.flags[customer_idx] & flag::ACTIVE != 0 {
-                self.close_spell(customer_idx, horizon);
+        for chunk in &mut self.chunks {
+            for local in 0..chunk.customers.len() {
+                if chunk.customers.flags[local] & flag::ACTIVE != 0 {
+                    chunk.close_spell(local, horizon, self.config, &self.run_terms);
+                }
             }
+            self.totals.customers.add(&chunk.totals);
         }
-        let totals = &self.totals;
+        let run = &self.totals;
+        let totals = &run.customers;
         let sum = |f: fn(&PeriodRecord) -> f64| periods.iter().map(f).sum::<f64>();
         let defections = sum(|r| r.defections);
         let acquisition_spend = sum(|r| r.acquisition_cost + r.referral_cost);
@@ -73,13 +110,13 @@ impl<'a> Engine<'a> {
         let last = periods.last().copied().unwrap_or_default();
         let mean_tenure = ratio(totals.tenure_periods as f64, totals.spells as f64);
         RunMetrics {
-            npv: totals.npv,
+            npv: run.npv,
             clv: ratio(
-                totals.discounted_customer_margin,
-                (totals.n_initial + totals.acquired) as f64,
+                run.discounted_customer_margin,
+                (run.n_initial + totals.acquired) as f64,
             ),
             cac: ratio(acquisition_spend, totals.acquired as f64),
-            retention: 1.0 - ratio(defections, totals.customer_periods_at_risk as f64),
+            retention: 1.0 - ratio(defections, run.customer_periods_at_risk as f64),
             final_active: last.active,
             mean_tenure,
             tenure_variance: ratio(

@@ -5,45 +5,56 @@ use super::*;
 
 impl<'a> Engine<'a> {
     /// Managers go to the most valuable targeted segments first, up to their capacity
-    /// (docs/model.md §7); within a segment, to customers in index order.
+    /// (docs/model.md §7); within a segment, to customers in index order. A chunk's active
+    /// customers of a segment are served in index order and each takes a place while any is
+    /// left, so handing the places to the chunks in order, each as many as it has active
+    /// customers at the start of the period, gives every customer the care it would have had
+    /// in one pass over the whole market.
     pub(super) fn assign_personal_care(&mut self) {
         let levers = self.config.levers;
         let mut slots = levers.personal_care_managers as u64 * levers.manager_capacity as u64;
-        self.personal_care_quota.fill(0);
+        self.care_places.fill(0);
         for &segment_idx in &self.care_order {
-            if !self.segments[segment_idx].targeted {
+            if !self.run_terms.segments[segment_idx].targeted {
                 continue;
             }
             let quota = slots.min(self.census.active_in_segment[segment_idx] as u64);
-            self.personal_care_quota[segment_idx] = quota as u32;
+            self.care_places[segment_idx] = quota as u32;
             slots -= quota;
         }
+        for chunk in &mut self.chunks {
+            for (segment_idx, places) in self.care_places.iter_mut().enumerate() {
+                let taken = (*places).min(chunk.census.active_in_segment[segment_idx]);
+                chunk.care_quota[segment_idx] = taken;
+                *places -= taken;
+            }
+        }
     }
+}
 
+impl Chunk {
     /// Steps 3–6 of docs/model.md §4 for an active customer: service episode, relationship
     /// update, purchase, defection.
     #[inline(always)]
-    pub(super) fn serve(
-        &mut self,
-        customer_idx: usize,
-        context: &PeriodContext,
-        record: &mut PeriodRecord,
-        sums: &mut CustomerSums,
-    ) {
-        let model = self.config.model;
-        let levers = self.config.levers;
+    pub(super) fn serve(&mut self, local: usize, terms: &PassTerms) {
+        let model = terms.config.model;
+        let levers = terms.config.levers;
+        let context = &terms.context;
+        let population = &terms.world.population;
         let episode_params = &model.episode;
+        let customer_idx = self.first + local;
+        let record = &mut self.tally;
         let customers = &mut self.customers;
-        let flags = customers.flags[customer_idx];
-        let segment_idx = customers.segment[customer_idx] as usize;
-        let segment = self.segments[segment_idx];
-        let area = customers.distributor[customer_idx] as usize;
-        let draws = CounterDraws::new(self.seeds.agents, context.period, customer_idx as u32);
+        let flags = customers.flags[local];
+        let segment_idx = customers.segment[local] as usize;
+        let segment = terms.run.segments[segment_idx];
+        let area = customers.distributor[local] as usize;
+        let draws = CounterDraws::new(terms.seeds.agents, context.period, customer_idx as u32);
 
         // Care: personal while managers have room, automated beyond if the strategy says so.
         // Personal care is paid per manager; automated care per customer.
-        let (care_level, variable_care_cost) = if self.personal_care_quota[segment_idx] > 0 {
-            self.personal_care_quota[segment_idx] -= 1;
+        let (care_level, variable_care_cost) = if self.care_quota[segment_idx] > 0 {
+            self.care_quota[segment_idx] -= 1;
             record.personal_care_customers += 1.0;
             (1.0, 0.0)
         } else if levers.automated_care && segment.targeted {
@@ -54,7 +65,7 @@ impl<'a> Engine<'a> {
         };
 
         // 3. Service episode.
-        let failed = draws.happens(slot::FAILURE, self.area_failure[area])
+        let failed = draws.happens(slot::FAILURE, terms.areas.failure[area])
             && draws.uniform(slot::PREVENTION) >= levers.care_prevention * care_level;
         let recovered =
             failed && segment.targeted && draws.uniform(slot::RECOVERY) < levers.recovery_rate;
@@ -75,7 +86,7 @@ impl<'a> Engine<'a> {
         }
 
         // 4. Relationship update.
-        let tenure = context.period - customers.since[customer_idx] as u32;
+        let tenure = context.period - customers.since[local] as u32;
         let on_intro_terms = flags & flag::INITIAL == 0 && levers.intro_discount > 0.0;
         let opportunism = if on_intro_terms && tenure == levers.intro_periods {
             levers.price_rise_opportunism
@@ -93,9 +104,9 @@ impl<'a> Engine<'a> {
         let benefits =
             (levers.care_benefits * care_level + loyalty(levers.loyalty_benefits)).min(1.0);
         let before = Relationship {
-            trust: customers.trust[customer_idx] as f64,
-            reciprocity: customers.reciprocity[customer_idx] as f64,
-            commitment: customers.commitment[customer_idx] as f64,
+            trust: customers.trust[local] as f64,
+            reciprocity: customers.reciprocity[local] as f64,
+            commitment: customers.commitment[local] as f64,
         };
         let after = before.after_episode(
             &Episode {
@@ -104,18 +115,18 @@ impl<'a> Engine<'a> {
                 opportunism,
                 benefits,
                 switching_cost: if flags & flag::REFERRED != 0 {
-                    self.switching_cost_referred
+                    terms.run.switching_cost_referred
                 } else {
-                    self.switching_cost_paid
+                    terms.run.switching_cost_paid
                 },
                 commitment_baseline: segment.commitment_baseline,
-                learning: self.world.population.learning.get(customer_idx) as f64,
+                learning: population.learning.get(customer_idx) as f64,
             },
             &model.relationship,
         );
-        customers.trust[customer_idx] = after.trust as f32;
-        customers.reciprocity[customer_idx] = after.reciprocity as f32;
-        customers.commitment[customer_idx] = after.commitment as f32;
+        customers.trust[local] = after.trust as f32;
+        customers.reciprocity[local] = after.reciprocity as f32;
+        customers.commitment[local] = after.commitment as f32;
         let mut new_flags = flags | flag::HAD_EPISODE;
         if flags & flag::HAD_EPISODE == 0 && unrecovered {
             new_flags |= flag::FAILED_FIRST;
@@ -143,7 +154,7 @@ impl<'a> Engine<'a> {
                 price,
                 rival_campaign: context.rival_campaign,
                 intercept: segment.defection_intercept
-                    + self.world.population.churn_offset.get(customer_idx) as f64,
+                    + population.churn_offset.get(customer_idx) as f64,
             },
         );
         let leaves = below_logistic(draws.uniform(slot::DEFECTION), defection_index);
@@ -157,16 +168,16 @@ impl<'a> Engine<'a> {
             * segment.value
             * share_of_wallet(model.market.base_share_of_wallet, after.commitment);
         let revenue = spend * price;
-        let cogs = model.market.cogs_share * spend * self.input_cost_factor;
-        let channel_margin = revenue * self.area_channel_margin[area];
+        let cogs = model.market.cogs_share * spend * terms.run.input_cost_factor;
+        let channel_margin = revenue * terms.run.area_channel_margin[area];
         let reward = revenue * segment.loyalty_reward;
         record.revenue += revenue;
         record.cogs += cogs;
         record.distributor_margin += channel_margin;
         record.loyalty_cost += reward;
         margin += revenue - cogs - channel_margin - reward;
-        if tenure <= self.lifetime_window {
-            customers.spell_margin[customer_idx] += (margin * context.discount) as f32;
+        if tenure <= terms.run.lifetime_window {
+            customers.spell_margin[local] += (margin * context.discount) as f32;
         }
 
         // Stylized-fact counters (docs/model.md §11).
@@ -179,12 +190,12 @@ impl<'a> Engine<'a> {
             self.totals.failed_first_exits += u64::from(leaves);
         }
 
-        self.customers.flags[customer_idx] = new_flags;
+        self.customers.flags[local] = new_flags;
         if leaves {
-            self.depart(customer_idx, context.period, unrecovered);
-            record.defections += 1.0;
+            self.depart(local, terms, unrecovered);
+            self.tally.defections += 1.0;
         } else {
-            sums.add_active(after, new_flags & flag::INITIAL != 0);
+            self.sums.add_active(after, new_flags & flag::INITIAL != 0);
         }
     }
 
@@ -192,34 +203,41 @@ impl<'a> Engine<'a> {
     /// unrecovered failure.
     #[cold]
     #[inline(never)]
-    pub(super) fn depart(&mut self, customer_idx: usize, period: u32, unrecovered: bool) {
-        self.close_spell(customer_idx, period);
+    pub(super) fn depart(&mut self, local: usize, terms: &PassTerms, unrecovered: bool) {
+        let period = terms.context.period;
+        self.close_spell(local, period, terms.config, terms.run);
         let customers = &mut self.customers;
-        let flags = customers.flags[customer_idx];
-        customers.flags[customer_idx] =
+        let flags = customers.flags[local];
+        customers.flags[local] =
             (flags & !(flag::ACTIVE | flag::INITIAL | flag::REFERRED)) | flag::LAPSED;
-        customers.since[customer_idx] = period as u16;
+        customers.since[local] = period as u16;
         if unrecovered {
-            let detractor_periods = self.config.model.market.detractor_periods;
-            customers.detractor_until[customer_idx] =
+            let detractor_periods = terms.config.model.market.detractor_periods;
+            customers.detractor_until[local] =
                 (period + detractor_periods).min(u16::MAX as u32) as u16;
         }
     }
 
     /// Ends a customer's spell at `period`: its tenure and lifetime value join the totals.
-    pub(super) fn close_spell(&mut self, customer_idx: usize, period: u32) {
-        let since = self.customers.since[customer_idx] as u32;
+    pub(super) fn close_spell(
+        &mut self,
+        local: usize,
+        period: u32,
+        config: &RunConfig,
+        run: &RunTerms,
+    ) {
+        let since = self.customers.since[local] as u32;
         let tenure = (period - since) as u64;
         let totals = &mut self.totals;
         totals.spells += 1;
         totals.tenure_periods += tenure;
         totals.tenure_periods_squared += tenure * tenure;
-        let flags = self.customers.flags[customer_idx];
-        let window_observed = since + self.lifetime_window <= self.config.periods;
+        let flags = self.customers.flags[local];
+        let window_observed = since + run.lifetime_window <= config.periods;
         if flags & flag::INITIAL == 0 && window_observed {
             // Discounted to period 0 while accumulating; bring it back to the acquisition period.
-            let value = self.customers.spell_margin[customer_idx] as f64
-                / discount_factor(self.config.discount_rate, since);
+            let value = self.customers.spell_margin[local] as f64
+                / discount_factor(config.discount_rate, since);
             if flags & flag::REFERRED != 0 {
                 totals.referred_value += value;
                 totals.referred_spells += 1;

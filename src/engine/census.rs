@@ -46,119 +46,150 @@ pub(super) fn set_bits(mut mask: u64, base: usize) -> impl Iterator<Item = usize
     })
 }
 
-/// Never a customer, or lapsed for at least the win-back cool-down, at `period`.
+/// Entry `local` of `customers` is never a customer, or lapsed for at least the win-back
+/// cool-down, at `period`.
 #[inline(always)]
 pub(super) fn is_prospect(
     customers: &Customers,
     market: &MarketParams,
-    customer_idx: usize,
+    local: usize,
     period: u32,
 ) -> bool {
-    let flags = customers.flags[customer_idx];
+    let flags = customers.flags[local];
     flags & flag::ACTIVE == 0
         && (flags & flag::LAPSED == 0
-            || period - customers.since[customer_idx] as u32 >= market.winback_cooldown)
+            || period - customers.since[local] as u32 >= market.winback_cooldown)
 }
 
-/// A customer's [`voice`] at the start of `period`, counted into `census` with its status.
+/// The [`voice`] at the start of `period` of entry `local` of `customers`, which is customer
+/// `customer_idx` of `population`, counted into `census` with its status.
 #[inline(always)]
 pub(super) fn observe(
     customers: &Customers,
+    local: usize,
     population: &Population,
-    market: &MarketParams,
     customer_idx: usize,
+    market: &MarketParams,
     period: u32,
     census: &mut Census,
 ) -> u8 {
-    let flags = customers.flags[customer_idx];
+    let flags = customers.flags[local];
     if flags & flag::ACTIVE != 0 {
-        census.active_in_segment[customers.segment[customer_idx] as usize] += 1;
+        census.active_in_segment[customers.segment[local] as usize] += 1;
         // Each customer advocates from a trust level of its own (docs/model.md §2.1).
-        if customers.trust[customer_idx] >= population.advocacy_threshold.get(customer_idx) {
+        if customers.trust[local] >= population.advocacy_threshold.get(customer_idx) {
             census.advocates += 1;
             return voice::ADVOCATE;
         }
         return voice::SILENT;
     }
-    if is_prospect(customers, market, customer_idx, period) {
+    if is_prospect(customers, market, local, period) {
         census.prospects += 1;
     }
-    if flags & flag::LAPSED != 0 && period <= customers.detractor_until[customer_idx] as u32 {
+    if flags & flag::LAPSED != 0 && period <= customers.detractor_until[local] as u32 {
         census.detractors += 1;
         return voice::DETRACTOR;
     }
     voice::SILENT
 }
 
-impl<'a> Engine<'a> {
-    /// The snapshot at the start of period 1, from the initial state.
-    pub(super) fn take_first_census(&mut self) {
-        let market = &self.config.model.market;
-        for customer_idx in 0..self.customers.len() {
-            let speaks = observe(
-                &self.customers,
-                &self.world.population,
-                market,
-                customer_idx,
-                1,
-                &mut self.census,
-            );
-            if speaks != voice::SILENT {
-                self.voices[customer_idx] = speaks;
-                self.tell_neighbours(customer_idx, voice::SILENT, speaks);
-            }
+impl Census {
+    /// Adds `other`'s counts to these.
+    pub(super) fn add(&mut self, other: &Census) {
+        for (total, count) in self
+            .active_in_segment
+            .iter_mut()
+            .zip(&other.active_in_segment)
+        {
+            *total += count;
         }
+        self.prospects += other.prospects;
+        self.advocates += other.advocates;
+        self.detractors += other.detractors;
     }
+}
 
-    /// A customer's turn in `period` is over: its state is the next period's snapshot, and a
-    /// changed voice is queued for [`Self::advance_census`].
+impl Chunk {
+    /// Entry `local`'s turn in `period` is over: its state is the next period's snapshot, and a
+    /// changed voice is queued for [`Chunk::apply_voice_changes`].
     #[inline(always)]
-    pub(super) fn end_turn(&mut self, customer_idx: usize, market: &MarketParams, period: u32) {
+    pub(super) fn end_turn(
+        &mut self,
+        local: usize,
+        world: &World,
+        market: &MarketParams,
+        period: u32,
+    ) {
+        let customer_idx = self.first + local;
         let speaks = observe(
             &self.customers,
-            &self.world.population,
-            market,
+            local,
+            &world.population,
             customer_idx,
+            market,
             period + 1,
             &mut self.next_census,
         );
-        if speaks != self.voices[customer_idx] {
+        if speaks != self.voices[local] {
             self.voice_changes
                 .push((customer_idx as u32) << 2 | u32::from(speaks));
         }
     }
 
-    /// Makes the next period's snapshot current: applies the voice changes to the neighbour
-    /// counts and swaps the censuses.
-    pub(super) fn advance_census(&mut self) {
-        let mut changes = std::mem::take(&mut self.voice_changes);
-        for &change in &changes {
+    /// Makes the next period's snapshot of the chunk current: moves its customers' changed
+    /// voices in their neighbours' counts and swaps its censuses.
+    pub(super) fn advance_census(&mut self, network: &SocialNetwork, social: &Social) {
+        for &change in &self.voice_changes {
             let customer_idx = (change >> 2) as usize;
             let speaks = (change & 0b11) as u8;
-            let previous = self.voices[customer_idx];
-            self.voices[customer_idx] = speaks;
-            self.tell_neighbours(customer_idx, previous, speaks);
+            let local = customer_idx - self.first;
+            social.move_voice(network.neighbours(customer_idx), self.voices[local], speaks);
+            self.voices[local] = speaks;
         }
-        changes.clear();
-        self.voice_changes = changes;
+        self.voice_changes.clear();
         std::mem::swap(&mut self.census, &mut self.next_census);
         self.next_census.reset();
     }
+}
 
-    /// Moves a customer's voice from `previous` to `now` in its neighbours' counts.
-    pub(super) fn tell_neighbours(&mut self, customer_idx: usize, previous: u8, now: u8) {
-        for &neighbour in self.world.network.neighbours(customer_idx) {
-            let neighbour = neighbour as usize;
-            match previous {
-                voice::ADVOCATE => self.advocate_neighbours[neighbour] -= 1,
-                voice::DETRACTOR => self.detractor_neighbours[neighbour] -= 1,
-                _ => {}
+impl<'a> Engine<'a> {
+    /// The snapshot at the start of period 1, from the initial state.
+    pub(super) fn take_first_census(&mut self) {
+        let market = &self.config.model.market;
+        let population = &self.world.population;
+        for chunk in &mut self.chunks {
+            for local in 0..chunk.customers.len() {
+                let customer_idx = chunk.first + local;
+                let speaks = observe(
+                    &chunk.customers,
+                    local,
+                    population,
+                    customer_idx,
+                    market,
+                    1,
+                    &mut chunk.census,
+                );
+                self.social.move_voice(
+                    self.world.network.neighbours(customer_idx),
+                    voice::SILENT,
+                    speaks,
+                );
+                chunk.voices[local] = speaks;
             }
-            match now {
-                voice::ADVOCATE => self.advocate_neighbours[neighbour] += 1,
-                voice::DETRACTOR => self.detractor_neighbours[neighbour] += 1,
-                _ => {}
-            }
+            self.census.add(&chunk.census);
+        }
+    }
+
+    /// Makes the next period's snapshot current, chunk by chunk (perhaps at once), and adds
+    /// the chunks' censuses up.
+    pub(super) fn advance_census<W: Workers>(&mut self, workers: &W) {
+        let (network, social) = (&self.world.network, &self.social);
+        workers.each(&mut self.chunks, |chunk| {
+            chunk.advance_census(network, social)
+        });
+        self.census.reset();
+        for chunk in &self.chunks {
+            self.census.add(&chunk.census);
         }
     }
 }
@@ -169,17 +200,19 @@ mod tests {
     use crate::scenario::{parse, Override};
 
     /// After every period, the census taken during the pass and the neighbour counts kept up to
-    /// date must equal a census and counts recomputed from scratch.
+    /// date must equal a census and counts recomputed from scratch (in a market of three
+    /// chunks, so that voices change across chunk borders).
     #[test]
     fn incremental_snapshot_equals_a_recount() {
+        let population = 2 * CHUNK_CUSTOMERS + 1000;
         for network in [
             "network={kind=\"watts_strogatz\", mean_degree=8, rewiring=0.1}",
             "network={kind=\"barabasi_albert\", mean_degree=6}",
         ] {
             let overrides: Vec<Override> = [
-                "market.population=3000",
-                "market.initial_active=300",
-                network,
+                format!("market.population={population}"),
+                format!("market.initial_active={}", population / 10),
+                network.to_string(),
             ]
             .iter()
             .map(|o| Override::parse(o).unwrap())
@@ -193,21 +226,25 @@ mod tests {
                 let config = scenario.run_config(strategy_idx);
                 let mut engine = Engine::new(&config, &world, &seeds);
                 for period in 1..=24 {
-                    engine.step(period);
+                    engine.step(period, &InOrder);
                     let mut recount = Census::new(scenario.model().segments.len());
-                    let voices: Vec<u8> = (0..engine.customers.len())
-                        .map(|idx| {
-                            observe(
-                                &engine.customers,
+                    let mut voices = Vec::new();
+                    let mut kept_voices = Vec::new();
+                    for chunk in &engine.chunks {
+                        for local in 0..chunk.customers.len() {
+                            voices.push(observe(
+                                &chunk.customers,
+                                local,
                                 &world.population,
+                                chunk.first + local,
                                 &scenario.model().market,
-                                idx,
                                 period + 1,
                                 &mut recount,
-                            )
-                        })
-                        .collect();
-                    assert_eq!(voices, engine.voices, "voices after period {period}");
+                            ));
+                        }
+                        kept_voices.extend_from_slice(&chunk.voices);
+                    }
+                    assert_eq!(voices, kept_voices, "voices after period {period}");
                     assert_eq!(recount.active_in_segment, engine.census.active_in_segment);
                     assert_eq!(
                         (recount.prospects, recount.advocates, recount.detractors),
@@ -217,7 +254,7 @@ mod tests {
                             engine.census.detractors
                         )
                     );
-                    for idx in 0..engine.customers.len() {
+                    for idx in 0..world.population.len() {
                         let neighbours = world.network.neighbours(idx);
                         let count = |speaks: u8| {
                             neighbours
@@ -225,8 +262,11 @@ mod tests {
                                 .filter(|&&j| voices[j as usize] == speaks)
                                 .count() as u32
                         };
-                        assert_eq!(engine.advocate_neighbours[idx], count(voice::ADVOCATE));
-                        assert_eq!(engine.detractor_neighbours[idx], count(voice::DETRACTOR));
+                        assert_eq!(engine.social.advocates_around(idx), count(voice::ADVOCATE));
+                        assert_eq!(
+                            engine.social.detractors_around(idx),
+                            count(voice::DETRACTOR)
+                        );
                     }
                 }
             }

@@ -1,14 +1,16 @@
 //! One replication of one strategy: state, the period step, and the records it returns
 //! (docs/model.md §4 gives the order of a period).
 //!
-//! **The engine does no IO and knows nothing of threads.** It takes the model, the levers, a
-//! pre-built [`World`] and the replication's seeds, and returns a [`RunOutput`]. Every decision
-//! reads the state at the start of the period (word of mouth reads a snapshot), so results do not
-//! depend on the order in which customers are visited.
+//! **The engine does no IO and starts no thread.** It takes the model, the levers, a pre-built
+//! [`World`] and the replication's seeds, and returns a [`RunOutput`]. Every decision reads the
+//! state at the start of the period (word of mouth reads a snapshot), so results do not depend
+//! on the order in which customers are visited. That lets each period's customers run in
+//! chunks of a fixed size ([`Chunk`]), which the caller's [`Workers`] may run at once.
 
 mod accounting;
 mod active;
 mod census;
+mod chunk;
 mod partners;
 mod prospects;
 pub mod records;
@@ -30,12 +32,15 @@ use crate::model::partners::{channel_quality, delivery_probability, distributor_
 use crate::model::relationship::{Episode, Relationship};
 use crate::model::rng::{derive_seed, mix64, Chance, CounterDraws, Stream, Xoshiro256PlusPlus};
 use crate::model::stakeholders::{PartnerStarts, StakeholderGraph};
+pub use crate::model::workers::{InOrder, Workers};
 use crate::strategy::{DistributorPolicy, Levers, SupplierPolicy};
-use accounting::{CustomerSums, RunTotals};
+use accounting::{CustomerSums, CustomerTotals, RunTotals};
 use census::{is_prospect, set_bits, Census, BLOCK};
+pub use chunk::{Chunk, CHUNK_CUSTOMERS};
+use chunk::{PassTerms, Social};
 use partners::TurnoverState;
 pub use records::{PeriodRecord, RunMetrics};
-use tables::{PeriodContext, SegmentTerms};
+use tables::{AreaTerms, PeriodContext, RunTerms, SegmentTerms};
 pub use world::{ReplicationSeeds, World};
 
 /// Which uniform of a customer's [`CounterDraws`] each decision uses. Fixed slots keep the
@@ -86,9 +91,20 @@ pub struct RunOutput {
     pub active_customer_steps: u64,
 }
 
-/// Simulates one strategy on one replication's world.
+/// Simulates one strategy on one replication's world, one chunk after another.
 pub fn simulate(config: &RunConfig, world: &World, seeds: &ReplicationSeeds) -> RunOutput {
-    let mut run = Run::new(config, world, seeds);
+    simulate_with(config, world, seeds, &InOrder)
+}
+
+/// [`simulate`], with each period's chunks run by `workers` (perhaps at once: the output is the
+/// same to the bit).
+pub fn simulate_with<W: Workers>(
+    config: &RunConfig,
+    world: &World,
+    seeds: &ReplicationSeeds,
+    workers: &W,
+) -> RunOutput {
+    let mut run = Run::with_workers(config, world, seeds, workers);
     let mut periods = Vec::with_capacity(config.periods as usize);
     while let Some(record) = run.step() {
         periods.push(record);
@@ -104,16 +120,42 @@ pub fn simulate(config: &RunConfig, world: &World, seeds: &ReplicationSeeds) -> 
 
 /// One run, a period at a time: what [`simulate`] does, for callers that look at each period
 /// as it ends (the test that a period allocates nothing, live views).
-pub struct Run<'a> {
+pub struct Run<'a, W: Workers = InOrder> {
     engine: Engine<'a>,
+    workers: &'a W,
     next_period: u32,
 }
 
+/// One customer's state as a period left it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CustomerState {
+    pub trust: f32,
+    pub reciprocity: f32,
+    pub commitment: f32,
+    /// Bits of [`flag`].
+    pub flags: u8,
+    pub segment: u8,
+}
+
 impl<'a> Run<'a> {
-    /// Sets up the run: customers at their starting state, partners, tables.
+    /// Sets up the run: customers at their starting state, partners, tables. Its chunks run one
+    /// after another on the calling thread.
     pub fn new(config: &'a RunConfig<'a>, world: &'a World, seeds: &'a ReplicationSeeds) -> Self {
+        Self::with_workers(config, world, seeds, &InOrder)
+    }
+}
+
+impl<'a, W: Workers> Run<'a, W> {
+    /// [`Run::new`], with each period's chunks run by `workers`.
+    pub fn with_workers(
+        config: &'a RunConfig<'a>,
+        world: &'a World,
+        seeds: &'a ReplicationSeeds,
+        workers: &'a W,
+    ) -> Self {
         Self {
             engine: Engine::new(config, world, seeds),
+            workers,
             next_period: 1,
         }
     }
@@ -123,13 +165,28 @@ impl<'a> Run<'a> {
         let period = self.next_period;
         (period <= self.engine.config.periods).then(|| {
             self.next_period += 1;
-            self.engine.step(period)
+            self.engine.step(period, self.workers)
         })
     }
 
-    /// The customers' state as the last period left it (for tests of the model's invariants).
-    pub fn customers(&self) -> &Customers {
-        &self.engine.customers
+    /// How many customers the market has.
+    pub fn customer_count(&self) -> usize {
+        self.engine.world.population.len()
+    }
+
+    /// Customer `customer_idx`'s state as the last period left it (for tests of the model's
+    /// invariants and for calibration's cohort counts).
+    pub fn customer(&self, customer_idx: usize) -> CustomerState {
+        let chunk = &self.engine.chunks[customer_idx / self.engine.chunk_len];
+        let customers = &chunk.customers;
+        let local = customer_idx - chunk.first;
+        CustomerState {
+            trust: customers.trust[local],
+            reciprocity: customers.reciprocity[local],
+            commitment: customers.commitment[local],
+            flags: customers.flags[local],
+            segment: customers.segment[local],
+        }
     }
 
     /// The run's metrics, from the records of every period.
@@ -142,59 +199,27 @@ struct Engine<'a> {
     config: &'a RunConfig<'a>,
     world: &'a World,
     seeds: &'a ReplicationSeeds,
-    customers: Customers,
-    stakeholders: StakeholderGraph,
-    /// Start-of-period snapshot of each customer's [`voice`].
-    voices: Vec<u8>,
-    /// How many of each customer's neighbours are advocates, and detractors, in the snapshot.
-    /// Kept up to date as voices change (few do in a period), so a prospect reads two numbers
-    /// instead of scanning its neighbours.
-    advocate_neighbours: Vec<u32>,
-    detractor_neighbours: Vec<u32>,
-    segments: Vec<SegmentTerms>,
+    /// The customers in chunks of [`CHUNK_CUSTOMERS`] (one chunk of everyone under an
+    /// acquisition capacity, which the whole market's pass must count in order), each with
+    /// what its pass adds up.
+    chunks: Vec<Chunk>,
+    chunk_len: usize,
+    /// How many advocates and detractors each customer hears at the start of the period.
+    social: Social,
+    run_terms: RunTerms,
+    area_terms: AreaTerms,
     /// Segment indices by value, highest first: the order in which managers are assigned.
     care_order: Vec<usize>,
-    /// The snapshot of the current period's start, and the next period's, filled in as each
-    /// customer's turn ends (the census rides along with the main pass instead of a sweep of
-    /// its own).
+    /// The whole market's snapshot at the start of the period: the sum of the chunks'.
     census: Census,
-    next_census: Census,
-    /// Voices that change at the end of this period, applied once every customer has acted so
-    /// that word of mouth within the period reads the start-of-period snapshot only. Each entry
-    /// packs `customer_idx << 2 | new voice` (populations stay below 2³⁰).
-    voice_changes: Vec<u32>,
-    personal_care_quota: Vec<u32>,
-    /// Per-area service failure chance (from channel quality and the period's fill rate) and
-    /// advertising reach (from distributor effort); index [`DIRECT`] holds the direct channel.
-    /// Both depend on the area and the period only, so they are computed once per area. The
-    /// reach is also kept as a [`Chance`] for ordinary prospects and for burned ones (who
-    /// convert at `failed_first_winback_factor` of it).
-    area_failure: [Chance; AREAS],
-    area_advertising: [f64; AREAS],
-    area_advertising_chance: [[Chance; 2]; AREAS],
-    /// The distributor's share of revenue by area: 0 for the direct channel.
-    area_channel_margin: [f64; AREAS],
+    /// Managers' places left per segment while they are handed to chunks in order.
+    care_places: Vec<u32>,
+    stakeholders: StakeholderGraph,
     supplier_policy: &'a PartnerPolicy,
     /// Where each supplier, and each distributor, stands in its turnover (docs/model.md §5, §6).
     supplier_turnover: Vec<TurnoverState>,
     distributor_turnover: Vec<TurnoverState>,
-    input_cost_factor: f64,
     distributor_policy: &'a PartnerPolicy,
-    /// Positive word of mouth per advocate after the referral programme.
-    word_of_mouth: f64,
-    /// [`word_of_mouth_reach`] (for ordinary and burned prospects) and [`not_deterred`] for
-    /// every neighbour count the network allows, so a prospect looks its chances up instead of
-    /// raising a power.
-    word_of_mouth_chance: Vec<[Chance; 2]>,
-    not_deterred_chance: Vec<Chance>,
-    /// Switching cost of customers won by advertising, and of referred ones (who add the
-    /// referral bond), both capped at 1.
-    switching_cost_paid: f64,
-    switching_cost_referred: f64,
-    mixed_mode: bool,
-    /// Lifetime values compare spells over their first `lifetime_window` periods, counting only
-    /// spells that began early enough to be observed that long (no censoring bias).
-    lifetime_window: u32,
     totals: RunTotals,
 }
 
@@ -202,8 +227,6 @@ impl<'a> Engine<'a> {
     fn new(config: &'a RunConfig<'a>, world: &'a World, seeds: &'a ReplicationSeeds) -> Self {
         let model = config.model;
         let levers = config.levers;
-        let customers = Customers::new(&world.population, &model.relationship);
-        let n_customers = customers.len();
         let segments: Vec<SegmentTerms> = model
             .segments
             .iter()
@@ -248,38 +271,26 @@ impl<'a> Engine<'a> {
             .count() as u64;
         let word_of_mouth = (model.market.word_of_mouth * levers.referral_multiplier).min(1.0);
         let max_degree = world.network.max_degree();
-        let mut engine = Self {
-            config,
-            world,
-            seeds,
-            customers,
-            stakeholders: StakeholderGraph::new(&world.partners),
-            supplier_turnover: vec![TurnoverState::default(); world.partners.suppliers.len()],
-            distributor_turnover: vec![TurnoverState::default(); world.partners.distributors.len()],
-            voices: vec![voice::SILENT; n_customers],
-            advocate_neighbours: vec![0; n_customers],
-            detractor_neighbours: vec![0; n_customers],
-            census: Census::new(segments.len()),
-            next_census: Census::new(segments.len()),
-            // Every customer may change voice in one period; reserving that once keeps the
-            // period loop free of allocation (tests/invariants.rs).
-            voice_changes: Vec::with_capacity(n_customers),
-            personal_care_quota: vec![0; segments.len()],
-            segments,
-            care_order,
-            area_failure: [Chance::default(); AREAS],
-            area_advertising: [0.0; AREAS],
-            area_advertising_chance: [[Chance::default(); 2]; AREAS],
-            area_channel_margin: std::array::from_fn(|area| {
-                if area == DIRECT as usize {
-                    0.0
-                } else {
-                    distributor_margin
-                }
-            }),
-            supplier_policy,
-            input_cost_factor,
-            distributor_policy,
+        let n_customers = world.population.len();
+        // Under a capacity the pass stops acquiring once the period's count reaches it, which
+        // only a pass over the whole market in index order can know.
+        let chunk_len = if model.market.acquisition_capacity.is_some() {
+            n_customers.max(1)
+        } else {
+            CHUNK_CUSTOMERS
+        };
+        let chunks = (0..n_customers)
+            .step_by(chunk_len)
+            .map(|first| {
+                let range = first..(first + chunk_len).min(n_customers);
+                Chunk::new(
+                    Customers::of_range(&world.population, &model.relationship, range),
+                    first,
+                    segments.len(),
+                )
+            })
+            .collect();
+        let run_terms = RunTerms {
             word_of_mouth,
             word_of_mouth_chance: (0..=max_degree)
                 .map(|advocates| {
@@ -303,6 +314,34 @@ impl<'a> Engine<'a> {
                 .min(1.0),
             mixed_mode: matches!(model.network, NetworkParams::Mixed {}),
             lifetime_window: (config.periods / 2).max(1),
+            input_cost_factor,
+            area_channel_margin: std::array::from_fn(|area| {
+                if area == DIRECT as usize {
+                    0.0
+                } else {
+                    distributor_margin
+                }
+            }),
+            segments,
+        };
+        let n_segments = run_terms.segments.len();
+        let mut engine = Self {
+            config,
+            world,
+            seeds,
+            chunks,
+            chunk_len,
+            social: Social::new(n_customers),
+            run_terms,
+            area_terms: AreaTerms::default(),
+            care_order,
+            census: Census::new(n_segments),
+            care_places: vec![0; n_segments],
+            stakeholders: StakeholderGraph::new(&world.partners),
+            supplier_policy,
+            supplier_turnover: vec![TurnoverState::default(); world.partners.suppliers.len()],
+            distributor_turnover: vec![TurnoverState::default(); world.partners.distributors.len()],
+            distributor_policy,
             totals: RunTotals {
                 n_initial,
                 ..Default::default()
@@ -313,7 +352,7 @@ impl<'a> Engine<'a> {
     }
 
     /// One period in the order of docs/model.md §4.
-    fn step(&mut self, period: u32) -> PeriodRecord {
+    fn step<W: Workers>(&mut self, period: u32, workers: &W) -> PeriodRecord {
         let model = self.config.model;
         let levers = self.config.levers;
         let mut record = PeriodRecord::default();
@@ -340,7 +379,9 @@ impl<'a> Engine<'a> {
         self.channel_round(period, spend_per_prospect, fill_rate, &mut record);
         self.assign_personal_care();
 
-        // 3.–7. Customers.
+        // 3.–7. Customers, chunk by chunk: every decision reads start-of-period state and each
+        // pass changes only its own chunk, so the chunks may be run at once; what they add up
+        // is then summed in chunk order, whatever ran them.
         let n_active_at_start: u32 = self.census.active_in_segment.iter().sum();
         let cash_period = match model.market.cash_flow_timing {
             CashFlowTiming::StartOfPeriod => period - 1,
@@ -349,34 +390,25 @@ impl<'a> Engine<'a> {
         let context = PeriodContext {
             period,
             rival_campaign,
-            adopted_share: n_active_at_start as f64 / self.customers.len().max(1) as f64,
+            adopted_share: n_active_at_start as f64 / self.world.population.len().max(1) as f64,
             discount: discount_factor(self.config.discount_rate, cash_period),
         };
+        let terms = PassTerms {
+            config: self.config,
+            world: self.world,
+            seeds: self.seeds,
+            run: &self.run_terms,
+            areas: &self.area_terms,
+            social: &self.social,
+            context,
+        };
+        workers.each(&mut self.chunks, |chunk| chunk.pass(&terms));
         let mut sums = CustomerSums::default();
-        let market = &model.market;
-        // Blocks of 64 customers: first the block's active customers, then the others, each in
-        // index order. Which customers are active looks random to the branch predictor, so
-        // testing each one would mispredict about once per active customer; walking the set
-        // bits of a status mask costs one misprediction per block and kind instead. Every
-        // decision reads start-of-period state, so the order changes no decision (only the
-        // summation order of the period's trust and commitment means, in the last bits).
-        let n_customers = self.customers.len();
-        for block_start in (0..n_customers).step_by(BLOCK) {
-            let block_len = BLOCK.min(n_customers - block_start);
-            let active = self.customers.active_mask(block_start, block_len);
-            for customer_idx in set_bits(active, block_start) {
-                self.serve(customer_idx, &context, &mut record, &mut sums);
-                self.end_turn(customer_idx, market, period);
-            }
-            let block_mask = u64::MAX >> (BLOCK - block_len);
-            for customer_idx in set_bits(!active & block_mask, block_start) {
-                if is_prospect(&self.customers, market, customer_idx, period) {
-                    self.court(customer_idx, &context, &mut record, &mut sums);
-                }
-                self.end_turn(customer_idx, market, period);
-            }
+        for chunk in &self.chunks {
+            chunk.tally.add_to(&mut record);
+            sums.add(&chunk.sums);
         }
-        self.advance_census();
+        self.advance_census(workers);
 
         // Accounting (docs/model.md §9).
         record.care_cost = levers.personal_care_managers as f64 * levers.manager_cost

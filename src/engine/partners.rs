@@ -149,9 +149,9 @@ impl<'a> Engine<'a> {
         let burned_factor = market.failed_first_winback_factor;
         let mut set_area = |area: usize, effort: f64| {
             let advertising = reach(effort);
-            self.area_failure[area] = Chance::new(failure(channel_quality(effort)));
-            self.area_advertising[area] = advertising;
-            self.area_advertising_chance[area] = [
+            self.area_terms.failure[area] = Chance::new(failure(channel_quality(effort)));
+            self.area_terms.advertising[area] = advertising;
+            self.area_terms.advertising_chance[area] = [
                 Chance::new(advertising),
                 Chance::new(advertising * burned_factor),
             ];

@@ -35,3 +35,50 @@ pub(super) struct PeriodContext {
     /// Discount factor of this period's cash flows.
     pub(super) discount: f64,
 }
+
+/// Terms fixed for a run that every chunk's pass reads.
+#[derive(Debug, Clone)]
+pub(super) struct RunTerms {
+    pub(super) segments: Vec<SegmentTerms>,
+    /// Positive word of mouth per advocate after the referral programme.
+    pub(super) word_of_mouth: f64,
+    /// [`word_of_mouth_reach`] (for ordinary and burned prospects) and [`not_deterred`] for
+    /// every neighbour count the network allows, so a prospect looks its chances up instead of
+    /// raising a power.
+    pub(super) word_of_mouth_chance: Vec<[Chance; 2]>,
+    pub(super) not_deterred_chance: Vec<Chance>,
+    /// Switching cost of customers won by advertising, and of referred ones (who add the
+    /// referral bond), both capped at 1.
+    pub(super) switching_cost_paid: f64,
+    pub(super) switching_cost_referred: f64,
+    pub(super) mixed_mode: bool,
+    /// Lifetime values compare spells over their first `lifetime_window` periods, counting only
+    /// spells that began early enough to be observed that long (no censoring bias).
+    pub(super) lifetime_window: u32,
+    /// The supplier policy's factor on the cost of goods.
+    pub(super) input_cost_factor: f64,
+    /// The distributor's share of revenue by area: 0 for the direct channel.
+    pub(super) area_channel_margin: [f64; AREAS],
+}
+
+/// Per-area terms of a period: service failure chance (from channel quality and the period's
+/// fill rate) and advertising reach (from distributor effort); index [`DIRECT`] holds the
+/// direct channel. Both depend on the area and the period only, so they are computed once per
+/// area. The reach is also kept as a [`Chance`] for ordinary prospects and for burned ones (who
+/// convert at `failed_first_winback_factor` of it).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct AreaTerms {
+    pub(super) failure: [Chance; AREAS],
+    pub(super) advertising: [f64; AREAS],
+    pub(super) advertising_chance: [[Chance; 2]; AREAS],
+}
+
+impl Default for AreaTerms {
+    fn default() -> Self {
+        Self {
+            failure: [Chance::default(); AREAS],
+            advertising: [0.0; AREAS],
+            advertising_chance: [[Chance::default(); 2]; AREAS],
+        }
+    }
+}

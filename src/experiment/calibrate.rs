@@ -116,10 +116,10 @@ fn replication_history(
     let mut surviving = vec![0u32; segments];
     while let Some(record) = run.step() {
         surviving.iter_mut().for_each(|n| *n = 0);
-        let customers = run.customers();
         for &i in &starting {
-            if customers.flags[i] & flag::INITIAL != 0 {
-                surviving[customers.segment[i] as usize] += 1;
+            let customer = run.customer(i);
+            if customer.flags & flag::INITIAL != 0 {
+                surviving[customer.segment as usize] += 1;
             }
         }
         let mut row = Vec::with_capacity(3 + segments);

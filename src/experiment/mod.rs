@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use crate::engine::{simulate, ReplicationSeeds, World};
+use crate::engine::{simulate_with, ReplicationSeeds, Workers, World};
 use crate::error::{Error, Result};
 use crate::results::{RunRecord, RunSink};
 use crate::scenario::Scenario;
@@ -98,6 +98,22 @@ pub fn simulate_replication(scenario: &Scenario, replication: u64) -> Vec<RunRec
     simulate_replication_on(scenario, replication, &world)
 }
 
+/// Runs the pieces of one replication's work (a period's chunks, the world's draws) on the
+/// current pool's threads at once, so that one replication of a huge market uses every core.
+/// Idle threads take pieces; the engine adds the pieces' tallies up in their order, so the
+/// output does not depend on which thread ran which.
+struct AtOnce;
+
+impl Workers for AtOnce {
+    fn each<T: Send, F: Fn(&mut T) + Sync>(&self, items: &mut [T], work: F) {
+        if let [item] = items {
+            work(item);
+        } else {
+            items.par_iter_mut().for_each(&work);
+        }
+    }
+}
+
 /// Simulates every strategy of one replication on `world`, which must be the replication's
 /// world: `World::generate(scenario.model(), &ReplicationSeeds::derive(scenario.seed(),
 /// replication))`, perhaps built for another scenario with the same model and seed.
@@ -112,7 +128,7 @@ pub fn simulate_replication_on(
             strategy_idx,
             replication,
             seed: seeds.replication,
-            output: simulate(&scenario.run_config(strategy_idx), world, &seeds),
+            output: simulate_with(&scenario.run_config(strategy_idx), world, &seeds, &AtOnce),
         })
         .collect()
 }

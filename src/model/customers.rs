@@ -413,8 +413,18 @@ pub struct Customers {
 impl Customers {
     /// Period-0 state: the initially active customers start as new customers (τ₀, κ₀, β = 0).
     pub fn new(population: &Population, relationship: &RelationshipParams) -> Self {
-        let n = population.len();
-        let flags = (0..n)
+        Self::of_range(population, relationship, 0..population.len())
+    }
+
+    /// Period-0 state of customers `range` of the population alone: entry `i` is customer
+    /// `range.start + i` (the engine keeps its customers in chunks of this kind).
+    pub fn of_range(
+        population: &Population,
+        relationship: &RelationshipParams,
+        range: std::ops::Range<usize>,
+    ) -> Self {
+        let flags = range
+            .clone()
             .map(|idx| {
                 let mut bits = 0;
                 if population.novice[idx] {
@@ -427,15 +437,17 @@ impl Customers {
             })
             .collect();
         let starting = |mean: f64, offsets: &Individual| -> Vec<f32> {
-            (0..n)
+            range
+                .clone()
                 .map(|idx| (mean + offsets.get(idx) as f64).clamp(0.0, 1.0) as f32)
                 .collect()
         };
+        let n = range.len();
         let (trust, reciprocity, commitment) = match &population.history {
             Some(history) => (
-                history.trust.clone(),
-                history.reciprocity.clone(),
-                history.commitment.clone(),
+                history.trust[range.clone()].to_vec(),
+                history.reciprocity[range.clone()].to_vec(),
+                history.commitment[range.clone()].to_vec(),
             ),
             None => (
                 starting(relationship.initial_trust, &population.trust_offset),
@@ -451,8 +463,8 @@ impl Customers {
             reciprocity,
             commitment,
             flags,
-            segment: population.segment.clone(),
-            distributor: population.distributor.clone(),
+            segment: population.segment[range.clone()].to_vec(),
+            distributor: population.distributor[range].to_vec(),
             since: vec![0; n],
             detractor_until: vec![0; n],
             spell_margin: vec![0.0; n],

@@ -12,6 +12,7 @@ pub mod partners;
 pub mod relationship;
 pub mod rng;
 pub mod stakeholders;
+pub mod workers;
 
 pub use params::ModelParams;
 pub use relationship::{Episode, Relationship};

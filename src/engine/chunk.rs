@@ -1,0 +1,190 @@
+//! The customers' pass of a period, chunk by chunk (docs/model.md §10).
+//!
+//! The market is cut into chunks of [`CHUNK_CUSTOMERS`] customers, a size fixed by the engine
+//! and not by the number of threads. Each chunk's pass reads only what no pass changes (the
+//! start-of-period snapshot, the period's terms) and writes only its own customers and
+//! tallies, so [`Workers`] may run the passes one after another or at once. The engine then
+//! adds the tallies up in chunk order, so the result is the same to the bit either way.
+
+use super::*;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// Customers per chunk: small enough that a market of a few hundred thousand splits over every
+/// core, large enough that adding up a chunk's tallies costs nothing next to its pass.
+pub const CHUNK_CUSTOMERS: usize = 1 << 14;
+
+/// A run of consecutive customers, their state and what their pass of the period adds up.
+#[derive(Debug)]
+pub struct Chunk {
+    /// The index of the chunk's first customer in the market: entry `i` of `customers` is
+    /// customer `first + i`.
+    pub(super) first: usize,
+    pub(super) customers: Customers,
+    /// The chunk's share of the start-of-period snapshot, and of the next one, filled in as
+    /// each customer's turn ends (the census rides along with the pass instead of a sweep of
+    /// its own).
+    pub(super) census: Census,
+    pub(super) next_census: Census,
+    /// Each customer's [`voice`] in the start-of-period snapshot.
+    pub(super) voices: Vec<u8>,
+    /// Managers' places this chunk's customers may take this period, per segment.
+    pub(super) care_quota: Vec<u32>,
+    /// Voices that change at the end of this period, applied once every chunk's pass is over
+    /// so that word of mouth within the period reads the start-of-period snapshot only. Each
+    /// entry packs `customer_idx << 2 | new voice` (populations stay below 2³⁰).
+    pub(super) voice_changes: Vec<u32>,
+    pub(super) tally: PassTally,
+    pub(super) sums: CustomerSums,
+    /// The chunk's share of the run's spell and stylized-fact totals.
+    pub(super) totals: CustomerTotals,
+}
+
+/// What a pass adds to the period's record.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct PassTally {
+    pub(super) personal_care_customers: f64,
+    pub(super) automated_care_customers: f64,
+    pub(super) failures: f64,
+    pub(super) failures_recovered: f64,
+    pub(super) recovery_cost: f64,
+    pub(super) revenue: f64,
+    pub(super) cogs: f64,
+    pub(super) distributor_margin: f64,
+    pub(super) loyalty_cost: f64,
+    pub(super) defections: f64,
+    pub(super) acquired_paid: f64,
+    pub(super) acquired_referred: f64,
+}
+
+impl PassTally {
+    /// Adds this tally to `record`'s fields of the same names.
+    pub(super) fn add_to(&self, record: &mut PeriodRecord) {
+        record.personal_care_customers += self.personal_care_customers;
+        record.automated_care_customers += self.automated_care_customers;
+        record.failures += self.failures;
+        record.failures_recovered += self.failures_recovered;
+        record.recovery_cost += self.recovery_cost;
+        record.revenue += self.revenue;
+        record.cogs += self.cogs;
+        record.distributor_margin += self.distributor_margin;
+        record.loyalty_cost += self.loyalty_cost;
+        record.defections += self.defections;
+        record.acquired_paid += self.acquired_paid;
+        record.acquired_referred += self.acquired_referred;
+    }
+}
+
+/// How many of each customer's neighbours are advocates, and detractors, in the
+/// start-of-period snapshot. Kept up to date as voices change (few do in a period), so a
+/// prospect reads two numbers instead of scanning its neighbours. Read during the passes,
+/// changed only between them: each chunk then moves its own customers' changed voices in their
+/// neighbours' counts, which may sit in any chunk, so the counts are atomic. Integer additions
+/// give the same counts in any order, and a count never goes below zero on the way (a customer
+/// is taken off only the counts it was on).
+#[derive(Debug)]
+pub(super) struct Social {
+    advocate_neighbours: Vec<AtomicU32>,
+    detractor_neighbours: Vec<AtomicU32>,
+}
+
+impl Social {
+    pub(super) fn new(n_customers: usize) -> Self {
+        let zeros = || (0..n_customers).map(|_| AtomicU32::new(0)).collect();
+        Self {
+            advocate_neighbours: zeros(),
+            detractor_neighbours: zeros(),
+        }
+    }
+
+    /// How many of customer `customer_idx`'s neighbours are advocates.
+    #[inline(always)]
+    pub(super) fn advocates_around(&self, customer_idx: usize) -> u32 {
+        self.advocate_neighbours[customer_idx].load(Ordering::Relaxed)
+    }
+
+    /// How many of customer `customer_idx`'s neighbours are detractors.
+    #[inline(always)]
+    pub(super) fn detractors_around(&self, customer_idx: usize) -> u32 {
+        self.detractor_neighbours[customer_idx].load(Ordering::Relaxed)
+    }
+
+    /// Moves a customer's voice from `previous` to `now` in the counts of its `neighbours`.
+    pub(super) fn move_voice(&self, neighbours: &[u32], previous: u8, now: u8) {
+        let counts = |speaks: u8| match speaks {
+            voice::ADVOCATE => Some(&self.advocate_neighbours),
+            voice::DETRACTOR => Some(&self.detractor_neighbours),
+            _ => None,
+        };
+        if let Some(counts) = counts(previous) {
+            for &neighbour in neighbours {
+                counts[neighbour as usize].fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+        if let Some(counts) = counts(now) {
+            for &neighbour in neighbours {
+                counts[neighbour as usize].fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+/// What every chunk's pass reads and none changes.
+pub(super) struct PassTerms<'e> {
+    pub(super) config: &'e RunConfig<'e>,
+    pub(super) world: &'e World,
+    pub(super) seeds: &'e ReplicationSeeds,
+    pub(super) run: &'e RunTerms,
+    pub(super) areas: &'e AreaTerms,
+    pub(super) social: &'e Social,
+    pub(super) context: PeriodContext,
+}
+
+impl Chunk {
+    pub(super) fn new(customers: Customers, first: usize, n_segments: usize) -> Self {
+        let n_customers = customers.len();
+        Self {
+            first,
+            customers,
+            census: Census::new(n_segments),
+            next_census: Census::new(n_segments),
+            voices: vec![voice::SILENT; n_customers],
+            care_quota: vec![0; n_segments],
+            // Every customer may change voice in one period; reserving that once keeps the
+            // period loop free of allocation (tests/invariants.rs).
+            voice_changes: Vec::with_capacity(n_customers),
+            tally: PassTally::default(),
+            sums: CustomerSums::default(),
+            totals: CustomerTotals::default(),
+        }
+    }
+
+    /// Steps 3–7 of docs/model.md §4 for every customer of the chunk.
+    pub(super) fn pass(&mut self, terms: &PassTerms) {
+        self.tally = PassTally::default();
+        self.sums = CustomerSums::default();
+        let market = &terms.config.model.market;
+        let period = terms.context.period;
+        // Blocks of 64 customers: first the block's active customers, then the others, each in
+        // index order. Which customers are active looks random to the branch predictor, so
+        // testing each one would mispredict about once per active customer; walking the set
+        // bits of a status mask costs one misprediction per block and kind instead. Every
+        // decision reads start-of-period state, so the order changes no decision (only the
+        // summation order of the period's trust and commitment means, in the last bits).
+        let n_customers = self.customers.len();
+        for block_start in (0..n_customers).step_by(BLOCK) {
+            let block_len = BLOCK.min(n_customers - block_start);
+            let active = self.customers.active_mask(block_start, block_len);
+            for local in set_bits(active, block_start) {
+                self.serve(local, terms);
+                self.end_turn(local, terms.world, market, period);
+            }
+            let block_mask = u64::MAX >> (BLOCK - block_len);
+            for local in set_bits(!active & block_mask, block_start) {
+                if is_prospect(&self.customers, market, local, period) {
+                    self.court(local, terms);
+                }
+                self.end_turn(local, terms.world, market, period);
+            }
+        }
+    }
+}
