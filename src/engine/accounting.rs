@@ -85,14 +85,21 @@ impl CustomerSums {
 
 impl<'a> Engine<'a> {
     /// Per-run metrics once the horizon is reached (docs/model.md §9).
-    pub(super) fn finish(&mut self, periods: &[PeriodRecord]) -> RunMetrics {
-        let horizon = self.config.periods;
-        for chunk in &mut self.chunks {
+    pub(super) fn finish<W: Workers>(
+        &mut self,
+        periods: &[PeriodRecord],
+        workers: &W,
+    ) -> RunMetrics {
+        // Spells still open at the horizon are censored there, chunk by chunk.
+        let (config, run_terms) = (self.config, &self.run_terms);
+        workers.each(&mut self.chunks, |chunk| {
             for local in 0..chunk.customers.len() {
                 if chunk.customers.flags[local] & flag::ACTIVE != 0 {
-                    chunk.close_spell(local, horizon, self.config, &self.run_terms);
+                    chunk.close_spell(local, config.periods, config, run_terms);
                 }
             }
+        });
+        for chunk in &self.chunks {
             self.totals.customers.add(&chunk.totals);
         }
         let run = &self.totals;

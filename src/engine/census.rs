@@ -153,29 +153,31 @@ impl Chunk {
 }
 
 impl<'a> Engine<'a> {
-    /// The snapshot at the start of period 1, from the initial state.
-    pub(super) fn take_first_census(&mut self) {
+    /// The snapshot at the start of period 1, from the initial state, chunk by chunk.
+    pub(super) fn take_first_census<W: Workers>(&mut self, workers: &W) {
+        let (world, social) = (self.world, &self.social);
         let market = &self.config.model.market;
-        let population = &self.world.population;
-        for chunk in &mut self.chunks {
+        workers.each(&mut self.chunks, |chunk| {
             for local in 0..chunk.customers.len() {
                 let customer_idx = chunk.first + local;
                 let speaks = observe(
                     &chunk.customers,
                     local,
-                    population,
+                    &world.population,
                     customer_idx,
                     market,
                     1,
                     &mut chunk.census,
                 );
-                self.social.move_voice(
-                    self.world.network.neighbours(customer_idx),
+                social.move_voice(
+                    world.network.neighbours(customer_idx),
                     voice::SILENT,
                     speaks,
                 );
                 chunk.voices[local] = speaks;
             }
+        });
+        for chunk in &self.chunks {
             self.census.add(&chunk.census);
         }
     }
@@ -224,7 +226,7 @@ mod tests {
             let scenario = scenario.with("periods", 24).unwrap();
             for strategy_idx in 0..scenario.strategies().len() {
                 let config = scenario.run_config(strategy_idx);
-                let mut engine = Engine::new(&config, &world, &seeds);
+                let mut engine = Engine::new(&config, &world, &seeds, &InOrder);
                 for period in 1..=24 {
                     engine.step(period, &InOrder);
                     let mut recount = Census::new(scenario.model().segments.len());

@@ -154,7 +154,7 @@ impl<'a, W: Workers> Run<'a, W> {
         workers: &'a W,
     ) -> Self {
         Self {
-            engine: Engine::new(config, world, seeds),
+            engine: Engine::new(config, world, seeds, workers),
             workers,
             next_period: 1,
         }
@@ -191,7 +191,7 @@ impl<'a, W: Workers> Run<'a, W> {
 
     /// The run's metrics, from the records of every period.
     pub fn finish(mut self, periods: &[PeriodRecord]) -> RunMetrics {
-        self.engine.finish(periods)
+        self.engine.finish(periods, self.workers)
     }
 }
 
@@ -224,7 +224,12 @@ struct Engine<'a> {
 }
 
 impl<'a> Engine<'a> {
-    fn new(config: &'a RunConfig<'a>, world: &'a World, seeds: &'a ReplicationSeeds) -> Self {
+    fn new<W: Workers>(
+        config: &'a RunConfig<'a>,
+        world: &'a World,
+        seeds: &'a ReplicationSeeds,
+        workers: &W,
+    ) -> Self {
         let model = config.model;
         let levers = config.levers;
         let segments: Vec<SegmentTerms> = model
@@ -279,17 +284,18 @@ impl<'a> Engine<'a> {
         } else {
             CHUNK_CUSTOMERS
         };
-        let chunks = (0..n_customers)
+        // Each chunk's customers at their starting state, set up by `workers`.
+        let n_segments = segments.len();
+        let mut slots: Vec<(usize, Option<Chunk>)> = (0..n_customers)
             .step_by(chunk_len)
-            .map(|first| {
-                let range = first..(first + chunk_len).min(n_customers);
-                Chunk::new(
-                    Customers::of_range(&world.population, &model.relationship, range),
-                    first,
-                    segments.len(),
-                )
-            })
+            .map(|first| (first, None))
             .collect();
+        workers.each(&mut slots, |(first, chunk)| {
+            let range = *first..(*first + chunk_len).min(n_customers);
+            let customers = Customers::of_range(&world.population, &model.relationship, range);
+            *chunk = Some(Chunk::new(customers, *first, n_segments));
+        });
+        let chunks = slots.into_iter().filter_map(|(_, chunk)| chunk).collect();
         let run_terms = RunTerms {
             word_of_mouth,
             word_of_mouth_chance: (0..=max_degree)
@@ -324,7 +330,6 @@ impl<'a> Engine<'a> {
             }),
             segments,
         };
-        let n_segments = run_terms.segments.len();
         let mut engine = Self {
             config,
             world,
@@ -347,7 +352,7 @@ impl<'a> Engine<'a> {
                 ..Default::default()
             },
         };
-        engine.take_first_census();
+        engine.take_first_census(workers);
         engine
     }
 

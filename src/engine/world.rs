@@ -34,7 +34,7 @@ impl ReplicationSeeds {
 
 /// What every strategy of one replication shares: the customers' fixed attributes and their
 /// social network.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct World {
     pub population: Population,
     pub network: SocialNetwork,
@@ -45,45 +45,100 @@ pub struct World {
 impl World {
     /// Draws the population and the network from the replication's own streams.
     pub fn generate(model: &ModelParams, seeds: &ReplicationSeeds) -> Self {
-        Self::around_network(model, seeds, Self::generate_network(model, seeds))
+        Self::generate_with(model, seeds, &InOrder)
+    }
+
+    /// [`World::generate`], with the work that splits into pieces done by `workers`: the
+    /// network and the population (they draw from streams of their own), and within them the
+    /// customers' individual parameters and the network's rows. The same world whoever does it.
+    pub fn generate_with<W: Workers>(
+        model: &ModelParams,
+        seeds: &ReplicationSeeds,
+        workers: &W,
+    ) -> Self {
+        enum Part {
+            Network(Option<SocialNetwork>),
+            People(Option<Box<(Population, PartnerStarts)>>),
+        }
+        let mut parts = [Part::Network(None), Part::People(None)];
+        workers.each(&mut parts, |part| match part {
+            Part::Network(network) => {
+                *network = Some(Self::generate_network(model, seeds, workers))
+            }
+            Part::People(people) => {
+                *people = Some(Box::new(people_and_partners(model, seeds, workers)))
+            }
+        });
+        match parts {
+            [Part::Network(Some(network)), Part::People(Some(people))] => {
+                let (population, partners) = *people;
+                Self {
+                    population,
+                    network,
+                    partners,
+                }
+            }
+            _ => unreachable!("each part is made by the call on it"),
+        }
     }
 
     /// The replication's social network alone. It depends only on `model.network`, the
     /// population's size and the network stream, so callers that vary other parameters (a
     /// calibration) can draw it once and pass it to [`World::around_network`].
-    pub fn generate_network(model: &ModelParams, seeds: &ReplicationSeeds) -> SocialNetwork {
+    pub fn generate_network<W: Workers>(
+        model: &ModelParams,
+        seeds: &ReplicationSeeds,
+        workers: &W,
+    ) -> SocialNetwork {
         let mut network_rng = Xoshiro256PlusPlus::seed_from_u64(seeds.network);
-        SocialNetwork::generate(&model.network, model.market.population, &mut network_rng)
+        SocialNetwork::generate_with(
+            &model.network,
+            model.market.population,
+            &mut network_rng,
+            workers,
+        )
     }
 
     /// The world of `model` and `seeds` around `network`, which must be
     /// [`World::generate_network`]'s for the same network keys, population and seeds: then it
     /// is exactly [`World::generate`]'s world.
-    pub fn around_network(
+    pub fn around_network<W: Workers>(
         model: &ModelParams,
         seeds: &ReplicationSeeds,
         network: SocialNetwork,
+        workers: &W,
     ) -> Self {
-        let mut population_rng = Xoshiro256PlusPlus::seed_from_u64(seeds.population);
-        let mut heterogeneity_rng = Xoshiro256PlusPlus::seed_from_u64(seeds.heterogeneity);
-        let mut population =
-            Population::generate(model, &mut population_rng, &mut heterogeneity_rng);
-        // Drawn after the customers, so that partners' spread leaves customers' draws as they were.
-        let partners = PartnerStarts::generate(model, &mut heterogeneity_rng);
-        // Histories last, so that a cold start draws exactly what it drew before they existed.
-        let periods = model.warm_start.periods;
-        if periods > 0 {
-            population.history = Some(History::live(
-                model,
-                &population,
-                periods,
-                &mut heterogeneity_rng,
-            ));
-        }
+        let (population, partners) = people_and_partners(model, seeds, workers);
         Self {
             population,
             partners,
             network,
         }
     }
+}
+
+/// The population (with its histories under a warm start) and the partners' starts, from the
+/// population and heterogeneity streams.
+fn people_and_partners<W: Workers>(
+    model: &ModelParams,
+    seeds: &ReplicationSeeds,
+    workers: &W,
+) -> (Population, PartnerStarts) {
+    let mut population_rng = Xoshiro256PlusPlus::seed_from_u64(seeds.population);
+    let mut heterogeneity_rng = Xoshiro256PlusPlus::seed_from_u64(seeds.heterogeneity);
+    let mut population =
+        Population::generate_with(model, &mut population_rng, &mut heterogeneity_rng, workers);
+    // Drawn after the customers, so that partners' spread leaves customers' draws as they were.
+    let partners = PartnerStarts::generate(model, &mut heterogeneity_rng);
+    // Histories last, so that a cold start draws exactly what it drew before they existed.
+    let periods = model.warm_start.periods;
+    if periods > 0 {
+        population.history = Some(History::live(
+            model,
+            &population,
+            periods,
+            &mut heterogeneity_rng,
+        ));
+    }
+    (population, partners)
 }

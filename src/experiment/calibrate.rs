@@ -7,7 +7,7 @@
 
 use rayon::prelude::*;
 
-use crate::engine::{ReplicationSeeds, Run, World};
+use crate::engine::{InOrder, ReplicationSeeds, Run, World};
 use crate::error::Result;
 use crate::model::customers::flag;
 use crate::model::network::SocialNetwork;
@@ -75,7 +75,7 @@ impl SharedNetworks {
                 .into_par_iter()
                 .map(|replication| {
                     let seeds = ReplicationSeeds::derive(scenario.seed(), replication);
-                    World::generate_network(scenario.model(), &seeds)
+                    World::generate_network(scenario.model(), &seeds, &InOrder)
                 })
                 .collect()
         });
@@ -99,7 +99,7 @@ fn replication_history(
 ) -> Vec<Vec<f64>> {
     let seeds = ReplicationSeeds::derive(scenario.seed(), replication);
     let world = match network {
-        Some(network) => World::around_network(scenario.model(), &seeds, network.clone()),
+        Some(network) => World::around_network(scenario.model(), &seeds, network.clone(), &InOrder),
         None => World::generate(scenario.model(), &seeds),
     };
     let segments = scenario.model().segments.len();

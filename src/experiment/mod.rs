@@ -94,7 +94,7 @@ fn thread_pool(threads: usize) -> Result<rayon::ThreadPool> {
 /// Simulates every strategy of one replication on a shared world.
 pub fn simulate_replication(scenario: &Scenario, replication: u64) -> Vec<RunRecord> {
     let seeds = ReplicationSeeds::derive(scenario.seed(), replication);
-    let world = World::generate(scenario.model(), &seeds);
+    let world = World::generate_with(scenario.model(), &seeds, &AtOnce);
     simulate_replication_on(scenario, replication, &world)
 }
 

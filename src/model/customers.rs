@@ -9,6 +9,7 @@ use super::math::{ln, logistic};
 use super::params::{MarketParams, ModelParams, RelationshipParams, SegmentParams};
 use super::relationship::{Episode, Relationship};
 use super::rng::{mix64, SplitMix64, Xoshiro256PlusPlus};
+use super::workers::{InOrder, Workers};
 
 /// Distributor index of customers served directly by the firm.
 pub const DIRECT: u8 = u8::MAX;
@@ -183,6 +184,17 @@ impl Population {
         rng: &mut Xoshiro256PlusPlus,
         heterogeneity_rng: &mut Xoshiro256PlusPlus,
     ) -> Self {
+        Self::generate_with(model, rng, heterogeneity_rng, &InOrder)
+    }
+
+    /// [`Population::generate`], with the individual parameters drawn in pieces by `workers`
+    /// (the same values whoever draws them).
+    pub fn generate_with<W: Workers>(
+        model: &ModelParams,
+        rng: &mut Xoshiro256PlusPlus,
+        heterogeneity_rng: &mut Xoshiro256PlusPlus,
+        workers: &W,
+    ) -> Self {
         let market = &model.market;
         let n = market.population as usize;
         let cumulative_shares = cumulative_shares(&model.segments);
@@ -206,7 +218,7 @@ impl Population {
             novice.push(rng.uniform() < model.segments[segment_idx].novice_share);
         }
         let initially_active = choose_initially_active(market, rng);
-        let individual = draw_individual_parameters(model, &segment, heterogeneity_rng);
+        let individual = draw_individual_parameters(model, &segment, heterogeneity_rng, workers);
         Self {
             segment,
             distributor,
@@ -242,10 +254,11 @@ struct IndividualParameters {
 /// Each customer's starting trust, starting commitment, churn propensity, advocacy threshold and
 /// learning speed, drawn customer by customer in that order; a distribution without spread
 /// takes no draw and gives every customer the scenario's value exactly.
-fn draw_individual_parameters(
+fn draw_individual_parameters<W: Workers>(
     model: &ModelParams,
     segment: &[u8],
     rng: &mut Xoshiro256PlusPlus,
+    workers: &W,
 ) -> IndividualParameters {
     let spread = &model.heterogeneity;
     let relationship = &model.relationship;
@@ -295,37 +308,80 @@ fn draw_individual_parameters(
     let advocacy_distribution =
         BetaByMean::new(market.advocate_trust, spread.advocacy_concentration);
     let learning_distribution = BetaByMean::new(0.5, spread.learning_concentration);
-    for customer_idx in 0..customers_to_draw {
-        let key = customer_key(stream_key, customer_idx);
-        let stream = |parameter| individual_stream(key, parameter);
-        if let Some(offsets) = &mut trust {
-            let drawn = trust_distribution.sample(&mut stream(IndividualParameter::Trust));
-            offsets[customer_idx] = (drawn - relationship.initial_trust) as f32;
+    // Pieces of consecutive customers, each with its part of every varying array, drawn at
+    // once if `workers` can: a customer's draws depend on its key alone.
+    let mut pieces: Vec<IndividualPiece> = {
+        fn parts(values: &mut Option<Vec<f32>>) -> Option<std::slice::ChunksMut<'_, f32>> {
+            values
+                .as_deref_mut()
+                .map(|values| values.chunks_mut(PIECE_CUSTOMERS))
         }
-        if let Some(offsets) = &mut commitment {
-            let drawn =
-                commitment_distribution.sample(&mut stream(IndividualParameter::Commitment));
-            offsets[customer_idx] = (drawn - relationship.initial_commitment) as f32;
+        let (mut trust, mut commitment, mut churn, mut advocacy, mut learning) = (
+            parts(&mut trust),
+            parts(&mut commitment),
+            parts(&mut churn),
+            parts(&mut advocacy),
+            parts(&mut learning),
+        );
+        fn next<'a>(part: &mut Option<std::slice::ChunksMut<'a, f32>>) -> Option<&'a mut [f32]> {
+            part.as_mut().and_then(Iterator::next)
         }
-        if let Some(offsets) = &mut churn {
-            let segment_idx = segment[customer_idx] as usize;
-            // θ is kept off 0 and 1, whose log-odds are infinite.
-            let theta = churn_distributions[segment_idx]
-                .sample(&mut stream(IndividualParameter::Churn))
-                .clamp(1e-12, 1.0 - 1e-12);
-            offsets[customer_idx] =
-                (ln(theta / (1.0 - theta)) - churn_log_odds[segment_idx]) as f32;
+        (0..customers_to_draw)
+            .step_by(PIECE_CUSTOMERS)
+            .map(|first| IndividualPiece {
+                first,
+                trust: next(&mut trust),
+                commitment: next(&mut commitment),
+                churn: next(&mut churn),
+                advocacy: next(&mut advocacy),
+                learning: next(&mut learning),
+            })
+            .collect()
+    };
+    workers.each(&mut pieces, |piece| {
+        let n_piece = [
+            &piece.trust,
+            &piece.commitment,
+            &piece.churn,
+            &piece.advocacy,
+            &piece.learning,
+        ]
+        .iter()
+        .find_map(|part| part.as_ref().map(|part| part.len()))
+        .unwrap_or(0);
+        for local in 0..n_piece {
+            let customer_idx = piece.first + local;
+            let key = customer_key(stream_key, customer_idx);
+            let stream = |parameter| individual_stream(key, parameter);
+            if let Some(offsets) = &mut piece.trust {
+                let drawn = trust_distribution.sample(&mut stream(IndividualParameter::Trust));
+                offsets[local] = (drawn - relationship.initial_trust) as f32;
+            }
+            if let Some(offsets) = &mut piece.commitment {
+                let drawn =
+                    commitment_distribution.sample(&mut stream(IndividualParameter::Commitment));
+                offsets[local] = (drawn - relationship.initial_commitment) as f32;
+            }
+            if let Some(offsets) = &mut piece.churn {
+                let segment_idx = segment[customer_idx] as usize;
+                // θ is kept off 0 and 1, whose log-odds are infinite.
+                let theta = churn_distributions[segment_idx]
+                    .sample(&mut stream(IndividualParameter::Churn))
+                    .clamp(1e-12, 1.0 - 1e-12);
+                offsets[local] = (ln(theta / (1.0 - theta)) - churn_log_odds[segment_idx]) as f32;
+            }
+            if let Some(thresholds) = &mut piece.advocacy {
+                thresholds[local] =
+                    advocacy_distribution.sample(&mut stream(IndividualParameter::Advocacy)) as f32;
+            }
+            if let Some(speeds) = &mut piece.learning {
+                speeds[local] = (2.0
+                    * learning_distribution.sample(&mut stream(IndividualParameter::Learning)))
+                    as f32;
+            }
         }
-        if let Some(thresholds) = &mut advocacy {
-            thresholds[customer_idx] =
-                advocacy_distribution.sample(&mut stream(IndividualParameter::Advocacy)) as f32;
-        }
-        if let Some(speeds) = &mut learning {
-            speeds[customer_idx] = (2.0
-                * learning_distribution.sample(&mut stream(IndividualParameter::Learning)))
-                as f32;
-        }
-    }
+    });
+    drop(pieces);
     let individual = |values: Option<Vec<f32>>, shared: f32| {
         values.map_or_else(|| Individual::shared(shared), Individual::each)
     };
@@ -336,6 +392,21 @@ fn draw_individual_parameters(
         advocacy_threshold: individual(advocacy, market.advocate_trust as f32),
         learning: individual(learning, 1.0),
     }
+}
+
+/// Customers per piece of the individual parameters' draws (a size fixed here, never the
+/// number of threads; the draws do not depend on it anyway).
+const PIECE_CUSTOMERS: usize = 1 << 14;
+
+/// Consecutive customers from `first` on, with their parts of the arrays of the individual
+/// parameters that vary (`None` for one that does not).
+struct IndividualPiece<'a> {
+    first: usize,
+    trust: Option<&'a mut [f32]>,
+    commitment: Option<&'a mut [f32]>,
+    churn: Option<&'a mut [f32]>,
+    advocacy: Option<&'a mut [f32]>,
+    learning: Option<&'a mut [f32]>,
 }
 
 /// The individual parameters, each drawn from a stream of its own.

@@ -6,6 +6,7 @@
 
 use super::params::NetworkParams;
 use super::rng::Xoshiro256PlusPlus;
+use super::workers::{InOrder, Workers};
 
 /// An undirected graph over customers in CSR form.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -30,6 +31,17 @@ impl SocialNetwork {
         n_customers: u32,
         rng: &mut Xoshiro256PlusPlus,
     ) -> Self {
+        Self::generate_with(params, n_customers, rng, &InOrder)
+    }
+
+    /// [`SocialNetwork::generate`], with the rows of the CSR sorted by `workers` (the same
+    /// network whoever sorts them).
+    pub fn generate_with<W: Workers>(
+        params: &NetworkParams,
+        n_customers: u32,
+        rng: &mut Xoshiro256PlusPlus,
+        workers: &W,
+    ) -> Self {
         let edges = match *params {
             NetworkParams::WattsStrogatz {
                 mean_degree,
@@ -43,11 +55,21 @@ impl SocialNetwork {
             }
             NetworkParams::None {} | NetworkParams::Mixed {} => Vec::new(),
         };
-        Self::from_edges(n_customers, &edges)
+        Self::from_edges_with(n_customers, &edges, workers)
     }
 
     /// CSR from an undirected edge list; self-loops and repeated edges are dropped.
     pub fn from_edges(n_customers: u32, edges: &[(u32, u32)]) -> Self {
+        Self::from_edges_with(n_customers, edges, &InOrder)
+    }
+
+    /// [`SocialNetwork::from_edges`], with the rows sorted and de-duplicated in pieces of
+    /// consecutive rows by `workers`, then moved together.
+    pub fn from_edges_with<W: Workers>(
+        n_customers: u32,
+        edges: &[(u32, u32)],
+        workers: &W,
+    ) -> Self {
         let n = n_customers as usize;
         let mut degree = vec![0u32; n + 1];
         for &(a, b) in edges {
@@ -70,22 +92,63 @@ impl SocialNetwork {
                 cursor[b as usize] += 1;
             }
         }
-        // Sort and de-duplicate each row, compacting in place.
-        let mut compact_offsets = vec![0u32; n + 1];
-        let mut write = 0usize;
-        for i in 0..n {
-            let (start, end) = (offsets[i] as usize, offsets[i + 1] as usize);
-            neighbours[start..end].sort_unstable();
-            let mut previous = None;
-            for read in start..end {
-                let v = neighbours[read];
-                if previous != Some(v) {
-                    neighbours[write] = v;
-                    write += 1;
-                    previous = Some(v);
+        // Sort and de-duplicate each row, compacting each piece of rows to the front of its
+        // part of `neighbours`; `degree` becomes each row's count without duplicates.
+        struct RowPiece<'a> {
+            /// Offsets of the piece's rows, relative to the start of `neighbours`.
+            offsets: &'a [u32],
+            neighbours: &'a mut [u32],
+            degree: &'a mut [u32],
+            kept: usize,
+        }
+        let mut pieces = Vec::new();
+        let mut rest: &mut [u32] = &mut neighbours;
+        for (piece_idx, degree) in degree[..n].chunks_mut(ROW_PIECE).enumerate() {
+            let rows = piece_idx * ROW_PIECE..piece_idx * ROW_PIECE + degree.len();
+            let len = (offsets[rows.end] - offsets[rows.start]) as usize;
+            let (part, tail) = std::mem::take(&mut rest).split_at_mut(len);
+            rest = tail;
+            pieces.push(RowPiece {
+                offsets: &offsets[rows.start..=rows.end],
+                neighbours: part,
+                degree,
+                kept: 0,
+            });
+        }
+        workers.each(&mut pieces, |piece| {
+            let base = piece.offsets[0];
+            let mut write = 0;
+            for (row, degree) in piece.degree.iter_mut().enumerate() {
+                let start = (piece.offsets[row] - base) as usize;
+                let end = (piece.offsets[row + 1] - base) as usize;
+                piece.neighbours[start..end].sort_unstable();
+                let row_start = write;
+                let mut previous = None;
+                for read in start..end {
+                    let v = piece.neighbours[read];
+                    if previous != Some(v) {
+                        piece.neighbours[write] = v;
+                        write += 1;
+                        previous = Some(v);
+                    }
                 }
+                *degree = (write - row_start) as u32;
             }
-            compact_offsets[i + 1] = write as u32;
+            piece.kept = write;
+        });
+        let kept: Vec<(usize, usize)> = pieces
+            .iter()
+            .map(|piece| (piece.offsets[0] as usize, piece.kept))
+            .collect();
+        drop(pieces);
+        let mut write = 0usize;
+        for (start, len) in kept {
+            neighbours.copy_within(start..start + len, write);
+            write += len;
+        }
+        let mut compact_offsets = vec![0u32; n + 1];
+        for i in 0..n {
+            compact_offsets[i + 1] = compact_offsets[i] + degree[i];
         }
         neighbours.truncate(write);
         neighbours.shrink_to_fit();
@@ -127,6 +190,9 @@ impl SocialNetwork {
         (self.offsets.capacity() + self.neighbours.capacity()) * std::mem::size_of::<u32>()
     }
 }
+
+/// Rows per piece of the CSR's sorting (a size fixed here, never the number of threads).
+const ROW_PIECE: usize = 1 << 14;
 
 /// Watts–Strogatz: a ring where each node links to its `mean_degree / 2` clockwise neighbours,
 /// each edge's far end rewired to a uniform node with probability `rewiring`.
