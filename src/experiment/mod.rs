@@ -91,25 +91,53 @@ fn thread_pool(threads: usize) -> Result<rayon::ThreadPool> {
         })
 }
 
-/// Simulates every strategy of one replication on a shared world.
+/// Simulates every strategy of one replication on a shared world, its pieces spread over the
+/// current pool.
 pub fn simulate_replication(scenario: &Scenario, replication: u64) -> Vec<RunRecord> {
-    let seeds = ReplicationSeeds::derive(scenario.seed(), replication);
-    let world = World::generate_with(scenario.model(), &seeds, &AtOnce);
-    simulate_replication_on(scenario, replication, &world)
+    simulate_replication_by(scenario, replication, PoolWorkers::AT_ONCE)
 }
 
-/// Runs the pieces of one replication's work (a period's chunks, the world's draws) on the
-/// current pool's threads at once, so that one replication of a huge market uses every core.
-/// Idle threads take pieces; the engine adds the pieces' tallies up in their order, so the
-/// output does not depend on which thread ran which.
-struct AtOnce;
+/// [`simulate_replication`], its pieces run by `workers`.
+pub(crate) fn simulate_replication_by(
+    scenario: &Scenario,
+    replication: u64,
+    workers: PoolWorkers,
+) -> Vec<RunRecord> {
+    let seeds = ReplicationSeeds::derive(scenario.seed(), replication);
+    let world = World::generate_with(scenario.model(), &seeds, &workers);
+    simulate_replication_on_by(scenario, replication, &world, workers)
+}
 
-impl Workers for AtOnce {
+/// Runs the pieces of one replication's work (a period's chunks, the world's draws) either on
+/// the current pool's threads at once, so that one replication of a huge market uses every
+/// core, or one after another on the thread that runs the replication. Idle threads take
+/// pieces; the engine adds the pieces' tallies up in their order, so the output is the same
+/// either way.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PoolWorkers {
+    at_once: bool,
+}
+
+impl PoolWorkers {
+    pub(crate) const AT_ONCE: Self = Self { at_once: true };
+
+    /// For replications run `in_flight` at a time on `threads` threads: at once only when there
+    /// are too few replications to keep every thread busy. Otherwise a thread that runs out of
+    /// work would take chunks of another's replication, away from the cache that holds them
+    /// (2 % slower on 8 replications of 100 000 customers on 2 threads).
+    pub(crate) fn for_batch(in_flight: usize, threads: usize) -> Self {
+        Self {
+            at_once: in_flight < 2 * threads,
+        }
+    }
+}
+
+impl Workers for PoolWorkers {
     fn each<T: Send, F: Fn(&mut T) + Sync>(&self, items: &mut [T], work: F) {
-        if let [item] = items {
-            work(item);
-        } else {
-            items.par_iter_mut().for_each(&work);
+        match items {
+            [item] => work(item),
+            _ if self.at_once => items.par_iter_mut().for_each(&work),
+            _ => items.iter_mut().for_each(work),
         }
     }
 }
@@ -122,13 +150,23 @@ pub fn simulate_replication_on(
     replication: u64,
     world: &World,
 ) -> Vec<RunRecord> {
+    simulate_replication_on_by(scenario, replication, world, PoolWorkers::AT_ONCE)
+}
+
+/// [`simulate_replication_on`], its chunks run by `workers`.
+pub(crate) fn simulate_replication_on_by(
+    scenario: &Scenario,
+    replication: u64,
+    world: &World,
+    workers: PoolWorkers,
+) -> Vec<RunRecord> {
     let seeds = ReplicationSeeds::derive(scenario.seed(), replication);
     (0..scenario.strategies().len())
         .map(|strategy_idx| RunRecord {
             strategy_idx,
             replication,
             seed: seeds.replication,
-            output: simulate_with(&scenario.run_config(strategy_idx), world, &seeds, &AtOnce),
+            output: simulate_with(&scenario.run_config(strategy_idx), world, &seeds, &workers),
         })
         .collect()
 }
@@ -149,6 +187,7 @@ pub fn run_experiment<S: RunSink + ?Sized>(
     let mut active_customer_steps = 0u64;
     while start < replications {
         let end = (start + batch_size).min(replications);
+        let workers = PoolWorkers::for_batch((end - start) as usize, pool.current_num_threads());
         let batch: Vec<Vec<RunRecord>> = pool.install(|| {
             (start..end)
                 .into_par_iter()
@@ -156,7 +195,7 @@ pub fn run_experiment<S: RunSink + ?Sized>(
                     if options.stop.signal().is_some() {
                         return Vec::new();
                     }
-                    let runs = simulate_replication(scenario, replication);
+                    let runs = simulate_replication_by(scenario, replication, workers);
                     on_replication_done();
                     runs
                 })

@@ -3,7 +3,7 @@
 
 use rayon::prelude::*;
 
-use super::{simulate_replication, simulate_replication_on, StopRequest};
+use super::{simulate_replication_by, simulate_replication_on_by, PoolWorkers, StopRequest};
 use crate::engine::{ReplicationSeeds, World};
 use crate::error::{Error, Result};
 use crate::model::ModelParams;
@@ -109,6 +109,7 @@ pub fn run_sweep(
         let units: Vec<(usize, u64)> = (first..last)
             .flat_map(|idx| (0..replications).map(move |r| (idx, r)))
             .collect();
+        let workers = PoolWorkers::for_batch(units.len(), pool.current_num_threads());
         let batch: Vec<Option<(UnitResult, u64)>> = pool.install(|| {
             units
                 .par_iter()
@@ -119,13 +120,14 @@ pub fn run_sweep(
                     let at_point = &scenarios[idx - first];
                     let records = match &shared {
                         Some(worlds) if worlds.model == *at_point.model() => {
-                            simulate_replication_on(
+                            simulate_replication_on_by(
                                 at_point,
                                 replication,
                                 &worlds.by_replication[replication as usize],
+                                workers,
                             )
                         }
-                        _ => simulate_replication(at_point, replication),
+                        _ => simulate_replication_by(at_point, replication, workers),
                     };
                     on_unit_done();
                     let active: u64 = records.iter().map(|r| r.output.active_customer_steps).sum();
