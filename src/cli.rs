@@ -65,7 +65,8 @@ Examples:
   relsim run default --replications 1000 --threads 2
   relsim run default --set market.population=50000
   relsim run default --set strategies.1.price_level=1.05
-  relsim run b2b_it_services --seed 7 --out results/b2b --quiet")]
+  relsim run b2b_it_services --seed 7 --out results/b2b --quiet
+  relsim run default --replications 1000 --shard 2/8 --out parts/2")]
     Run {
         /// Scenario file (TOML), or the name of a bundled preset (see `relsim presets`).
         scenario: String,
@@ -99,6 +100,39 @@ Examples:
         #[arg(long)]
         allow_large: bool,
         /// Skip the charts and report.html (for batch runs).
+        #[arg(long)]
+        no_plots: bool,
+        /// Run only shard i of n (replications r with r mod n = i - 1) into the part folder
+        /// --out, for `relsim merge`; `slurm` takes i and n from the job array's task.
+        #[arg(long, value_name = "i/n|slurm")]
+        shard: Option<String>,
+        /// Continue an interrupted shard from its part folder's journal.
+        #[arg(long, requires = "shard")]
+        resume: bool,
+    },
+    /// Merge the part folders of a sharded run into one result folder.
+    ///
+    /// Writes the folder one process running every replication would have written: checks that
+    /// the parts belong together and cover every replication once, then recomputes every
+    /// summary from the runs (docs/cluster.md).
+    #[command(after_help = "\
+Examples:
+  relsim merge parts/* --out results/study
+  relsim merge parts/1 parts/2 parts/3 --out results/study --no-plots")]
+    Merge {
+        /// The part folders written by `relsim run … --shard i/n --out DIR`, one per shard.
+        #[arg(required = true, value_name = "PART")]
+        parts: Vec<PathBuf>,
+        /// Output folder [default: outputs/<scenario name>], replaced whole at the end.
+        #[arg(long, short, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Replace the output folder even if it holds files relsim did not write.
+        #[arg(long)]
+        force: bool,
+        /// Print nothing but errors.
+        #[arg(long, short)]
+        quiet: bool,
+        /// Skip the charts and report.html.
         #[arg(long)]
         no_plots: bool,
     },
@@ -382,8 +416,10 @@ pub fn execute(cli: Cli) -> Result<()> {
             allow_large,
             no_plots,
             progress,
+            shard,
+            resume,
         } => {
-            let report = commands::run(&RunOptions {
+            let options = RunOptions {
                 progress: progress.into(),
                 scenario,
                 overrides,
@@ -396,7 +432,25 @@ pub fn execute(cli: Cli) -> Result<()> {
                 allow_large,
                 no_plots,
                 table_width: terminal_width(),
-            })?;
+                shard,
+                resume,
+            };
+            if options.shard.is_some() {
+                let report = commands::run_shard(&options)?;
+                if !quiet {
+                    print(&format!(
+                        "shard {}: {} replications in {}/ ({} run now, {:.1} s); merge every \
+                         shard's folder with `relsim merge PARTS… --out DIR`\n",
+                        report.shard,
+                        report.replications,
+                        report.part_dir.display(),
+                        report.ran,
+                        report.wall_time_seconds
+                    ))?;
+                }
+                return Ok(());
+            }
+            let report = commands::run(&options)?;
             if !quiet {
                 let written = if no_plots {
                     format!("results written to {}/", report.out_dir.display())
@@ -546,6 +600,29 @@ pub fn execute(cli: Cli) -> Result<()> {
             })?;
             if !quiet {
                 print(&report.text)?;
+            }
+        }
+        Command::Merge {
+            parts,
+            out,
+            force,
+            quiet,
+            no_plots,
+        } => {
+            let report = commands::merge(&commands::MergeOptions {
+                parts,
+                out,
+                force,
+                no_plots,
+                table_width: terminal_width(),
+            })?;
+            if !quiet {
+                print(&format!(
+                    "{}\n{} parts merged into {}/\n",
+                    report.table,
+                    report.parts,
+                    report.out_dir.display()
+                ))?;
             }
         }
         Command::Plot { dir, force } => {

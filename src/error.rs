@@ -65,6 +65,21 @@ pub enum Error {
         /// What was counted: `replications`, or `point-replications` in a sweep.
         units: &'static str,
     },
+    /// A shard stopped by a signal: what it finished is kept in its part folder.
+    #[error(
+        "interrupted by {} with {done} of the shard's {total} replications done; they are kept \
+         in {}. Continue with:\n  {resume}",
+        signal_name(*signal),
+        part.display()
+    )]
+    ShardInterrupted {
+        signal: i32,
+        done: u64,
+        total: u64,
+        part: PathBuf,
+        /// The command that continues the shard.
+        resume: String,
+    },
     /// A file that could not be written.
     /// A data file (observed retention) that cannot be read or makes no sense.
     #[error("{}{}: {message}", path.display(), row.map(|r| format!(", row {r}")).unwrap_or_default())]
@@ -130,7 +145,9 @@ impl Error {
             | Error::InvalidData { .. }
             | Error::OutputFolder { .. } => 2,
             // The shell's convention: 128 + the signal's number.
-            Error::Interrupted { signal, .. } => 128u8.saturating_add(*signal as u8),
+            Error::Interrupted { signal, .. } | Error::ShardInterrupted { signal, .. } => {
+                128u8.saturating_add(*signal as u8)
+            }
             Error::Write { .. }
             | Error::ThreadPool { .. }
             | Error::Plot { .. }

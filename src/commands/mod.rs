@@ -20,12 +20,14 @@ mod breakeven;
 mod calibrate;
 mod decompose;
 mod progress;
+mod shard;
 mod sweep;
 pub use breakeven::{breakeven, BreakevenOptions, BreakevenReport};
 pub use calibrate::{calibrate, CalibrateOptions, CalibrateReport};
 pub use decompose::{decompose, DecomposeOptions, DecomposeReport};
 pub(crate) use progress::Progress;
 pub use progress::ProgressOutput;
+pub use shard::{merge, run_shard, MergeOptions, MergeReport, ShardReport};
 pub use sweep::{sweep, SweepOptions, SweepReport};
 
 /// Options of `relsim run`.
@@ -53,6 +55,10 @@ pub struct RunOptions {
     pub no_plots: bool,
     /// The widest line the terminal table may have (the terminal's width); 0 for no limit.
     pub table_width: usize,
+    /// Run only this share of the replications, into a part folder (`i/n` or `slurm`).
+    pub shard: Option<String>,
+    /// Continue the part folder's journal instead of starting anew (with `shard`).
+    pub resume: bool,
 }
 
 /// What `relsim run` produced.
@@ -101,17 +107,21 @@ pub fn load_scenario(
 
 /// `relsim run`: simulate, print the comparison, write the result folder whole.
 pub fn run(options: &RunOptions) -> Result<RunReport> {
+    if options.resume {
+        return Err(Error::InvalidOption {
+            option: "--resume".into(),
+            message: "continues a shard's part folder: give it with --shard i/n and the \
+                      shard's --out"
+                .into(),
+        });
+    }
     let (source, scenario, overrides) = load_scenario(
         &options.scenario,
         &options.overrides,
         options.replications,
         options.seed,
     )?;
-    let threads = if options.threads == 0 {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    } else {
-        options.threads
-    };
+    let threads = resolve_threads(options.threads);
     if let Some(total) = total_memory_bytes() {
         let needed = estimate_memory_bytes(&scenario, threads);
         if needed > total / 4 && !options.allow_large {
@@ -126,7 +136,7 @@ pub fn run(options: &RunOptions) -> Result<RunReport> {
         .out
         .clone()
         .unwrap_or_else(|| Path::new("outputs").join(scenario.name()));
-    let mut folder = StagedFolder::prepare(&out_dir, options.force)?;
+    let folder = StagedFolder::prepare(&out_dir, options.force)?;
     if !options.quiet {
         for note in scenario.notes() {
             eprintln!("note: {note}");
@@ -171,40 +181,14 @@ pub fn run(options: &RunOptions) -> Result<RunReport> {
         active_customer_steps: info.active_customer_steps,
     }
     .manifest();
-    output::write_all(
-        &mut folder,
-        &ExportInput {
-            results: &results,
-            manifest: &manifest,
-            scenario: &scenario,
-        },
+    let published = publish(
+        folder,
+        results,
+        &manifest,
+        &scenario,
+        options.no_plots,
+        options.table_width,
     )?;
-    let title = format!(
-        "relsim · {} · {} × {} · {} periods · {:.1} s ({:.0}M customer-steps/s, {:.0}M of \
-         them active)",
-        scenario.name(),
-        count(info.replications, "replication"),
-        count(scenario.strategies().len() as u64, "strategy"),
-        scenario.periods(),
-        wall_time,
-        manifest.customer_steps_per_second / 1e6,
-        manifest.active_customer_steps_per_second / 1e6
-    );
-    let table_width = match options.table_width {
-        0 => usize::MAX,
-        width => width,
-    };
-    let table = terminal_report(&results, &title, table_width);
-    // The charts are drawn from the files just written, as `relsim plot` draws them; the runs
-    // held in memory are no longer needed.
-    drop(results);
-    let mut plot_seconds = 0.0;
-    if !options.no_plots {
-        let plot_started = Instant::now();
-        let written = output::load_results(folder.staging_path(), manifest.clone())?;
-        draw_charts_and_report(&mut folder, &written)?;
-        plot_seconds = plot_started.elapsed().as_secs_f64();
-    }
     if let Some(signal) = stop.signal() {
         return Err(Error::Interrupted {
             signal,
@@ -213,10 +197,70 @@ pub fn run(options: &RunOptions) -> Result<RunReport> {
             units: "replications",
         });
     }
-    let out_dir = folder.commit(manifest.clone())?;
+    let out_dir = published.folder.commit(manifest.clone())?;
     Ok(RunReport {
         manifest,
         out_dir,
+        table: published.table,
+        plot_seconds: published.plot_seconds,
+    })
+}
+
+/// A run's results written to its staged folder, with the terminal table; committing the
+/// folder is left to the caller.
+pub(crate) struct Published {
+    pub folder: StagedFolder,
+    pub table: String,
+    pub plot_seconds: f64,
+}
+
+/// Writes `results` to `folder` (every result file, then the charts and report.html unless
+/// `no_plots`), as `relsim run` and `relsim merge` do, and prints the terminal table into
+/// `Published::table` (no wider than `table_width`, 0 for no limit).
+pub(crate) fn publish(
+    mut folder: StagedFolder,
+    results: crate::results::ExperimentResults,
+    manifest: &Manifest,
+    scenario: &Scenario,
+    no_plots: bool,
+    table_width: usize,
+) -> Result<Published> {
+    output::write_all(
+        &mut folder,
+        &ExportInput {
+            results: &results,
+            manifest,
+            scenario,
+        },
+    )?;
+    let title = format!(
+        "relsim · {} · {} × {} · {} periods · {:.1} s ({:.0}M customer-steps/s, {:.0}M of \
+         them active)",
+        scenario.name(),
+        count(manifest.replications, "replication"),
+        count(scenario.strategies().len() as u64, "strategy"),
+        scenario.periods(),
+        manifest.wall_time_seconds,
+        manifest.customer_steps_per_second / 1e6,
+        manifest.active_customer_steps_per_second / 1e6
+    );
+    let table_width = match table_width {
+        0 => usize::MAX,
+        width => width,
+    };
+    let table = terminal_report(&results, &title, table_width);
+    // The charts are drawn from the files just written, as `relsim plot` draws them; the runs
+    // held in memory are no longer needed.
+    drop(results);
+    let mut plot_seconds = 0.0;
+    if !no_plots {
+        let plot_started = Instant::now();
+        let written = output::load_results(folder.staging_path(), manifest.clone())?;
+        draw_charts_and_report(&mut folder, &written)?;
+        plot_seconds = plot_started.elapsed().as_secs_f64();
+    }
+    Ok(Published {
+        folder,
         table,
         plot_seconds,
     })
@@ -279,7 +323,8 @@ fn draw_charts_and_report(folder: &mut StagedFolder, run: &OutputFolder) -> Resu
     folder.write(REPORT_FILE, |out| out.write_all(html.as_bytes()))
 }
 
-/// Signal handlers for the length of a run: the first SIGINT or SIGTERM asks the experiment to
+/// Signal handlers for the length of a run: the first SIGINT, SIGTERM (Slurm's `scancel`) or
+/// SIGUSR1 (Slurm's `--signal=B:USR1@N` warning before the time limit) asks the experiment to
 /// stop after the replications in flight; a second one ends the process at once.
 pub(crate) struct StopOnSignals {
     handlers: Vec<signal_hook::SigId>,
@@ -287,10 +332,10 @@ pub(crate) struct StopOnSignals {
 
 impl StopOnSignals {
     pub(crate) fn install(stop: &StopRequest) -> Self {
-        use signal_hook::consts::{SIGINT, SIGTERM};
+        use signal_hook::consts::{SIGINT, SIGTERM, SIGUSR1};
         use signal_hook::flag;
         let mut handlers = Vec::new();
-        for signal in [SIGINT, SIGTERM] {
+        for signal in [SIGINT, SIGTERM, SIGUSR1] {
             let second = Arc::new(AtomicBool::new(false));
             // Registered first, so that it sees the flag the first signal sets only on the second.
             let registered = [
@@ -395,8 +440,6 @@ pub(crate) struct RunFacts<'a> {
 impl RunFacts<'_> {
     pub(crate) fn manifest(self) -> Manifest {
         Manifest {
-            relsim_version: env!("CARGO_PKG_VERSION").to_string(),
-            scenario_name: self.scenario.name().to_string(),
             scenario_source: self.source.name.clone(),
             scenario_sha256: format!("{:x}", Sha256::digest(self.source.text.as_bytes())),
             overrides: self
@@ -404,21 +447,58 @@ impl RunFacts<'_> {
                 .iter()
                 .map(|o| o.assignment.clone())
                 .collect(),
-            master_seed: self.scenario.seed(),
-            replications: self.replications,
-            strategies: self.strategies,
-            periods: self.scenario.periods(),
-            population: self.scenario.model().market.population,
-            threads: self.threads,
-            wall_time_seconds: self.wall_time,
-            customer_steps: self.customer_steps,
-            customer_steps_per_second: self.customer_steps as f64 / self.wall_time.max(1e-9),
-            active_customer_steps: self.active_customer_steps,
-            active_customer_steps_per_second: self.active_customer_steps as f64
-                / self.wall_time.max(1e-9),
+            ..Self::manifest_of(
+                self.scenario,
+                self.strategies,
+                self.replications,
+                self.threads,
+                self.wall_time,
+                self.customer_steps,
+                self.active_customer_steps,
+            )
+        }
+    }
+
+    /// The manifest of a run of `scenario`, without its source (name, hash, overrides), which
+    /// the caller fills in.
+    pub(crate) fn manifest_of(
+        scenario: &Scenario,
+        strategies: Vec<String>,
+        replications: u64,
+        threads: usize,
+        wall_time: f64,
+        customer_steps: u64,
+        active_customer_steps: u64,
+    ) -> Manifest {
+        Manifest {
+            relsim_version: env!("CARGO_PKG_VERSION").to_string(),
+            scenario_name: scenario.name().to_string(),
+            scenario_source: String::new(),
+            scenario_sha256: String::new(),
+            overrides: Vec::new(),
+            master_seed: scenario.seed(),
+            replications,
+            strategies,
+            periods: scenario.periods(),
+            population: scenario.model().market.population,
+            threads,
+            wall_time_seconds: wall_time,
+            customer_steps,
+            customer_steps_per_second: customer_steps as f64 / wall_time.max(1e-9),
+            active_customer_steps,
+            active_customer_steps_per_second: active_customer_steps as f64 / wall_time.max(1e-9),
             files: Default::default(),
             sweep: None,
         }
+    }
+}
+
+/// The worker threads `threads` asks for: 0 means one per core.
+pub(crate) fn resolve_threads(threads: usize) -> usize {
+    if threads == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        threads
     }
 }
 

@@ -57,6 +57,9 @@ pub struct ExperimentOptions {
     /// Checked before each replication: once set, no new replication starts and the
     /// experiment returns [`Error::Interrupted`].
     pub stop: StopRequest,
+    /// The replications to run, in increasing order (a shard's share, less what its journal
+    /// holds); `None` runs every replication of the scenario.
+    pub replications: Option<Vec<u64>>,
 }
 
 impl Default for ExperimentOptions {
@@ -65,6 +68,7 @@ impl Default for ExperimentOptions {
             threads: 0,
             batch_size: 64,
             stop: StopRequest::default(),
+            replications: None,
         }
     }
 }
@@ -171,9 +175,11 @@ pub(crate) fn simulate_replication_on_by(
         .collect()
 }
 
-/// Runs `scenario.replications()` replications in parallel, feeding `sink` in replication order.
+/// Runs `scenario.replications()` replications (or `options.replications`) in parallel, feeding
+/// `sink` in replication order.
 /// `on_replication_done` is called (from worker threads) after each replication. A stop request
-/// ends it after the replications in flight, without feeding the sink their batch.
+/// ends it after the replications in flight; the sink gets the ones they finished only if it
+/// [keeps unfinished batches](RunSink::keeps_unfinished_batches).
 pub fn run_experiment<S: RunSink + ?Sized>(
     scenario: &Scenario,
     options: ExperimentOptions,
@@ -181,17 +187,19 @@ pub fn run_experiment<S: RunSink + ?Sized>(
     on_replication_done: &(dyn Fn() + Sync),
 ) -> Result<ExperimentInfo> {
     let pool = thread_pool(options.threads)?;
-    let replications = scenario.replications() as u64;
-    let batch_size = options.batch_size.max(1) as u64;
-    let mut start = 0;
+    let to_run: Vec<u64> = match &options.replications {
+        Some(list) => list.clone(),
+        None => (0..scenario.replications() as u64).collect(),
+    };
+    let replications = to_run.len() as u64;
     let mut active_customer_steps = 0u64;
-    while start < replications {
-        let end = (start + batch_size).min(replications);
-        let workers = PoolWorkers::for_batch((end - start) as usize, pool.current_num_threads());
+    let mut finished = 0u64;
+    for batch_replications in to_run.chunks(options.batch_size.max(1)) {
+        let workers = PoolWorkers::for_batch(batch_replications.len(), pool.current_num_threads());
         let batch: Vec<Vec<RunRecord>> = pool.install(|| {
-            (start..end)
-                .into_par_iter()
-                .map(|replication| {
+            batch_replications
+                .par_iter()
+                .map(|&replication| {
                     if options.stop.signal().is_some() {
                         return Vec::new();
                     }
@@ -201,19 +209,25 @@ pub fn run_experiment<S: RunSink + ?Sized>(
                 })
                 .collect()
         });
-        if let Some(signal) = options.stop.signal() {
+        let stopped = options.stop.signal();
+        if stopped.is_none() || sink.keeps_unfinished_batches() {
+            for runs in batch {
+                finished += u64::from(!runs.is_empty());
+                for run in runs {
+                    active_customer_steps += run.output.active_customer_steps;
+                    sink.accept(run)?;
+                }
+            }
+            sink.end_batch()?;
+        }
+        if let Some(signal) = stopped {
             return Err(Error::Interrupted {
                 signal,
-                finished: start,
+                finished,
                 total: replications,
                 units: "replications",
             });
         }
-        for run in batch.into_iter().flatten() {
-            active_customer_steps += run.output.active_customer_steps;
-            sink.accept(run)?;
-        }
-        start = end;
     }
     Ok(ExperimentInfo {
         threads: pool.current_num_threads(),
@@ -221,6 +235,91 @@ pub fn run_experiment<S: RunSink + ?Sized>(
         customer_steps: replications * scenario.customer_steps_per_replication(),
         active_customer_steps,
     })
+}
+
+/// A fixed, balanced share of an experiment's replications: shard `index` of `count` runs the
+/// replications `r` with `r mod count = index − 1`, whatever the machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    index: u32,
+    count: u32,
+}
+
+impl Shard {
+    /// The whole experiment: shard 1 of 1.
+    pub const WHOLE: Self = Self { index: 1, count: 1 };
+
+    /// Shard `index` of `count`, checked: `1 ≤ index ≤ count`.
+    pub fn new(index: u32, count: u32) -> Result<Self> {
+        if count == 0 || index == 0 || index > count {
+            return Err(Error::InvalidOption {
+                option: "--shard".into(),
+                message: format!(
+                    "shard {index}/{count} does not exist: write i/n with 1 ≤ i ≤ n, e.g. 2/8"
+                ),
+            });
+        }
+        Ok(Self { index, count })
+    }
+
+    /// `i/n` as the user writes it, or `slurm`: the shard of this Slurm array task, from
+    /// `SLURM_ARRAY_TASK_ID` (counted from 0 or 1, as `SLURM_ARRAY_TASK_MIN` says) and
+    /// `SLURM_ARRAY_TASK_COUNT`.
+    pub fn parse(text: &str, env: impl Fn(&str) -> Option<String>) -> Result<Self> {
+        let invalid = |message: String| Error::InvalidOption {
+            option: "--shard".into(),
+            message,
+        };
+        if text == "slurm" {
+            let number = |name: &str| -> Result<Option<u32>> {
+                env(name)
+                    .map(|value| {
+                        value.trim().parse::<u32>().map_err(|_| {
+                            invalid(format!("{name} is `{value}`, not a whole number"))
+                        })
+                    })
+                    .transpose()
+            };
+            let (Some(task), Some(count)) = (
+                number("SLURM_ARRAY_TASK_ID")?,
+                number("SLURM_ARRAY_TASK_COUNT")?,
+            ) else {
+                return Err(invalid(
+                    "`slurm` reads SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT, which are not \
+                     set: run it as a task of a job array (sbatch --array=1-N), or give i/n"
+                        .into(),
+                ));
+            };
+            let first = number("SLURM_ARRAY_TASK_MIN")?.unwrap_or(1);
+            return Self::new(task.saturating_sub(first) + 1, count);
+        }
+        let (index, count) = text
+            .split_once('/')
+            .and_then(|(i, n)| Some((i.trim().parse().ok()?, n.trim().parse().ok()?)))
+            .ok_or_else(|| invalid(format!("`{text}` is not i/n (e.g. 2/8) or `slurm`")))?;
+        Self::new(index, count)
+    }
+
+    pub fn index(self) -> u32 {
+        self.index
+    }
+
+    pub fn count(self) -> u32 {
+        self.count
+    }
+
+    /// This shard's replications of `total`, in increasing order.
+    pub fn replications(self, total: u64) -> Vec<u64> {
+        (u64::from(self.index - 1)..total)
+            .step_by(self.count as usize)
+            .collect()
+    }
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
 }
 
 /// Rough peak memory of a whole `relsim run`: each worker holds one replication's world and one
@@ -269,4 +368,65 @@ pub fn estimate_memory_bytes(scenario: &Scenario, threads: usize) -> u64 {
         * PeriodRecord::COUNT as u64
         * 8;
     FIXED + threads.max(1) as u64 * per_worker + series + run_table + summarising + batch
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every replication in exactly one shard, shares differing by at most one.
+    #[test]
+    fn shards_cover_every_replication_once_in_balanced_shares() {
+        for total in [0u64, 1, 7, 14, 100] {
+            for count in 1..=9 {
+                let shares: Vec<Vec<u64>> = (1..=count)
+                    .map(|i| Shard::new(i, count).unwrap().replications(total))
+                    .collect();
+                let mut all: Vec<u64> = shares.concat();
+                all.sort_unstable();
+                assert_eq!(all, (0..total).collect::<Vec<_>>());
+                let sizes: Vec<usize> = shares.iter().map(Vec::len).collect();
+                let (low, high) = (sizes.iter().min().unwrap(), sizes.iter().max().unwrap());
+                assert!(high - low <= 1, "{total} in {count}: {sizes:?}");
+            }
+        }
+        assert_eq!(Shard::new(2, 3).unwrap().replications(8), vec![1, 4, 7]);
+    }
+
+    #[test]
+    fn shards_are_read_as_i_of_n_or_from_a_slurm_array_task() {
+        let none = |_: &str| None;
+        assert_eq!(
+            Shard::parse("2/8", none).unwrap(),
+            Shard::new(2, 8).unwrap()
+        );
+        assert_eq!(Shard::parse(" 1 / 1 ", none).unwrap(), Shard::WHOLE);
+        for bad in ["0/3", "4/3", "3", "a/b", "1/0", ""] {
+            let message = Shard::parse(bad, none).unwrap_err().to_string();
+            assert!(message.starts_with("--shard:"), "{bad}: {message}");
+        }
+        let slurm = |id: &'static str, count: &'static str, min: Option<&'static str>| {
+            move |name: &str| match name {
+                "SLURM_ARRAY_TASK_ID" => Some(id.to_string()),
+                "SLURM_ARRAY_TASK_COUNT" => Some(count.to_string()),
+                "SLURM_ARRAY_TASK_MIN" => min.map(str::to_string),
+                _ => None,
+            }
+        };
+        // --array=1-8 (the default first task is 1) and --array=0-7 give the same shards.
+        assert_eq!(
+            Shard::parse("slurm", slurm("3", "8", None)).unwrap(),
+            Shard::new(3, 8).unwrap()
+        );
+        assert_eq!(
+            Shard::parse("slurm", slurm("2", "8", Some("0"))).unwrap(),
+            Shard::new(3, 8).unwrap()
+        );
+        let message = Shard::parse("slurm", none).unwrap_err().to_string();
+        assert!(message.contains("SLURM_ARRAY_TASK_ID"), "{message}");
+        let message = Shard::parse("slurm", slurm("x", "8", None))
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains("not a whole number"), "{message}");
+    }
 }

@@ -9,6 +9,7 @@ mod comparisons_csv;
 pub(crate) mod csv;
 pub mod folder;
 mod manifest;
+pub mod part;
 pub mod read;
 mod runs_csv;
 mod scenario_toml;

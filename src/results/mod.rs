@@ -39,6 +39,19 @@ pub trait RunSink {
 
     fn accept(&mut self, run: RunRecord) -> Result<()>;
 
+    /// Called after each batch of replications has been accepted: a sink that writes to disk
+    /// makes the batch durable here.
+    fn end_batch(&mut self) -> Result<()> {
+        Ok(())
+    }
+
+    /// Whether the sink takes the replications an interrupted batch finished (then it must not
+    /// need every replication in order, as a shard's journal does not); by default it does not,
+    /// and an interruption hands it nothing of the batch in flight.
+    fn keeps_unfinished_batches(&self) -> bool {
+        false
+    }
+
     /// Ends the sink after the last run.
     fn finish(self) -> Result<Self::Output>
     where

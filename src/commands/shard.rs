@@ -1,0 +1,403 @@
+//! `relsim run --shard i/n` writes a part folder; `relsim merge` turns parts into the folder a
+//! single-machine run writes (docs/cluster.md).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use sha2::{Digest, Sha256};
+
+use super::{
+    load_scenario, publish, total_memory_bytes, Progress, RunFacts, RunOptions, StopOnSignals,
+};
+use crate::error::{Error, Result};
+use crate::experiment::{
+    estimate_memory_bytes, run_experiment, ExperimentOptions, Shard, StopRequest,
+};
+use crate::output::part::{PartCompletion, PartFolder, PartInfo, PartWriter};
+use crate::output::{Manifest, StagedFolder};
+use crate::results::{ResultsCollector, RunRecord, RunSink};
+use crate::scenario::parse;
+
+/// What a shard did.
+#[derive(Debug, Clone)]
+pub struct ShardReport {
+    pub part_dir: PathBuf,
+    pub shard: Shard,
+    /// The shard's replications, and how many this session ran (the rest were in the journal).
+    pub replications: u64,
+    pub ran: u64,
+    pub wall_time_seconds: f64,
+}
+
+/// `relsim run --shard i/n --out PART`: runs the shard's replications into a part folder,
+/// continuing its journal with `--resume`. `options.shard` is `i/n` or `slurm`.
+pub fn run_shard(options: &RunOptions) -> Result<ShardReport> {
+    let shard = Shard::parse(options.shard.as_deref().unwrap_or("1/1"), |name| {
+        std::env::var(name).ok()
+    })?;
+    let (source, scenario, overrides) = load_scenario(
+        &options.scenario,
+        &options.overrides,
+        options.replications,
+        options.seed,
+    )?;
+    let threads = super::resolve_threads(options.threads);
+    if let Some(total) = total_memory_bytes() {
+        let needed = estimate_memory_bytes(&scenario, threads);
+        if needed > total / 4 && !options.allow_large {
+            return Err(Error::TooLarge {
+                needed_mib: needed >> 20,
+                total_mib: total >> 20,
+            });
+        }
+    }
+    let part_dir = options.out.clone().ok_or_else(|| Error::InvalidOption {
+        option: "--shard".into(),
+        message: "needs --out DIR: each shard writes a part folder of its own (e.g. --out \
+                  parts/shard-2), which `relsim merge` combines"
+            .into(),
+    })?;
+    let scenario_text = scenario.to_toml();
+    let info = PartInfo {
+        relsim_version: env!("CARGO_PKG_VERSION").to_string(),
+        scenario_name: scenario.name().to_string(),
+        scenario_source: source.name.clone(),
+        scenario_source_sha256: sha256(&source.text),
+        overrides: overrides.iter().map(|o| o.assignment.clone()).collect(),
+        scenario_sha256: sha256(&scenario_text),
+        shard_index: shard.index(),
+        shard_count: shard.count(),
+        replications: scenario.replications() as u64,
+        strategies: scenario.strategies().len() as u32,
+        periods: scenario.periods(),
+    };
+    let (mut writer, done) = PartWriter::open(&part_dir, info, &scenario_text, options.resume)?;
+    let share = shard.replications(scenario.replications() as u64);
+    let to_run: Vec<u64> = share
+        .iter()
+        .copied()
+        .filter(|r| done.binary_search(r).is_err())
+        .collect();
+
+    let stop = StopRequest::default();
+    let _signals = StopOnSignals::install(&stop);
+    let progress = Progress::new(
+        options.progress,
+        options.quiet,
+        to_run.len() as u64,
+        "replications",
+        format!("simulating {} shard {shard}", scenario.name()),
+    );
+    let started = Instant::now();
+    let ran = to_run.len() as u64;
+    let outcome = run_experiment(
+        &scenario,
+        ExperimentOptions {
+            threads,
+            stop: stop.clone(),
+            replications: Some(to_run),
+            ..Default::default()
+        },
+        &mut writer,
+        &|| progress.inc(),
+    );
+    progress.finish();
+    let wall_time = started.elapsed().as_secs_f64();
+    writer.record_session(wall_time, threads)?;
+    match outcome {
+        Err(Error::Interrupted {
+            signal, finished, ..
+        }) => {
+            return Err(Error::ShardInterrupted {
+                signal,
+                done: done.len() as u64 + finished,
+                total: share.len() as u64,
+                part: part_dir.clone(),
+                resume: resume_command(&options.scenario, &options.overrides, options, shard),
+            })
+        }
+        Err(other) => return Err(other),
+        Ok(_) => {}
+    }
+    // Everything the part's runs cost, over every session that ran them.
+    let folder = PartFolder::open(&part_dir)?;
+    let active_customer_steps = folder
+        .runs()?
+        .iter()
+        .map(|run| run.output.active_customer_steps)
+        .sum();
+    writer.complete(&PartCompletion {
+        replications_done: share.len() as u64,
+        wall_time_seconds: folder.session_seconds()?,
+        threads,
+        customer_steps: share.len() as u64 * scenario.customer_steps_per_replication(),
+        active_customer_steps,
+    })?;
+    Ok(ShardReport {
+        part_dir,
+        shard,
+        replications: share.len() as u64,
+        ran,
+        wall_time_seconds: wall_time,
+    })
+}
+
+/// The command that continues an interrupted shard.
+fn resume_command(
+    source: &str,
+    overrides: &[String],
+    options: &RunOptions,
+    shard: Shard,
+) -> String {
+    let mut words = vec!["relsim".to_string(), "run".into(), shell_word(source)];
+    for assignment in overrides {
+        words.push("--set".into());
+        words.push(shell_word(assignment));
+    }
+    if let Some(replications) = options.replications {
+        words.push(format!("--replications {replications}"));
+    }
+    if let Some(seed) = options.seed {
+        words.push(format!("--seed {seed}"));
+    }
+    words.push(format!("--shard {shard}"));
+    if let Some(out) = &options.out {
+        words.push("--out".into());
+        words.push(shell_word(&out.display().to_string()));
+    }
+    words.push("--resume".into());
+    words.join(" ")
+}
+
+/// `word` quoted for a POSIX shell where it needs to be.
+fn shell_word(word: &str) -> String {
+    let plain = word
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-_./=,:+@%".contains(c));
+    if plain && !word.is_empty() {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+fn sha256(text: &str) -> String {
+    format!("{:x}", Sha256::digest(text.as_bytes()))
+}
+
+/// Options of `relsim merge`.
+#[derive(Debug, Clone, Default)]
+pub struct MergeOptions {
+    pub parts: Vec<PathBuf>,
+    pub out: Option<PathBuf>,
+    pub force: bool,
+    pub no_plots: bool,
+    /// The widest line the terminal table may have; 0 for no limit.
+    pub table_width: usize,
+}
+
+/// What `relsim merge` produced.
+#[derive(Debug, Clone)]
+pub struct MergeReport {
+    pub out_dir: PathBuf,
+    pub parts: usize,
+    pub table: String,
+    pub plot_seconds: f64,
+}
+
+/// `relsim merge PARTS… -o OUT`: checks that the parts belong together and cover every
+/// replication once, then writes the folder one process running every replication writes:
+/// every summary is recomputed from the runs, in replication order.
+pub fn merge(options: &MergeOptions) -> Result<MergeReport> {
+    let first_path = options.parts.first().ok_or_else(|| Error::InvalidOption {
+        option: "merge".into(),
+        message: "give the part folders to merge, e.g. relsim merge parts/* -o results".into(),
+    })?;
+    let parts: Vec<PartFolder> = options
+        .parts
+        .iter()
+        .map(|dir| PartFolder::open(dir))
+        .collect::<Result<_>>()?;
+    let reference = &parts[0];
+    let invalid = |path: &Path, message: String| Error::InvalidOutput {
+        path: path.to_path_buf(),
+        message,
+    };
+    let version = env!("CARGO_PKG_VERSION");
+    for part in &parts {
+        let info = &part.info;
+        if info.relsim_version != version {
+            return Err(invalid(
+                &part.dir,
+                format!(
+                    "was written by relsim {}, this is relsim {version}: parts merge only with \
+                     the version that ran them",
+                    info.relsim_version
+                ),
+            ));
+        }
+        let same = info.scenario_sha256 == reference.info.scenario_sha256
+            && info.shard_count == reference.info.shard_count
+            && info.replications == reference.info.replications;
+        if !same {
+            return Err(invalid(
+                &part.dir,
+                format!(
+                    "is shard {}/{} of scenario {} ({}, {} replications), but {} is shard {}/{} \
+                     of scenario {} ({}, {} replications): parts merge only from the same \
+                     scenario, seed and number of shards",
+                    info.shard_index,
+                    info.shard_count,
+                    info.scenario_name,
+                    &info.scenario_sha256[..12],
+                    info.replications,
+                    first_path.display(),
+                    reference.info.shard_index,
+                    reference.info.shard_count,
+                    reference.info.scenario_name,
+                    &reference.info.scenario_sha256[..12],
+                    reference.info.replications,
+                ),
+            ));
+        }
+    }
+    let count = reference.info.shard_count;
+    let mut by_shard: BTreeMap<u32, &PartFolder> = BTreeMap::new();
+    for part in &parts {
+        if let Some(other) = by_shard.insert(part.info.shard_index, part) {
+            return Err(invalid(
+                &part.dir,
+                format!(
+                    "is shard {}/{count}, and so is {}: give each shard once",
+                    part.info.shard_index,
+                    other.dir.display()
+                ),
+            ));
+        }
+    }
+    let missing: Vec<String> = (1..=count)
+        .filter(|i| !by_shard.contains_key(i))
+        .map(|i| format!("{i}/{count}"))
+        .collect();
+    if !missing.is_empty() {
+        return Err(Error::InvalidOption {
+            option: "merge".into(),
+            message: format!(
+                "{} {} {} missing: every shard's part folder is needed",
+                if missing.len() == 1 {
+                    "shard"
+                } else {
+                    "shards"
+                },
+                missing.join(", "),
+                if missing.len() == 1 { "is" } else { "are" },
+            ),
+        });
+    }
+    for part in &parts {
+        if part.completion.is_none() {
+            let done = part.replications_done()?.len();
+            let shard = Shard::new(part.info.shard_index, count)?;
+            return Err(invalid(
+                &part.dir,
+                format!(
+                    "is not complete: shard {shard} has {done} of its {} replications; continue \
+                     it with `relsim run … --shard {shard} --out {} --resume`",
+                    shard.replications(part.info.replications).len(),
+                    part.dir.display()
+                ),
+            ));
+        }
+    }
+
+    let scenario = parse(
+        &reference.scenario_text,
+        &reference.info.scenario_source,
+        &[],
+    )?;
+    let strategies = scenario.strategies().len();
+    let mut runs: BTreeMap<u64, Vec<RunRecord>> = BTreeMap::new();
+    for part in &parts {
+        let shard = Shard::new(part.info.shard_index, count)?;
+        for run in part.runs()? {
+            let belongs = shard
+                .replications(part.info.replications)
+                .binary_search(&run.replication)
+                .is_ok();
+            if !belongs || run.strategy_idx >= strategies {
+                return Err(invalid(
+                    &part.dir,
+                    format!(
+                        "holds replication {} strategy {}, which is not shard {shard}'s: the \
+                         folder was changed after the shard wrote it",
+                        run.replication, run.strategy_idx
+                    ),
+                ));
+            }
+            runs.entry(run.replication).or_default().push(run);
+        }
+    }
+    let mut collector = ResultsCollector::new(&scenario);
+    for replication in 0..reference.info.replications {
+        let mut of_replication = runs.remove(&replication).unwrap_or_default();
+        of_replication.sort_by_key(|run| run.strategy_idx);
+        let strategies_found: Vec<usize> = of_replication.iter().map(|r| r.strategy_idx).collect();
+        if strategies_found != (0..strategies).collect::<Vec<_>>() {
+            // Replication r is shard (r mod n) + 1's.
+            let shard = (replication % u64::from(count)) as u32 + 1;
+            return Err(invalid(
+                &by_shard[&shard].dir,
+                format!(
+                    "replication {replication} has runs of strategies {strategies_found:?}, not \
+                     each of the {strategies} once: the journal is incomplete or duplicated; run \
+                     the shard again into a new folder"
+                ),
+            ));
+        }
+        for run in of_replication {
+            collector.accept(run)?;
+        }
+    }
+    let results = collector.finish()?;
+
+    let completions: Vec<&PartCompletion> =
+        parts.iter().filter_map(|p| p.completion.as_ref()).collect();
+    let wall_time: f64 = completions.iter().map(|c| c.wall_time_seconds).sum();
+    let customer_steps: u64 = completions.iter().map(|c| c.customer_steps).sum();
+    let active_customer_steps: u64 = completions.iter().map(|c| c.active_customer_steps).sum();
+    let manifest = Manifest {
+        scenario_source: reference.info.scenario_source.clone(),
+        scenario_sha256: reference.info.scenario_source_sha256.clone(),
+        overrides: reference.info.overrides.clone(),
+        ..RunFacts::manifest_of(
+            &scenario,
+            results.strategy_names.clone(),
+            reference.info.replications,
+            completions.iter().map(|c| c.threads).max().unwrap_or(1),
+            wall_time,
+            customer_steps,
+            active_customer_steps,
+        )
+    };
+    let out_dir = options
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("outputs").join(scenario.name()));
+    let folder = StagedFolder::prepare(&out_dir, options.force)?;
+    let published = publish(
+        folder,
+        results,
+        &manifest,
+        &scenario,
+        options.no_plots,
+        options.table_width,
+    )?;
+    let out_dir = published.folder.commit(manifest)?;
+    Ok(MergeReport {
+        out_dir,
+        parts: parts.len(),
+        table: published.table,
+        plot_seconds: published.plot_seconds,
+    })
+}

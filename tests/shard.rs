@@ -1,0 +1,360 @@
+//! Sharded runs: `relsim run --shard i/n` into part folders, `relsim merge` back into the folder
+//! one process writes, interruptions that keep work and `--resume` (docs/cluster.md).
+
+use std::fs;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command as Process, Stdio};
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+
+fn relsim() -> Command {
+    Command::cargo_bin("relsim").expect("the relsim binary is built")
+}
+
+fn relsim_binary() -> PathBuf {
+    assert_cmd::cargo::cargo_bin("relsim")
+}
+
+/// The experiment every test shards: small, so that each runs in a fraction of a second.
+const SMALL: [&str; 7] = [
+    "default",
+    "--replications",
+    "14",
+    "--set",
+    "market.population=2000",
+    "--set",
+    "market.initial_active=200",
+];
+
+/// Files a merged folder must share, byte for byte, with the single-process run's.
+const SAME_BYTES: [&str; 5] = [
+    "summary.csv",
+    "comparisons.csv",
+    "timeseries.csv",
+    "runs.csv",
+    "scenario.toml",
+];
+
+fn plain_run(experiment: &[&str], out: &Path) {
+    relsim()
+        .arg("run")
+        .args(experiment)
+        .arg("--out")
+        .arg(out)
+        .args(["--no-plots", "--quiet"])
+        .assert()
+        .success();
+}
+
+fn shard(experiment: &[&str], shard: &str, out: &Path, extra: &[&str]) {
+    relsim()
+        .arg("run")
+        .args(experiment)
+        .args(["--shard", shard, "--out"])
+        .arg(out)
+        .args(["--quiet", "--progress", "none"])
+        .args(extra)
+        .assert()
+        .success();
+}
+
+fn merge(parts: &[PathBuf], out: &Path) -> assert_cmd::assert::Assert {
+    relsim()
+        .arg("merge")
+        .args(parts)
+        .arg("--out")
+        .arg(out)
+        .args(["--no-plots", "--quiet"])
+        .assert()
+}
+
+/// The manifest without what differs between any two runs (timing and threads).
+fn manifest_without_timing(dir: &Path) -> serde_json::Value {
+    let text = fs::read_to_string(dir.join("manifest.json")).unwrap();
+    let mut manifest: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let object = manifest.as_object_mut().unwrap();
+    for key in [
+        "wall_time_seconds",
+        "customer_steps_per_second",
+        "active_customer_steps_per_second",
+        "threads",
+    ] {
+        object.remove(key);
+    }
+    manifest
+}
+
+fn assert_same_results(expected: &Path, merged: &Path) {
+    for file in SAME_BYTES {
+        assert!(
+            fs::read(expected.join(file)).unwrap() == fs::read(merged.join(file)).unwrap(),
+            "{file} differs between {expected:?} and {merged:?}"
+        );
+    }
+    assert_eq!(
+        manifest_without_timing(expected),
+        manifest_without_timing(merged)
+    );
+}
+
+#[test]
+fn sharded_and_merged_equals_one_process_for_1_2_3_and_7_shards() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = dir.path().join("plain");
+    plain_run(&SMALL, &plain);
+    for n in [1, 2, 3, 7] {
+        let parts: Vec<PathBuf> = (1..=n)
+            .map(|i| {
+                let part = dir.path().join(format!("n{n}-part{i}"));
+                // Alternate thread counts: a part does not depend on them either.
+                shard(
+                    &SMALL,
+                    &format!("{i}/{n}"),
+                    &part,
+                    &["--threads", &(1 + i % 2).to_string()],
+                );
+                part
+            })
+            .collect();
+        // Given in any order.
+        let mut shuffled = parts.clone();
+        shuffled.reverse();
+        let merged = dir.path().join(format!("merged{n}"));
+        merge(&shuffled, &merged).success();
+        assert_same_results(&plain, &merged);
+    }
+}
+
+#[test]
+fn slurm_shards_come_from_the_array_task() {
+    let dir = tempfile::tempdir().unwrap();
+    let part = dir.path().join("task");
+    relsim()
+        .arg("run")
+        .args(SMALL)
+        .args(["--shard", "slurm", "--out"])
+        .arg(&part)
+        .args(["--quiet", "--progress", "none"])
+        .env("SLURM_ARRAY_TASK_ID", "3")
+        .env("SLURM_ARRAY_TASK_COUNT", "4")
+        .env("SLURM_ARRAY_TASK_MIN", "0")
+        .assert()
+        .success();
+    let info: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(part.join("part.json")).unwrap()).unwrap();
+    assert_eq!(
+        (info["shard_index"].as_u64(), info["shard_count"].as_u64()),
+        (Some(4), Some(4))
+    );
+    relsim()
+        .arg("run")
+        .args(SMALL)
+        .args(["--shard", "slurm", "--out"])
+        .arg(dir.path().join("outside"))
+        .env_remove("SLURM_ARRAY_TASK_ID")
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("SLURM_ARRAY_TASK_ID"));
+}
+
+/// Every way parts can fail to belong together is refused with exit 2 and a message that
+/// names the part and what is wrong.
+#[test]
+fn parts_that_do_not_belong_together_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let part = |name: &str, shard_spec: &str, experiment: &[&str]| {
+        let out = dir.path().join(name);
+        shard(experiment, shard_spec, &out, &[]);
+        out
+    };
+    let one = part("one", "1/3", &SMALL);
+    let two = part("two", "2/3", &SMALL);
+    let three = part("three", "3/3", &SMALL);
+    let other_seed = part("seed", "3/3", &[&SMALL[..], &["--seed", "99"]].concat());
+    let merged = dir.path().join("merged");
+    let refused = |parts: &[PathBuf], fragments: &[&str]| {
+        let output = merge(parts, &merged).code(2);
+        let stderr = String::from_utf8_lossy(&output.get_output().stderr).into_owned();
+        for fragment in fragments {
+            assert!(stderr.contains(fragment), "{fragment:?} not in: {stderr}");
+        }
+        assert!(!merged.exists(), "nothing written");
+    };
+    refused(&[one.clone(), two.clone()], &["shard 3/3 is missing"]);
+    refused(std::slice::from_ref(&two), &["shards 1/3, 3/3 are missing"]);
+    refused(
+        &[one.clone(), two.clone(), three.clone(), three.clone()],
+        &["is shard 3/3, and so is", "give each shard once"],
+    );
+    refused(
+        &[one.clone(), two.clone(), other_seed.clone()],
+        &["seed", "parts merge only from the same scenario"],
+    );
+    refused(
+        &[dir.path().join("nowhere")],
+        &["is not a shard's part folder"],
+    );
+    // A part without its completion marker: interrupted and not resumed.
+    fs::remove_file(three.join("complete.json")).unwrap();
+    refused(
+        &[one, two, three],
+        &["is not complete", "shard 3/3 has", "--resume"],
+    );
+    // A shard refuses a folder that already holds a part, unless resuming it.
+    relsim()
+        .arg("run")
+        .args(SMALL)
+        .args(["--shard", "1/3", "--out"])
+        .arg(dir.path().join("one"))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("--resume"));
+    for bad in ["0/3", "4/3", "3", "a/b"] {
+        relsim()
+            .arg("run")
+            .args(SMALL)
+            .args(["--shard", bad, "--out"])
+            .arg(dir.path().join("bad"))
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains("--shard"));
+    }
+}
+
+/// A longer experiment, so that a signal lands while it simulates.
+const LONGER: [&str; 7] = [
+    "default",
+    "--replications",
+    "64",
+    "--set",
+    "market.population=20000",
+    "--set",
+    "market.initial_active=2000",
+];
+
+/// Starts shard `shard_spec` of [`LONGER`] into `part`, waits for its first progress line
+/// (its signal handlers are in place by then) and `delay` more, then sends `signal`. Returns
+/// the exit code (`None` when the signal killed it) and its standard error.
+fn interrupt_shard(
+    part: &Path,
+    shard_spec: &str,
+    signal: i32,
+    delay: Duration,
+) -> (Option<i32>, String) {
+    let mut child = Process::new(relsim_binary())
+        .arg("run")
+        .args(LONGER)
+        .args([
+            "--shard",
+            shard_spec,
+            "--threads",
+            "2",
+            "--progress",
+            "json",
+            "--resume",
+        ])
+        .arg("--out")
+        .arg(part)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut first = String::new();
+    stderr.read_line(&mut first).unwrap();
+    assert!(first.contains("\"progress\""), "{first}");
+    std::thread::sleep(delay);
+    // SAFETY: kill(2) on our own child's process id has no memory-safety preconditions.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, signal) }, 0);
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "no stop after the signal"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    (status.code(), first + &rest)
+}
+
+/// What a part folder may hold at any moment: its description, its scenario, its sessions,
+/// whole journal files and, only after a kill that no handler could see, temporary files
+/// under a hidden name of their own. Never a half-written file under a final name: every
+/// journal file there is read whole.
+fn assert_only_whole_files(part: &Path) {
+    for entry in fs::read_dir(part).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        let known = [
+            "part.json",
+            "scenario.toml",
+            "sessions.json",
+            "complete.json",
+        ]
+        .contains(&name.as_str())
+            || (name.starts_with("runs-") && name.ends_with(".bin"))
+            || (name.starts_with('.') && name.ends_with(".partial"));
+        assert!(known, "unexpected file {name} in {part:?}");
+    }
+    for name in ["part.json", "sessions.json"] {
+        if part.join(name).exists() {
+            let text = fs::read_to_string(part.join(name)).unwrap();
+            serde_json::from_str::<serde_json::Value>(&text)
+                .unwrap_or_else(|err| panic!("{name} is not whole: {err}"));
+        }
+    }
+    let folder = relsim::output::part::PartFolder::open(part).unwrap();
+    folder.runs().expect("every journal file is whole");
+}
+
+/// SIGINT, SIGTERM and SIGUSR1 at different moments, each followed by `--resume`, and a kill
+/// that no handler sees: the merged result equals an uninterrupted run's.
+#[test]
+fn interrupted_shards_keep_their_work_and_resume_to_the_same_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = dir.path().join("plain");
+    plain_run(&LONGER, &plain);
+    let cases = [
+        ("1/2", libc::SIGINT, 150),
+        ("2/2", libc::SIGTERM, 400),
+        ("1/2", libc::SIGUSR1, 250),
+        ("2/2", libc::SIGKILL, 300),
+    ];
+    let parts = [dir.path().join("part1"), dir.path().join("part2")];
+    for (shard_spec, signal, delay_ms) in cases {
+        let part = &parts[if shard_spec == "1/2" { 0 } else { 1 }];
+        let (code, stderr) =
+            interrupt_shard(part, shard_spec, signal, Duration::from_millis(delay_ms));
+        assert_only_whole_files(part);
+        if signal == libc::SIGKILL {
+            assert_eq!(code, None, "killed: {stderr}");
+            continue;
+        }
+        if code == Some(0) {
+            // Finished before the signal came: nothing to resume, which proves nothing.
+            panic!("shard {shard_spec} finished before signal {signal}; lengthen LONGER");
+        }
+        assert_eq!(code, Some(128 + signal), "{stderr}");
+        assert!(stderr.contains("Continue with:"), "{stderr}");
+        assert!(
+            stderr.contains(&format!("--shard {shard_spec}")),
+            "{stderr}"
+        );
+        assert!(stderr.contains("--resume"), "{stderr}");
+        assert!(!part.join("complete.json").exists());
+    }
+    for (i, part) in parts.iter().enumerate() {
+        shard(&LONGER, &format!("{}/2", i + 1), part, &["--resume"]);
+        assert_only_whole_files(part);
+        assert!(part.join("complete.json").exists());
+    }
+    let merged = dir.path().join("merged");
+    merge(&parts, &merged).success();
+    assert_same_results(&plain, &merged);
+}
