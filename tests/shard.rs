@@ -265,6 +265,12 @@ fn interrupt_shard(
     let mut first = String::new();
     stderr.read_line(&mut first).unwrap();
     assert!(first.contains("\"progress\""), "{first}");
+    // The shard's own units: those its journal held already are counted done.
+    assert!(
+        first.contains(&format!("\"shard\":\"{shard_spec}\"")),
+        "{first}"
+    );
+    assert!(first.contains("\"total\":32"), "{first}");
     std::thread::sleep(delay);
     // SAFETY: kill(2) on our own child's process id has no memory-safety preconditions.
     assert_eq!(unsafe { libc::kill(child.id() as i32, signal) }, 0);

@@ -9,7 +9,9 @@
 //! ```
 //!
 //! `eta_seconds` is `null` until the first unit is done. The last line's `event` is
-//! `finished` (with `done` equal to `total`), or `stopped` when the run was interrupted.
+//! `finished` (with `done` equal to `total`), or `stopped` when the run was interrupted. A
+//! shard's lines add `"shard":"2/8"`, and count the shard's units, those its journal already
+//! held included.
 
 use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -47,7 +49,11 @@ enum Shown {
 
 struct JsonProgress {
     units: String,
+    /// `i/n` for a shard.
+    shard: Option<String>,
     total: u64,
+    /// Units done before this process started (a resumed shard's journal).
+    done_before: u64,
     done: AtomicU64,
     started: Instant,
     /// When the last line was written; the lock also keeps lines whole.
@@ -55,22 +61,30 @@ struct JsonProgress {
 }
 
 impl JsonProgress {
+    /// Writes a line; `done` counts the units this process did.
     fn write_line(&self, done: u64, event: &str) {
         let elapsed = self.started.elapsed().as_secs_f64();
+        let total = self.total - self.done_before;
         let eta = if done > 0 {
             format!(
                 "{:.2}",
-                elapsed / done as f64 * (self.total - done.min(self.total)) as f64
+                elapsed / done as f64 * (total - done.min(total)) as f64
             )
         } else {
             "null".to_string()
         };
         let units = serde_json::to_string(&self.units).unwrap_or_else(|_| "\"units\"".into());
+        let shard = self
+            .shard
+            .as_ref()
+            .map(|shard| format!(",\"shard\":\"{shard}\""))
+            .unwrap_or_default();
         // A reader that went away is no reason to stop the work.
         let _ = writeln!(
             std::io::stderr().lock(),
-            "{{\"event\":\"{event}\",\"units\":{units},\"done\":{done},\"total\":{},\
+            "{{\"event\":\"{event}\",\"units\":{units},\"done\":{},\"total\":{}{shard},\
              \"elapsed_seconds\":{elapsed:.2},\"eta_seconds\":{eta}}}",
+            self.done_before + done,
             self.total
         );
     }
@@ -86,10 +100,40 @@ impl Progress {
         units: &str,
         message: String,
     ) -> Self {
+        Self::build(output, quiet, total, units, message, None, 0)
+    }
+
+    /// Progress of shard `shard`, whose `total` units include `done_before` that its journal
+    /// already held.
+    pub(crate) fn of_shard(
+        output: ProgressOutput,
+        quiet: bool,
+        shard: crate::experiment::Shard,
+        done_before: u64,
+        total: u64,
+        units: &str,
+        message: String,
+    ) -> Self {
+        let shard = Some(shard.to_string());
+        Self::build(output, quiet, total, units, message, shard, done_before)
+    }
+
+    fn build(
+        output: ProgressOutput,
+        quiet: bool,
+        total: u64,
+        units: &str,
+        message: String,
+        shard: Option<String>,
+        done_before: u64,
+    ) -> Self {
+        let to_do = total - done_before.min(total);
         let shown = match output {
             ProgressOutput::Json => {
                 let json = JsonProgress {
                     units: units.to_string(),
+                    shard,
+                    done_before: done_before.min(total),
                     total,
                     done: AtomicU64::new(0),
                     started: Instant::now(),
@@ -99,7 +143,7 @@ impl Progress {
                 Shown::Json(json)
             }
             ProgressOutput::Bar if !quiet => {
-                let bar = ProgressBar::new(total);
+                let bar = ProgressBar::new(to_do);
                 bar.set_style(
                     ProgressStyle::with_template(&format!(
                         "{{msg}} [{{bar:30}}] {{pos}}/{{len}} {units}, {{eta}} left"
@@ -121,7 +165,7 @@ impl Progress {
             Shown::Bar(bar) => bar.inc(1),
             Shown::Json(json) => {
                 let done = json.done.fetch_add(1, Ordering::Relaxed) + 1;
-                if done >= json.total {
+                if json.done_before + done >= json.total {
                     return; // the last line is written by `finish`
                 }
                 // Skip the line if another thread is writing one or one was written recently.
@@ -142,7 +186,7 @@ impl Progress {
             Shown::Bar(bar) => bar.finish_and_clear(),
             Shown::Json(json) => {
                 let done = json.done.load(Ordering::Relaxed);
-                let event = if done >= json.total {
+                let event = if json.done_before + done >= json.total {
                     "finished"
                 } else {
                     "stopped"

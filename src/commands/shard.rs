@@ -82,10 +82,12 @@ pub fn run_shard(options: &RunOptions) -> Result<ShardReport> {
 
     let stop = StopRequest::default();
     let _signals = StopOnSignals::install(&stop);
-    let progress = Progress::new(
+    let progress = Progress::of_shard(
         options.progress,
         options.quiet,
-        to_run.len() as u64,
+        shard,
+        (share.len() - to_run.len()) as u64,
+        share.len() as u64,
         "replications",
         format!("simulating {} shard {shard}", scenario.name()),
     );
