@@ -136,6 +136,43 @@ Examples:
         #[arg(long)]
         no_plots: bool,
     },
+    /// Write a Slurm job array of shards, its dependent merge job and a script submitting both.
+    ///
+    /// The job folder holds the expanded scenario, `shards.sbatch` (one shard per array task,
+    /// kept and resumable across time limits), `merge.sbatch` and `submit.sh`; comments in the
+    /// scripts say what to adapt to your cluster (docs/cluster.md).
+    #[command(after_help = "\
+Examples:
+  relsim slurm default --replications 2000 --tasks 20 --time 01:00:00 --out slurm/study
+  relsim slurm study.toml --tasks 8 --cpus-per-task 4 && slurm/study/submit.sh")]
+    Slurm {
+        /// Scenario file (TOML), or the name of a bundled preset.
+        scenario: String,
+        /// Override a value, as for `run`.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        overrides: Vec<String>,
+        /// Number of replications (overrides the file).
+        #[arg(long)]
+        replications: Option<u32>,
+        /// Master seed (overrides the file).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Shards: tasks of the job array.
+        #[arg(long)]
+        tasks: u32,
+        /// Each task's time limit (minutes, HH:MM:SS or D-HH:MM:SS).
+        #[arg(long, default_value = "01:00:00")]
+        time: String,
+        /// Cores per task (relsim's threads).
+        #[arg(long, default_value_t = 1)]
+        cpus_per_task: u32,
+        /// The job folder [default: slurm/<scenario name>].
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Write into a folder that already holds files.
+        #[arg(long)]
+        force: bool,
+    },
     /// Run a scenario's design ([design] and [[vary]]): every point × replication × strategy,
     /// then the robustness of the verdict and global sensitivity (docs/sweeps.md).
     #[command(after_help = "\
@@ -624,6 +661,36 @@ pub fn execute(cli: Cli) -> Result<()> {
                     report.out_dir.display()
                 ))?;
             }
+        }
+        Command::Slurm {
+            scenario,
+            overrides,
+            replications,
+            seed,
+            tasks,
+            time,
+            cpus_per_task,
+            out,
+            force,
+        } => {
+            let report = commands::slurm(&commands::SlurmOptions {
+                scenario,
+                overrides,
+                replications,
+                seed,
+                tasks,
+                time,
+                cpus_per_task,
+                out,
+                force,
+            })?;
+            print(&format!(
+                "job for {} replications in {} shards written to {}/; submit it with {}/submit.sh\n",
+                report.replications,
+                report.tasks,
+                report.dir.display(),
+                report.dir.display()
+            ))?;
         }
         Command::Plot { dir, force } => {
             let report = commands::plot(&dir, force)?;

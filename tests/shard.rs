@@ -364,3 +364,110 @@ fn interrupted_shards_keep_their_work_and_resume_to_the_same_result() {
     merge(&parts, &merged).success();
     assert_same_results(&plain, &merged);
 }
+
+const EXAMPLE_ARGS: [&str; 10] = [
+    "default",
+    "--replications",
+    "400",
+    "--tasks",
+    "4",
+    "--time",
+    "00:30:00",
+    "--cpus-per-task",
+    "2",
+    "--out",
+];
+
+/// `relsim slurm` writes a job array, a merge job that waits for it and the script that submits
+/// both; examples/slurm is exactly what it writes.
+#[test]
+fn slurm_writes_the_job_array_the_merge_job_and_the_worked_example() {
+    let dir = tempfile::tempdir().unwrap();
+    let job = dir.path().join("job");
+    relsim()
+        .arg("slurm")
+        .args(EXAMPLE_ARGS)
+        .arg(&job)
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("submit.sh"));
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/slurm");
+    for file in [
+        "scenario.toml",
+        "shards.sbatch",
+        "merge.sbatch",
+        "submit.sh",
+    ] {
+        assert_eq!(
+            fs::read_to_string(job.join(file)).unwrap(),
+            fs::read_to_string(example.join(file)).unwrap(),
+            "examples/slurm/{file} is not what `relsim slurm` writes: regenerate it with \
+             relsim slurm {} examples/slurm --force",
+            EXAMPLE_ARGS.join(" ")
+        );
+    }
+    let shards = fs::read_to_string(job.join("shards.sbatch")).unwrap();
+    for line in [
+        "#SBATCH --array=1-4",
+        "#SBATCH --cpus-per-task=2",
+        "#SBATCH --time=00:30:00",
+        "#SBATCH --signal=B:USR1@120",
+        "exec \"$RELSIM\" run scenario.toml --shard slurm",
+        "--resume",
+    ] {
+        assert!(
+            shards.contains(line),
+            "{line} not in shards.sbatch:\n{shards}"
+        );
+    }
+    let submit = fs::read_to_string(job.join("submit.sh")).unwrap();
+    assert!(
+        submit.contains("--dependency=afterok:\"$array\" merge.sbatch"),
+        "{submit}"
+    );
+    let merge_job = fs::read_to_string(job.join("merge.sbatch")).unwrap();
+    assert!(merge_job.contains("\"$RELSIM\" merge"), "{merge_job}");
+    // The expanded scenario runs as the original does.
+    relsim()
+        .args(["validate"])
+        .arg(job.join("scenario.toml"))
+        .assert()
+        .success();
+    use std::os::unix::fs::PermissionsExt;
+    let mode = fs::metadata(job.join("submit.sh"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o755);
+
+    // Refused: a folder that holds files, impossible task counts and time limits.
+    relsim()
+        .arg("slurm")
+        .args(EXAMPLE_ARGS)
+        .arg(&job)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("--force"));
+    let tasks = "--tasks: must be between 1 and the 400 replications";
+    for (arguments, fragment) in [
+        (["--tasks", "0", "--time", "10"], tasks),
+        (["--tasks", "401", "--time", "10"], tasks),
+        (
+            ["--tasks", "4", "--time", "2h"],
+            "--time: `2h` is not a Slurm time limit",
+        ),
+        (
+            ["--tasks", "4", "--cpus-per-task", "0"],
+            "--cpus-per-task: must be at least 1",
+        ),
+    ] {
+        relsim()
+            .args(["slurm", "default", "--replications", "400"])
+            .args(arguments)
+            .arg("--out")
+            .arg(dir.path().join("refused"))
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains(fragment));
+    }
+}

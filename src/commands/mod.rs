@@ -21,6 +21,7 @@ mod calibrate;
 mod decompose;
 mod progress;
 mod shard;
+mod slurm;
 mod sweep;
 pub use breakeven::{breakeven, BreakevenOptions, BreakevenReport};
 pub use calibrate::{calibrate, CalibrateOptions, CalibrateReport};
@@ -28,6 +29,7 @@ pub use decompose::{decompose, DecomposeOptions, DecomposeReport};
 pub(crate) use progress::Progress;
 pub use progress::ProgressOutput;
 pub use shard::{merge, run_shard, MergeOptions, MergeReport, ShardReport};
+pub use slurm::{slurm, SlurmOptions, SlurmReport};
 pub use sweep::{sweep, SweepOptions, SweepReport};
 
 /// Options of `relsim run`.
