@@ -23,6 +23,8 @@ if [[ ! -x $relsim ]]; then
     say "building relsim"
     (cd "$here" && cargo build --release --quiet) || fail "cannot build relsim"
 fi
+# The jobs run in their own folder: they need the binary's absolute path.
+relsim=$(realpath "$relsim")
 
 if ! command -v slurmctld >/dev/null || ! command -v slurmd >/dev/null \
     || ! command -v sbatch >/dev/null || ! command -v munged >/dev/null; then
@@ -55,6 +57,9 @@ cleanup() {
     exit "$status"
 }
 trap cleanup EXIT
+# A signal ends the script through its EXIT trap, which stops the daemons.
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 node=$(hostname)
 cpus=$(nproc)
@@ -130,7 +135,12 @@ started=$(date +%s.%N)
     || fail "submitting failed: $(cat "$work/submit.log")"
 say "submitted: $(tr '\n' ' ' <"$work/submit.log")"
 for _ in $(seq 600); do
-    [[ -z $(squeue -h 2>/dev/null) ]] && break
+    queue=$(squeue -h -o '%i %T %r' 2>/dev/null || true)
+    [[ -z $queue ]] && break
+    # A shard failed: the merge job waits for ever.
+    if grep -q DependencyNeverSatisfied <<<"$queue"; then
+        fail "a shard failed, so the merge job can never run: $(cat "$work"/job/logs/shard-*.log)"
+    fi
     sleep 0.5
 done
 [[ -z $(squeue -h) ]] || fail "jobs still queued after 5 minutes: $(squeue)"

@@ -66,7 +66,8 @@ Examples:
   relsim run default --set market.population=50000
   relsim run default --set strategies.1.price_level=1.05
   relsim run b2b_it_services --seed 7 --out results/b2b --quiet
-  relsim run default --replications 1000 --shard 2/8 --out parts/2")]
+  relsim run default --replications 1000 --shard 2/8 --out parts/2
+  relsim run default --replications 50 --target-ci 2% --max-replications 1000")]
     Run {
         /// Scenario file (TOML), or the name of a bundled preset (see `relsim presets`).
         scenario: String,
@@ -109,6 +110,17 @@ Examples:
         /// Continue an interrupted shard from its part folder's journal.
         #[arg(long, requires = "shard")]
         resume: bool,
+        /// Add replications in batches of --replications until the 95% interval of every
+        /// paired difference of --target-metric is narrower than WIDTH: a number in the
+        /// metric's unit (25000) or a percentage of its level (2%).
+        #[arg(long, value_name = "WIDTH", conflicts_with = "shard")]
+        target_ci: Option<String>,
+        /// The metric --target-ci looks at [default: npv].
+        #[arg(long, value_name = "METRIC", requires = "target_ci")]
+        target_metric: Option<String>,
+        /// The most replications --target-ci may run [default: ten batches].
+        #[arg(long, value_name = "N", requires = "target_ci")]
+        max_replications: Option<u32>,
     },
     /// Merge the part folders of a sharded run into one result folder.
     ///
@@ -455,8 +467,14 @@ pub fn execute(cli: Cli) -> Result<()> {
             progress,
             shard,
             resume,
+            target_ci,
+            target_metric,
+            max_replications,
         } => {
             let options = RunOptions {
+                target_ci,
+                target_metric,
+                max_replications,
                 progress: progress.into(),
                 scenario,
                 overrides,
@@ -498,7 +516,25 @@ pub fn execute(cli: Cli) -> Result<()> {
                         report.plot_seconds
                     )
                 };
-                print(&format!("{}\n{written}\n", report.table))?;
+                let adaptive = report
+                    .manifest
+                    .adaptive
+                    .as_ref()
+                    .map_or_else(String::new, |a| {
+                        format!(
+                            "--target-ci {}: {} replications ({}); widest {} interval, {} − {}: \
+                         {:.4} wide (allowed {:.4})\n",
+                            a.target_ci,
+                            a.replications_needed,
+                            a.stopped,
+                            a.metric,
+                            a.widest_pair[0],
+                            a.widest_pair[1],
+                            a.widest_width,
+                            a.allowed_width
+                        )
+                    });
+                print(&format!("{}\n{adaptive}{written}\n", report.table))?;
             }
         }
         Command::Sweep {

@@ -9,8 +9,9 @@ use std::time::Instant;
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
+use crate::experiment::adaptive::{run_until_precise, AdaptiveOutcome, AdaptivePlan, TargetWidth};
 use crate::experiment::{estimate_memory_bytes, run_experiment, ExperimentOptions, StopRequest};
-use crate::output::{self, ExportInput, Manifest, OutputFolder, StagedFolder};
+use crate::output::{self, AdaptiveManifest, ExportInput, Manifest, OutputFolder, StagedFolder};
 use crate::plot::ChartSpec;
 use crate::report::{count, html_report, terminal_report};
 use crate::results::{ResultsCollector, RunSink};
@@ -61,6 +62,14 @@ pub struct RunOptions {
     pub shard: Option<String>,
     /// Continue the part folder's journal instead of starting anew (with `shard`).
     pub resume: bool,
+    /// Add replications in batches (of the scenario's `replications`) until every paired
+    /// difference's 95 % interval of `target_metric` is narrower than this: a width in the
+    /// metric's unit, or a percentage of its level (`2%`).
+    pub target_ci: Option<String>,
+    /// The metric `target_ci` looks at (default `npv`).
+    pub target_metric: Option<String>,
+    /// The most replications `target_ci` may run (default ten batches).
+    pub max_replications: Option<u32>,
 }
 
 /// What `relsim run` produced.
@@ -124,8 +133,30 @@ pub fn run(options: &RunOptions) -> Result<RunReport> {
         options.seed,
     )?;
     let threads = resolve_threads(options.threads);
+    let adaptive = match &options.target_ci {
+        Some(target) => Some(AdaptivePlan::new(
+            &scenario,
+            TargetWidth::parse(target)?,
+            options.target_metric.as_deref().unwrap_or("npv"),
+            options
+                .max_replications
+                .map_or(10 * scenario.replications() as u64, u64::from),
+        )?),
+        None if options.target_metric.is_some() || options.max_replications.is_some() => {
+            return Err(Error::InvalidOption {
+                option: "--target-ci".into(),
+                message: "--target-metric and --max-replications go with --target-ci WIDTH".into(),
+            })
+        }
+        None => None,
+    };
+    let most_replications =
+        adaptive.map_or(scenario.replications() as u64, |plan| plan.max_replications);
     if let Some(total) = total_memory_bytes() {
-        let needed = estimate_memory_bytes(&scenario, threads);
+        let needed = estimate_memory_bytes(
+            &scenario.with("replications", most_replications as i64)?,
+            threads,
+        );
         if needed > total / 4 && !options.allow_large {
             return Err(Error::TooLarge {
                 needed_mib: needed >> 20,
@@ -150,28 +181,36 @@ pub fn run(options: &RunOptions) -> Result<RunReport> {
     let progress = Progress::new(
         options.progress,
         options.quiet,
-        scenario.replications() as u64,
+        most_replications,
         "replications",
         format!("simulating {}", scenario.name()),
     );
     let started = Instant::now();
     let mut collector = ResultsCollector::new(&scenario);
-    let info = run_experiment(
-        &scenario,
-        ExperimentOptions {
-            threads,
-            stop: stop.clone(),
-            ..Default::default()
-        },
-        &mut collector,
-        &|| progress.inc(),
-    );
+    let experiment = ExperimentOptions {
+        threads,
+        stop: stop.clone(),
+        ..Default::default()
+    };
+    let outcome = match &adaptive {
+        None => run_experiment(&scenario, experiment, &mut collector, &|| progress.inc())
+            .map(|info| (info, None)),
+        Some(plan) => run_until_precise(&scenario, plan, experiment, &mut collector, &|| {
+            progress.inc()
+        })
+        .map(|outcome| (outcome.info, Some(outcome))),
+    };
     progress.finish();
-    let info = info?;
+    let (info, adaptive_outcome) = outcome?;
     let wall_time = started.elapsed().as_secs_f64();
     let results = collector.finish()?;
+    // An adaptive run is the plain run of the replications it needed: say so in the scenario.
+    let scenario = match &adaptive_outcome {
+        Some(_) => scenario.with("replications", info.replications as i64)?,
+        None => scenario,
+    };
 
-    let manifest = RunFacts {
+    let mut manifest = RunFacts {
         source: &source,
         scenario: &scenario,
         overrides: &overrides,
@@ -183,6 +222,9 @@ pub fn run(options: &RunOptions) -> Result<RunReport> {
         active_customer_steps: info.active_customer_steps,
     }
     .manifest();
+    if let (Some(plan), Some(outcome)) = (&adaptive, &adaptive_outcome) {
+        manifest.adaptive = Some(adaptive_manifest(plan, outcome, &results.strategy_names));
+    }
     let published = publish(
         folder,
         results,
@@ -206,6 +248,40 @@ pub fn run(options: &RunOptions) -> Result<RunReport> {
         table: published.table,
         plot_seconds: published.plot_seconds,
     })
+}
+
+/// The manifest's account of an adaptive run.
+fn adaptive_manifest(
+    plan: &AdaptivePlan,
+    outcome: &AdaptiveOutcome,
+    strategy_names: &[String],
+) -> AdaptiveManifest {
+    let (widest_pair, widest_width, allowed_width) = match &outcome.widest {
+        Some(widest) => (
+            [
+                strategy_names[widest.strategy_a].clone(),
+                strategy_names[widest.strategy_b].clone(),
+            ],
+            widest.width,
+            widest.allowed,
+        ),
+        None => (Default::default(), f64::NAN, f64::NAN),
+    };
+    AdaptiveManifest {
+        target_ci: plan.target.to_string(),
+        metric: crate::engine::RunMetrics::NAMES[plan.metric_idx].to_string(),
+        batch: plan.batch,
+        max_replications: plan.max_replications,
+        replications_needed: outcome.info.replications,
+        stopped: if outcome.reached {
+            "target reached".into()
+        } else {
+            "max replications reached".into()
+        },
+        widest_pair,
+        widest_width,
+        allowed_width,
+    }
 }
 
 /// A run's results written to its staged folder, with the terminal table; committing the
@@ -491,6 +567,7 @@ impl RunFacts<'_> {
             active_customer_steps_per_second: active_customer_steps as f64 / wall_time.max(1e-9),
             files: Default::default(),
             sweep: None,
+            adaptive: None,
         }
     }
 }

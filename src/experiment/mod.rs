@@ -6,6 +6,7 @@
 //! handed to the [`RunSink`] in replication order, so the sink sees the same sequence — and
 //! writes the same bytes — whatever the number of threads.
 
+pub mod adaptive;
 pub mod calibrate;
 pub mod levers;
 pub mod sweep;

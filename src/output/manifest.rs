@@ -42,6 +42,30 @@ pub struct Manifest {
     /// What a sweep ran: its design and the columns of its files. Absent for `relsim run`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sweep: Option<SweepManifest>,
+    /// How `--target-ci` chose the number of replications. Absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adaptive: Option<AdaptiveManifest>,
+}
+
+/// What `relsim run --target-ci` asked for and why it stopped.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AdaptiveManifest {
+    /// The target as given: a width in the metric's unit, or a percentage of its level.
+    pub target_ci: String,
+    pub metric: String,
+    /// Replications added at a time, and the most allowed.
+    pub batch: u64,
+    pub max_replications: u64,
+    /// Replications run: the first multiple of the batch at which every interval was narrow
+    /// enough, or the maximum.
+    pub replications_needed: u64,
+    /// `target reached` or `max replications reached`.
+    pub stopped: String,
+    /// The widest paired difference at the end (relative to its target): its strategies, its
+    /// 95 % interval's width and the width allowed.
+    pub widest_pair: [String; 2],
+    pub widest_width: f64,
+    pub allowed_width: f64,
 }
 
 /// The design of a sweep and the schema of its files (docs/sweeps.md).
@@ -83,6 +107,7 @@ impl Manifest {
             active_customer_steps_per_second: 0.0,
             files: BTreeMap::new(),
             sweep: None,
+            adaptive: None,
         }
     }
 }

@@ -236,6 +236,16 @@ impl ResultsCollector {
         }
     }
 
+    /// The per-run metrics collected so far.
+    pub fn runs(&self) -> &RunTable {
+        &self.runs
+    }
+
+    /// How many strategies each replication runs.
+    pub fn strategy_count(&self) -> usize {
+        self.strategy_names.len()
+    }
+
     fn series_idx(&self, strategy_idx: usize, period_idx: usize, metric_idx: usize) -> usize {
         (strategy_idx * self.periods + period_idx) * PeriodRecord::COUNT + metric_idx
     }
