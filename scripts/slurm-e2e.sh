@@ -125,11 +125,12 @@ for _ in $(seq 120); do
 done
 [[ $up == yes ]] || fail "the cluster did not come up (node state: ${state:-unknown})"
 
-# The study: a small run sharded four ways, then merged by a dependent job.
-study=(default --replications 24 --set market.population=3000 --set market.initial_active=300
-    --set periods=24)
-"$relsim" slurm "${study[@]}" --tasks 4 --cpus-per-task 1 --time 00:10:00 --out "$work/job" \
-    >/dev/null || fail "relsim slurm could not write the job scripts"
+# The study: a small Sobol sweep sharded four ways, then merged by a dependent job.
+study=("$here/scenarios/sweeps/default_uncertainty.toml" --replications 2
+    --set market.population=2000 --set market.initial_active=200 --set periods=24
+    --set design.samples=8)
+"$relsim" slurm "${study[@]}" --sweep --tasks 4 --cpus-per-task 1 --time 00:10:00 \
+    --out "$work/job" >/dev/null || fail "relsim slurm could not write the job scripts"
 started=$(date +%s.%N)
 (cd "$work/job" && RELSIM=$relsim ./submit.sh) >"$work/submit.log" 2>&1 \
     || fail "submitting failed: $(cat "$work/submit.log")"
@@ -148,11 +149,19 @@ finished=$(date +%s.%N)
 [[ -f $work/job/results/manifest.json ]] || fail "the merge job wrote no results"
 
 # Run as the tasks do (from the job folder), so that scenario.toml names the same source.
-(cd "$work/job" && "$relsim" run scenario.toml --out "$work/single" --no-plots --quiet) \
-    || fail "the one-process run failed"
-for file in summary.csv comparisons.csv timeseries.csv runs.csv scenario.toml; do
-    cmp -s "$work/single/$file" "$work/job/results/$file" \
-        || fail "$file differs between the merged folder and the one-process run"
+single_started=$(date +%s.%N)
+(cd "$work/job" && "$relsim" sweep scenario.toml --out "$work/single" --no-plots --quiet \
+    --progress none) || fail "the one-process sweep failed"
+single_finished=$(date +%s.%N)
+compared=0
+for path in "$work"/single/*; do
+    file=$(basename "$path")
+    [[ $file == manifest.json ]] && continue
+    cmp -s "$path" "$work/job/results/$file" \
+        || fail "$file differs between the merged folder and the one-process sweep"
+    compared=$((compared + 1))
 done
-say "passed: 4 shards and a merge on a one-node Slurm cluster equal one process, byte for" \
-    "byte ($(python3 -c "print(f'{$finished - $started:.1f}')") s from submission to merged results)"
+seconds() { python3 -c "print(f'{$2 - $1:.1f}')"; }
+say "passed: a sweep in 4 shards and a merge on a one-node Slurm cluster equals one process," \
+    "byte for byte ($compared files); $(seconds "$started" "$finished") s from submission to" \
+    "merged results, $(seconds "$single_started" "$single_finished") s for the one-process sweep"

@@ -156,7 +156,8 @@ Examples:
     #[command(after_help = "\
 Examples:
   relsim slurm default --replications 2000 --tasks 20 --time 01:00:00 --out slurm/study
-  relsim slurm study.toml --tasks 8 --cpus-per-task 4 && slurm/study/submit.sh")]
+  relsim slurm study.toml --tasks 8 --cpus-per-task 4 && slurm/study/submit.sh
+  relsim slurm scenarios/sweeps/default_uncertainty.toml --sweep --tasks 16")]
     Slurm {
         /// Scenario file (TOML), or the name of a bundled preset.
         scenario: String,
@@ -184,6 +185,9 @@ Examples:
         /// Write into a folder that already holds files.
         #[arg(long)]
         force: bool,
+        /// Shard the scenario's design (relsim sweep) instead of its replications (relsim run).
+        #[arg(long)]
+        sweep: bool,
     },
     /// Run a scenario's design ([design] and [[vary]]): every point × replication × strategy,
     /// then the robustness of the verdict and global sensitivity (docs/sweeps.md).
@@ -191,7 +195,8 @@ Examples:
 Examples:
   relsim sweep scenarios/sweeps/default_uncertainty.toml
   relsim sweep my_study.toml --replications 20 --threads 2 --out results/study
-  relsim sweep my_study.toml --set design.samples=512")]
+  relsim sweep my_study.toml --set design.samples=512
+  relsim sweep my_study.toml --shard 3/8 --out parts/3")]
     Sweep {
         /// Scenario file (TOML) with a [design] table, or a bundled preset plus --set design.
         scenario: String,
@@ -223,6 +228,13 @@ Examples:
         /// elapsed and ETA, for schedulers and notebooks; shown even with --quiet), or none.
         #[arg(long, value_enum, default_value_t = ProgressArg::Bar, value_name = "HOW")]
         progress: ProgressArg,
+        /// Run only shard i of n of the units (point × replication u with u mod n = i - 1)
+        /// into the part folder --out, for `relsim merge`; `slurm` reads the array task.
+        #[arg(long, value_name = "i/n|slurm")]
+        shard: Option<String>,
+        /// Continue an interrupted shard from its part folder's journal.
+        #[arg(long, requires = "shard")]
+        resume: bool,
     },
     /// Find where the NPV difference of two strategies crosses zero as one parameter varies (with
     /// a confidence interval), or map it over two parameters with its zero contour.
@@ -548,8 +560,10 @@ pub fn execute(cli: Cli) -> Result<()> {
             no_plots,
             quiet,
             progress,
+            shard,
+            resume,
         } => {
-            let report = commands::sweep(&commands::SweepOptions {
+            let options = commands::SweepOptions {
                 progress: progress.into(),
                 scenario,
                 overrides,
@@ -560,7 +574,25 @@ pub fn execute(cli: Cli) -> Result<()> {
                 force,
                 no_plots,
                 quiet,
-            })?;
+                shard,
+                resume,
+            };
+            if options.shard.is_some() {
+                let report = commands::sweep_shard(&options)?;
+                if !quiet {
+                    print(&format!(
+                        "shard {}: {} point-replications in {}/ ({} run now, {:.1} s); merge \
+                         every shard's folder with `relsim merge PARTS… --out DIR`\n",
+                        report.shard,
+                        report.replications,
+                        report.part_dir.display(),
+                        report.ran,
+                        report.wall_time_seconds
+                    ))?;
+                }
+                return Ok(());
+            }
+            let report = commands::sweep(&options)?;
             if !quiet {
                 print(&format!(
                     "{}\nresults written to {}/\n",
@@ -708,8 +740,10 @@ pub fn execute(cli: Cli) -> Result<()> {
             cpus_per_task,
             out,
             force,
+            sweep,
         } => {
             let report = commands::slurm(&commands::SlurmOptions {
+                sweep,
                 scenario,
                 overrides,
                 replications,
@@ -721,8 +755,9 @@ pub fn execute(cli: Cli) -> Result<()> {
                 force,
             })?;
             print(&format!(
-                "job for {} replications in {} shards written to {}/; submit it with {}/submit.sh\n",
-                report.replications,
+                "job for {} {} in {} shards written to {}/; submit it with {}/submit.sh\n",
+                report.units,
+                report.unit_name,
                 report.tasks,
                 report.dir.display(),
                 report.dir.display()

@@ -440,6 +440,23 @@ fn slurm_writes_the_job_array_the_merge_job_and_the_worked_example() {
         .mode();
     assert_eq!(mode & 0o777, 0o755);
 
+    // A sweep's job shards its units with `relsim sweep`.
+    let sweep_job = dir.path().join("sweep-job");
+    relsim()
+        .args(["slurm", "--sweep", "--tasks", "3", "--out"])
+        .arg(&sweep_job)
+        .arg(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/sweeps/default_uncertainty.toml"),
+        )
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("point-replications in 3 shards"));
+    let shards = fs::read_to_string(sweep_job.join("shards.sbatch")).unwrap();
+    assert!(
+        shards.contains("exec \"$RELSIM\" sweep scenario.toml --shard slurm"),
+        "{shards}"
+    );
+
     // Refused: a folder that holds files, impossible task counts and time limits.
     relsim()
         .arg("slurm")
@@ -470,4 +487,163 @@ fn slurm_writes_the_job_array_the_merge_job_and_the_worked_example() {
             .code(2)
             .stderr(predicates::str::contains(fragment));
     }
+}
+
+/// A small Sobol sweep.
+fn sweep_args(population: u32, replications: u32) -> Vec<String> {
+    let scenario =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/sweeps/default_uncertainty.toml");
+    [
+        scenario.display().to_string(),
+        "--replications".into(),
+        replications.to_string(),
+        "--set".into(),
+        format!("market.population={population}"),
+        "--set".into(),
+        format!("market.initial_active={}", population / 10),
+        "--set".into(),
+        "design.samples=8".into(),
+    ]
+    .to_vec()
+}
+
+/// Every file of a plain sweep's folder (its data, parquet included) but the manifest.
+fn assert_same_sweep(expected: &Path, merged: &Path) {
+    for entry in fs::read_dir(expected).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        if name == "manifest.json" {
+            continue;
+        }
+        assert!(
+            fs::read(expected.join(&name)).unwrap() == fs::read(merged.join(&name)).unwrap(),
+            "{name} differs between {expected:?} and {merged:?}"
+        );
+    }
+    assert_eq!(
+        manifest_without_timing(expected),
+        manifest_without_timing(merged)
+    );
+}
+
+#[test]
+fn sharded_sweeps_merge_into_the_one_process_sweep_for_1_2_3_and_7_shards() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = sweep_args(2000, 3);
+    let plain = dir.path().join("plain");
+    relsim()
+        .arg("sweep")
+        .args(&args)
+        .arg("--out")
+        .arg(&plain)
+        .args(["--no-plots", "--quiet", "--progress", "none"])
+        .assert()
+        .success();
+    for n in [1, 2, 3, 7] {
+        let parts: Vec<PathBuf> = (1..=n)
+            .map(|i| {
+                let part = dir.path().join(format!("n{n}-part{i}"));
+                relsim()
+                    .arg("sweep")
+                    .args(&args)
+                    .args(["--shard", &format!("{i}/{n}"), "--out"])
+                    .arg(&part)
+                    .args([
+                        "--quiet",
+                        "--progress",
+                        "none",
+                        "--threads",
+                        &(1 + i % 2).to_string(),
+                    ])
+                    .assert()
+                    .success();
+                part
+            })
+            .collect();
+        let merged = dir.path().join(format!("merged{n}"));
+        merge(&parts, &merged).success();
+        assert_same_sweep(&plain, &merged);
+    }
+    // A run's parts and a sweep's do not merge together.
+    let run_part = dir.path().join("run-part");
+    shard(&SMALL, "2/2", &run_part, &[]);
+    let output = merge(
+        &[dir.path().join("n2-part1"), run_part],
+        &dir.path().join("mixed"),
+    )
+    .code(2);
+    let stderr = String::from_utf8_lossy(&output.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("parts merge only from the same scenario"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn an_interrupted_sweep_shard_resumes_to_the_same_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = sweep_args(20000, 2);
+    let plain = dir.path().join("plain");
+    relsim()
+        .arg("sweep")
+        .args(&args)
+        .arg("--out")
+        .arg(&plain)
+        .args(["--no-plots", "--quiet", "--progress", "none"])
+        .assert()
+        .success();
+    let parts = [dir.path().join("part1"), dir.path().join("part2")];
+    let mut child = Process::new(relsim_binary())
+        .arg("sweep")
+        .args(&args)
+        .args([
+            "--shard",
+            "1/2",
+            "--threads",
+            "2",
+            "--progress",
+            "json",
+            "--out",
+        ])
+        .arg(&parts[0])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut first = String::new();
+    stderr.read_line(&mut first).unwrap();
+    assert!(
+        first.contains("\"units\":\"point-replications\""),
+        "{first}"
+    );
+    std::thread::sleep(Duration::from_millis(1500));
+    // SAFETY: kill(2) on our own child's process id has no memory-safety preconditions.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGUSR1) }, 0);
+    let status = child.wait().unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    assert_eq!(status.code(), Some(128 + libc::SIGUSR1), "{rest}");
+    assert!(rest.contains("relsim sweep"), "{rest}");
+    assert!(rest.contains("--resume"), "{rest}");
+    let kept = relsim::output::part::PartFolder::open(&parts[0])
+        .unwrap()
+        .units()
+        .unwrap();
+    assert!(
+        !kept.is_empty(),
+        "the interrupted shard kept what it finished: {rest}"
+    );
+    for (i, part) in parts.iter().enumerate() {
+        relsim()
+            .arg("sweep")
+            .args(&args)
+            .args(["--shard", &format!("{}/2", i + 1), "--resume", "--out"])
+            .arg(part)
+            .args(["--quiet", "--progress", "none"])
+            .assert()
+            .success();
+    }
+    let merged = dir.path().join("merged");
+    merge(&parts, &merged).success();
+    assert_same_sweep(&plain, &merged);
 }

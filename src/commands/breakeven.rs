@@ -155,6 +155,7 @@ pub fn breakeven(options: &BreakevenOptions) -> Result<BreakevenReport> {
             progress: options.progress,
             message: format!("finding the break-even of {} − {}", names[a], names[b]),
         },
+        super::sweep::UnitSource::Simulate,
     )?;
 
     // The paired difference A − B at every point (grid order: the last key varies fastest).

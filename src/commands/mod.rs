@@ -29,7 +29,7 @@ pub use calibrate::{calibrate, CalibrateOptions, CalibrateReport};
 pub use decompose::{decompose, DecomposeOptions, DecomposeReport};
 pub(crate) use progress::Progress;
 pub use progress::ProgressOutput;
-pub use shard::{merge, run_shard, MergeOptions, MergeReport, ShardReport};
+pub use shard::{merge, run_shard, sweep_shard, MergeOptions, MergeReport, ShardReport};
 pub use slurm::{slurm, SlurmOptions, SlurmReport};
 pub use sweep::{sweep, SweepOptions, SweepReport};
 

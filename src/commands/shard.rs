@@ -7,17 +7,21 @@ use std::time::Instant;
 
 use sha2::{Digest, Sha256};
 
+use super::sweep::{sweep_scenario, SweepInput, SweepOptions, UnitSource};
 use super::{
-    load_scenario, publish, total_memory_bytes, Progress, RunFacts, RunOptions, StopOnSignals,
+    load_scenario, publish, total_memory_bytes, Progress, ProgressOutput, RunFacts, RunOptions,
+    StopOnSignals,
 };
 use crate::error::{Error, Result};
 use crate::experiment::{
-    estimate_memory_bytes, run_experiment, ExperimentOptions, Shard, StopRequest,
+    estimate_memory_bytes, run_experiment, run_sweep, ExecutionOptions, ExperimentOptions, Shard,
+    StopRequest, SweepInfo,
 };
-use crate::output::part::{PartCompletion, PartFolder, PartInfo, PartWriter};
+use crate::output::part::{PartCompletion, PartFolder, PartInfo, PartKind, PartWriter, Session};
 use crate::output::{Manifest, StagedFolder};
-use crate::results::{ResultsCollector, RunRecord, RunSink};
+use crate::results::{ResultsCollector, RunRecord, RunSink, UnitResult};
 use crate::scenario::parse;
+use crate::sweep::PreparedSweep;
 
 /// What a shard did.
 #[derive(Debug, Clone)]
@@ -68,6 +72,8 @@ pub fn run_shard(options: &RunOptions) -> Result<ShardReport> {
         scenario_sha256: sha256(&scenario_text),
         shard_index: shard.index(),
         shard_count: shard.count(),
+        kind: PartKind::Run,
+        points: 1,
         replications: scenario.replications() as u64,
         strategies: scenario.strategies().len() as u32,
         periods: scenario.periods(),
@@ -106,7 +112,12 @@ pub fn run_shard(options: &RunOptions) -> Result<ShardReport> {
     );
     progress.finish();
     let wall_time = started.elapsed().as_secs_f64();
-    writer.record_session(wall_time, threads)?;
+    writer.record_session(Session {
+        wall_time_seconds: wall_time,
+        threads,
+        customer_steps: 0,
+        active_customer_steps: 0,
+    })?;
     match outcome {
         Err(Error::Interrupted {
             signal, finished, ..
@@ -116,7 +127,14 @@ pub fn run_shard(options: &RunOptions) -> Result<ShardReport> {
                 done: done.len() as u64 + finished,
                 total: share.len() as u64,
                 part: part_dir.clone(),
-                resume: resume_command(&options.scenario, &options.overrides, options, shard),
+                resume: resume_command(
+                    "run",
+                    &options.scenario,
+                    &options.overrides,
+                    (options.replications, options.seed),
+                    shard,
+                    &part_dir,
+                ),
             })
         }
         Err(other) => return Err(other),
@@ -129,10 +147,11 @@ pub fn run_shard(options: &RunOptions) -> Result<ShardReport> {
         .iter()
         .map(|run| run.output.active_customer_steps)
         .sum();
+    let sessions = folder.sessions_total()?;
     writer.complete(&PartCompletion {
-        replications_done: share.len() as u64,
-        wall_time_seconds: folder.session_seconds()?,
-        threads,
+        units_done: share.len() as u64,
+        wall_time_seconds: sessions.wall_time_seconds,
+        threads: sessions.threads,
         customer_steps: share.len() as u64 * scenario.customer_steps_per_replication(),
         active_customer_steps,
     })?;
@@ -145,31 +164,228 @@ pub fn run_shard(options: &RunOptions) -> Result<ShardReport> {
     })
 }
 
-/// The command that continues an interrupted shard.
+/// The command that continues an interrupted shard of `relsim COMMAND`.
 fn resume_command(
-    source: &str,
+    command: &str,
+    scenario: &str,
     overrides: &[String],
-    options: &RunOptions,
+    (replications, seed): (Option<u32>, Option<u64>),
     shard: Shard,
+    part_dir: &Path,
 ) -> String {
-    let mut words = vec!["relsim".to_string(), "run".into(), shell_word(source)];
+    let mut words = vec!["relsim".to_string(), command.into(), shell_word(scenario)];
     for assignment in overrides {
         words.push("--set".into());
         words.push(shell_word(assignment));
     }
-    if let Some(replications) = options.replications {
+    if let Some(replications) = replications {
         words.push(format!("--replications {replications}"));
     }
-    if let Some(seed) = options.seed {
+    if let Some(seed) = seed {
         words.push(format!("--seed {seed}"));
     }
     words.push(format!("--shard {shard}"));
-    if let Some(out) = &options.out {
-        words.push("--out".into());
-        words.push(shell_word(&out.display().to_string()));
-    }
+    words.push("--out".into());
+    words.push(shell_word(&part_dir.display().to_string()));
     words.push("--resume".into());
     words.join(" ")
+}
+
+/// `relsim sweep --shard i/n --out PART`: runs the shard's units (point × replication) into a
+/// part folder, continuing its journal with `--resume`.
+pub fn sweep_shard(options: &SweepOptions) -> Result<ShardReport> {
+    let shard = Shard::parse(options.shard.as_deref().unwrap_or("1/1"), |name| {
+        std::env::var(name).ok()
+    })?;
+    let (source, scenario, overrides) = load_scenario(
+        &options.scenario,
+        &options.overrides,
+        options.replications,
+        options.seed,
+    )?;
+    let prepared = PreparedSweep::new(&scenario, &source.name)?;
+    let part_dir = options.out.clone().ok_or_else(|| Error::InvalidOption {
+        option: "--shard".into(),
+        message: "needs --out DIR: each shard writes a part folder of its own (e.g. --out \
+                  parts/shard-2), which `relsim merge` combines"
+            .into(),
+    })?;
+    let threads = super::resolve_threads(options.threads);
+    let scenario_text = scenario.to_toml();
+    let replications = scenario.replications() as u64;
+    let points = prepared.points.len() as u64;
+    let info = PartInfo {
+        relsim_version: env!("CARGO_PKG_VERSION").to_string(),
+        scenario_name: scenario.name().to_string(),
+        scenario_source: source.name.clone(),
+        scenario_source_sha256: sha256(&source.text),
+        overrides: overrides.iter().map(|o| o.assignment.clone()).collect(),
+        scenario_sha256: sha256(&scenario_text),
+        shard_index: shard.index(),
+        shard_count: shard.count(),
+        kind: PartKind::Sweep,
+        points,
+        replications,
+        strategies: scenario.strategies().len() as u32,
+        periods: scenario.periods(),
+    };
+    let (mut writer, done) = PartWriter::open(&part_dir, info, &scenario_text, options.resume)?;
+    let share = shard.replications(points * replications).len() as u64;
+    let stop = StopRequest::default();
+    let _signals = StopOnSignals::install(&stop);
+    let progress = Progress::of_shard(
+        options.progress,
+        options.quiet,
+        shard,
+        done.len() as u64,
+        share,
+        "point-replications",
+        format!("sweeping {} shard {shard}", scenario.name()),
+    );
+    let started = Instant::now();
+    let ran = share - done.len() as u64;
+    let outcome = run_sweep(
+        &scenario,
+        &prepared,
+        &ExecutionOptions {
+            threads,
+            stop: stop.clone(),
+            shard,
+            done_units: done.clone(),
+            keep_unfinished_batches: true,
+        },
+        &mut writer,
+        &|| progress.inc(),
+    );
+    progress.finish();
+    let wall_time = started.elapsed().as_secs_f64();
+    writer.record_session(Session {
+        wall_time_seconds: wall_time,
+        threads,
+        customer_steps: 0,
+        active_customer_steps: 0,
+    })?;
+    match outcome {
+        Err(Error::Interrupted {
+            signal, finished, ..
+        }) => {
+            return Err(Error::ShardInterrupted {
+                signal,
+                done: done.len() as u64 + finished,
+                total: share,
+                part: part_dir.clone(),
+                resume: resume_command(
+                    "sweep",
+                    &options.scenario,
+                    &options.overrides,
+                    (options.replications, options.seed),
+                    shard,
+                    &part_dir,
+                ),
+            })
+        }
+        Err(other) => return Err(other),
+        Ok(_) => {}
+    }
+    let folder = PartFolder::open(&part_dir)?;
+    let units = folder.units()?;
+    let sessions = folder.sessions_total()?;
+    writer.complete(&PartCompletion {
+        units_done: share,
+        wall_time_seconds: sessions.wall_time_seconds,
+        threads: sessions.threads,
+        customer_steps: units.iter().map(|u| u.customer_steps).sum(),
+        active_customer_steps: units.iter().map(|u| u.active_customer_steps).sum(),
+    })?;
+    Ok(ShardReport {
+        part_dir,
+        shard,
+        replications: share,
+        ran,
+        wall_time_seconds: wall_time,
+    })
+}
+
+/// Merges complete sweep parts: every unit once, in order, through `relsim sweep`'s own
+/// analysis and writing.
+fn merge_sweep(parts: &[PartFolder], options: &MergeOptions) -> Result<MergeReport> {
+    let reference = &parts[0].info;
+    let total = reference.points * reference.replications;
+    let mut units: Vec<UnitResult> = Vec::with_capacity(total as usize);
+    for part in parts {
+        units.extend(part.units()?);
+    }
+    let index = |u: &UnitResult| u64::from(u.point) * reference.replications + u.replication;
+    units.sort_by_key(index);
+    for (expected, unit) in (0..total).zip(&units) {
+        if index(unit) != expected {
+            let problem = if index(unit) < expected {
+                "twice"
+            } else {
+                "missing"
+            };
+            let unit_shown = if problem == "twice" {
+                index(unit)
+            } else {
+                expected
+            };
+            return Err(Error::InvalidOption {
+                option: "merge".into(),
+                message: format!(
+                    "point {} replication {} is {problem} in the parts: the journals were \
+                     changed after the shards wrote them; run the shard again into a new folder",
+                    unit_shown / reference.replications,
+                    unit_shown % reference.replications
+                ),
+            });
+        }
+    }
+    if units.len() as u64 != total {
+        return Err(Error::InvalidOption {
+            option: "merge".into(),
+            message: format!(
+                "the parts hold {} point-replications, the design has {total}",
+                units.len()
+            ),
+        });
+    }
+    let completions: Vec<&PartCompletion> =
+        parts.iter().filter_map(|p| p.completion.as_ref()).collect();
+    let info = SweepInfo {
+        threads: completions.iter().map(|c| c.threads).max().unwrap_or(1),
+        units: total,
+        customer_steps: completions.iter().map(|c| c.customer_steps).sum(),
+        active_customer_steps: completions.iter().map(|c| c.active_customer_steps).sum(),
+    };
+    let wall_time = completions.iter().map(|c| c.wall_time_seconds).sum();
+    let scenario = parse(&parts[0].scenario_text, &reference.scenario_source, &[])?;
+    let report = sweep_scenario(
+        SweepInput {
+            scenario,
+            source_name: reference.scenario_source.clone(),
+            source_sha256: reference.scenario_source_sha256.clone(),
+            overrides: reference.overrides.clone(),
+        },
+        &SweepOptions {
+            out: options.out.clone(),
+            force: options.force,
+            no_plots: options.no_plots,
+            quiet: true,
+            progress: ProgressOutput::None,
+            ..Default::default()
+        },
+        UnitSource::Replay {
+            units,
+            info,
+            wall_time,
+        },
+    )?;
+    Ok(MergeReport {
+        out_dir: report.out_dir,
+        parts: parts.len(),
+        table: report.text,
+        plot_seconds: 0.0,
+    })
 }
 
 /// `word` quoted for a POSIX shell where it needs to be.
@@ -240,8 +456,10 @@ pub fn merge(options: &MergeOptions) -> Result<MergeReport> {
             ));
         }
         let same = info.scenario_sha256 == reference.info.scenario_sha256
+            && info.kind == reference.info.kind
             && info.shard_count == reference.info.shard_count
-            && info.replications == reference.info.replications;
+            && info.replications == reference.info.replications
+            && info.points == reference.info.points;
         if !same {
             return Err(invalid(
                 &part.dir,
@@ -299,18 +517,27 @@ pub fn merge(options: &MergeOptions) -> Result<MergeReport> {
     }
     for part in &parts {
         if part.completion.is_none() {
-            let done = part.replications_done()?.len();
+            let done = part.done()?.len();
             let shard = Shard::new(part.info.shard_index, count)?;
+            let (command, units) = match part.info.kind {
+                PartKind::Run => ("run", "replications"),
+                PartKind::Sweep => ("sweep", "point-replications"),
+            };
             return Err(invalid(
                 &part.dir,
                 format!(
-                    "is not complete: shard {shard} has {done} of its {} replications; continue \
-                     it with `relsim run … --shard {shard} --out {} --resume`",
-                    shard.replications(part.info.replications).len(),
+                    "is not complete: shard {shard} has {done} of its {} {units}; continue it \
+                     with `relsim {command} … --shard {shard} --out {} --resume`",
+                    shard
+                        .replications(part.info.points * part.info.replications)
+                        .len(),
                     part.dir.display()
                 ),
             ));
         }
+    }
+    if reference.info.kind == PartKind::Sweep {
+        return merge_sweep(&parts, options);
     }
 
     let scenario = parse(

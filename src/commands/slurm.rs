@@ -24,6 +24,8 @@ pub struct SlurmOptions {
     pub out: Option<PathBuf>,
     /// Write into a folder that already holds files.
     pub force: bool,
+    /// Shard the scenario's design (`relsim sweep`) instead of its replications (`relsim run`).
+    pub sweep: bool,
 }
 
 /// What `relsim slurm` wrote.
@@ -31,7 +33,9 @@ pub struct SlurmOptions {
 pub struct SlurmReport {
     pub dir: PathBuf,
     pub tasks: u32,
-    pub replications: u64,
+    /// What the tasks share, and what it is called (`replications`, `point-replications`).
+    pub units: u64,
+    pub unit_name: &'static str,
 }
 
 pub const SHARDS_SCRIPT: &str = "shards.sbatch";
@@ -47,17 +51,26 @@ pub fn slurm(options: &SlurmOptions) -> Result<SlurmReport> {
         options.replications,
         options.seed,
     )?;
-    let replications = scenario.replications() as u64;
     let invalid = |option: &str, message: String| Error::InvalidOption {
         option: option.into(),
         message,
     };
-    if options.tasks == 0 || u64::from(options.tasks) > replications {
+    // What the tasks share: replications, or a sweep's units (point × replication).
+    let (units, unit_name) = if options.sweep {
+        let prepared = crate::sweep::PreparedSweep::new(&scenario, &options.scenario)?;
+        (
+            prepared.points.len() as u64 * scenario.replications() as u64,
+            "point-replications",
+        )
+    } else {
+        (scenario.replications() as u64, "replications")
+    };
+    if options.tasks == 0 || u64::from(options.tasks) > units {
         return Err(invalid(
             "--tasks",
             format!(
-                "must be between 1 and the {replications} replications (each task runs at least \
-                 one), got {}",
+                "must be between 1 and the {units} {unit_name} (each task runs at least one), \
+                 got {}",
                 options.tasks
             ),
         ));
@@ -108,7 +121,9 @@ pub fn slurm(options: &SlurmOptions) -> Result<SlurmReport> {
     let job = JobText {
         name: scenario.name(),
         tasks: options.tasks,
-        replications,
+        units,
+        unit_name,
+        command: if options.sweep { "sweep" } else { "run" },
         time: &options.time,
         cpus: options.cpus_per_task,
     };
@@ -142,7 +157,8 @@ pub fn slurm(options: &SlurmOptions) -> Result<SlurmReport> {
     Ok(SlurmReport {
         dir,
         tasks: options.tasks,
-        replications,
+        units,
+        unit_name,
     })
 }
 
@@ -155,7 +171,10 @@ fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {
 struct JobText<'a> {
     name: &'a str,
     tasks: u32,
-    replications: u64,
+    units: u64,
+    unit_name: &'a str,
+    /// `run` or `sweep`.
+    command: &'a str,
     time: &'a str,
     cpus: u32,
 }
@@ -165,20 +184,22 @@ impl JobText<'_> {
         let Self {
             name,
             tasks,
-            replications,
+            units,
+            unit_name,
+            command,
             time,
             cpus,
         } = self;
         let version = env!("CARGO_PKG_VERSION");
         format!(
             r#"#!/bin/bash
-# Job array: {tasks} shards of scenario `{name}` ({replications} replications), one per task.
+# Job array: {tasks} shards of scenario `{name}` ({units} {unit_name}), one per task.
 # Written by `relsim slurm` (relsim {version}); submit it with ./submit.sh, which also queues
 # the merge job to run once every task has succeeded.
 #
 # Adapt to your cluster:
 #   - add #SBATCH --partition=… and --account=… lines if your site needs them;
-#   - --time: each task runs about {replications}/{tasks} replications; if a task hits the limit,
+#   - --time: each task runs about {units}/{tasks} {unit_name}; if a task hits the limit,
 #     Slurm's USR1 warning (below) makes it keep what it finished, and running ./submit.sh
 #     again continues every task from its part folder (--resume);
 #   - RELSIM: the relsim binary (on PATH by default; `module load` lines go above it).
@@ -192,7 +213,7 @@ set -euo pipefail
 RELSIM=${{RELSIM:-relsim}}
 cd "$SLURM_SUBMIT_DIR"
 # exec: relsim itself receives Slurm's signals (USR1 before the time limit, TERM on scancel).
-exec "$RELSIM" run scenario.toml --shard slurm --threads "${{SLURM_CPUS_PER_TASK:-1}}" \
+exec "$RELSIM" {command} scenario.toml --shard slurm --threads "${{SLURM_CPUS_PER_TASK:-1}}" \
     --out "parts/$SLURM_ARRAY_TASK_ID" --resume --progress json --quiet
 "#
         )

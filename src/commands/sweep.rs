@@ -21,6 +21,7 @@ use crate::report::sweep_html::{
     robustness_sentence, sweep_html_report, DrawnSweepChart, SweepReportInput,
 };
 use crate::results::points::{pair_quantity, PointResults, PointStream};
+use crate::results::UnitResult;
 use crate::scenario::Scenario;
 use crate::sweep::analysis::{robustness, sensitivity, Robustness, SensitivityRow};
 use crate::sweep::design::Layout;
@@ -52,6 +53,31 @@ pub struct SweepOptions {
     pub quiet: bool,
     /// How progress is shown: a bar, JSON lines for a scheduler, or nothing.
     pub progress: ProgressOutput,
+    /// Run only this share of the units into a part folder (`i/n` or `slurm`).
+    pub shard: Option<String>,
+    /// Continue the part folder's journal (with `shard`).
+    pub resume: bool,
+}
+
+/// Where a sweep's units come from.
+pub(super) enum UnitSource {
+    /// Simulate every unit of the design.
+    Simulate,
+    /// Units merged from shards' part folders, in order (point by point, replication by
+    /// replication), with what running them cost.
+    Replay {
+        units: Vec<UnitResult>,
+        info: SweepInfo,
+        wall_time: f64,
+    },
+}
+
+/// The scenario of a sweep and where it came from, for the manifest.
+pub(super) struct SweepInput {
+    pub scenario: Scenario,
+    pub source_name: String,
+    pub source_sha256: String,
+    pub overrides: Vec<String>,
 }
 
 /// What `relsim sweep` did, for the command line to print.
@@ -64,13 +90,43 @@ pub struct SweepReport {
 
 /// `relsim sweep`.
 pub fn sweep(options: &SweepOptions) -> Result<SweepReport> {
+    if options.resume {
+        return Err(Error::InvalidOption {
+            option: "--resume".into(),
+            message: "continues a shard's part folder: give it with --shard i/n and the \
+                      shard's --out"
+                .into(),
+        });
+    }
     let (source, scenario, overrides) = load_scenario(
         &options.scenario,
         &options.overrides,
         options.replications,
         options.seed,
     )?;
-    let prepared = PreparedSweep::new(&scenario, &source.name)?;
+    let input = SweepInput {
+        scenario,
+        source_sha256: format!("{:x}", Sha256::digest(source.text.as_bytes())),
+        source_name: source.name,
+        overrides: overrides.into_iter().map(|o| o.assignment).collect(),
+    };
+    sweep_scenario(input, options, UnitSource::Simulate)
+}
+
+/// The sweep of `input` with units from `units` (simulated, or merged from shards), written
+/// as `relsim sweep` writes it.
+pub(super) fn sweep_scenario(
+    input: SweepInput,
+    options: &SweepOptions,
+    units: UnitSource,
+) -> Result<SweepReport> {
+    let SweepInput {
+        scenario,
+        source_name,
+        source_sha256,
+        overrides,
+    } = input;
+    let prepared = PreparedSweep::new(&scenario, &source_name)?;
     let out_dir = options
         .out
         .clone()
@@ -96,6 +152,7 @@ pub fn sweep(options: &SweepOptions) -> Result<SweepReport> {
             progress: options.progress,
             message: format!("sweeping {} ({} points)", scenario.name(), n_points),
         },
+        units,
     )?;
 
     let scratch_path = folder.staging_path().to_path_buf();
@@ -145,18 +202,18 @@ pub fn sweep(options: &SweepOptions) -> Result<SweepReport> {
             points_columns: points_columns(&prepared),
             sensitivity_columns: SENSITIVITY_COLUMNS.map(String::from).to_vec(),
         }),
-        ..RunFacts {
-            source: &source,
-            scenario: &scenario,
-            overrides: &overrides,
-            strategies: strategy_names.clone(),
+        scenario_source: source_name,
+        scenario_sha256: source_sha256,
+        overrides,
+        ..RunFacts::manifest_of(
+            &scenario,
+            strategy_names.clone(),
             replications,
-            threads: info.threads,
+            info.threads,
             wall_time,
-            customer_steps: info.customer_steps,
-            active_customer_steps: info.active_customer_steps,
-        }
-        .manifest()
+            info.customer_steps,
+            info.active_customer_steps,
+        )
     };
 
     let mut text = format!(
@@ -371,16 +428,18 @@ pub(super) struct DesignRun {
     pub message: String,
 }
 
-/// Runs every unit of `prepared` under a progress bar, stopping on SIGINT or SIGTERM,
-/// streaming `runs.csv` and `runs.parquet` into `folder` and each completed point's summaries
-/// to a scratch file: what `relsim sweep` and `relsim breakeven` share. Returns the summaries,
-/// what ran, and the seconds it took.
+/// Runs every unit of `prepared` under a progress bar, stopping on SIGINT or SIGTERM (or
+/// replays units merged from shards), streaming `runs.csv` and `runs.parquet` into `folder`
+/// and each completed point's summaries to a scratch file: what `relsim sweep`, `relsim
+/// merge` and `relsim breakeven` share. Returns the summaries, what ran, and the seconds it
+/// took.
 pub(super) fn run_design(
     scenario: &Scenario,
     prepared: &PreparedSweep,
     strategy_names: &[String],
     folder: &mut StagedFolder,
     how: &DesignRun,
+    source: UnitSource,
 ) -> Result<(PointResults, SweepInfo, f64)> {
     let stop = StopRequest::default();
     let _signals = StopOnSignals::install(&stop);
@@ -394,6 +453,7 @@ pub(super) fn run_design(
     let options = ExecutionOptions {
         threads: how.threads,
         stop,
+        ..Default::default()
     };
     let started = Instant::now();
     let scratch_path = folder.staging_path().to_path_buf();
@@ -422,31 +482,41 @@ pub(super) fn run_design(
         folder.open_streamed(RUNS_PARQUET_FILE)?,
     )
     .map_err(parquet_error)?;
-    let info = run_sweep(
-        scenario,
-        prepared,
-        &options,
-        &mut |unit| {
-            summaries.push(&unit).map_err(|source| Error::Write {
-                path: scratch_path.clone(),
-                source,
-            })?;
-            parquet.write(prepared, &unit).map_err(parquet_error)?;
-            runs_writer
-                .write(&unit, &mut runs_file)
-                .map_err(write_error)
-        },
-        &|| progress.inc(),
-    );
-    progress.finish();
-    let info = info?;
+    let mut sink = |unit: UnitResult| {
+        summaries.push(&unit).map_err(|source| Error::Write {
+            path: scratch_path.clone(),
+            source,
+        })?;
+        parquet.write(prepared, &unit).map_err(parquet_error)?;
+        runs_writer
+            .write(&unit, &mut runs_file)
+            .map_err(write_error)
+    };
+    let (info, wall_time) = match source {
+        UnitSource::Simulate => {
+            let info = run_sweep(scenario, prepared, &options, &mut sink, &|| progress.inc());
+            progress.finish();
+            (info?, started.elapsed().as_secs_f64())
+        }
+        UnitSource::Replay {
+            units,
+            info,
+            wall_time,
+        } => {
+            for unit in units {
+                sink(unit)?;
+            }
+            progress.finish();
+            (info, wall_time)
+        }
+    };
     folder.close_streamed(runs_file)?;
     folder.close_streamed(parquet.finish().map_err(parquet_error)?)?;
     let results = summaries.finish().map_err(|source| Error::Write {
         path: scratch_path,
         source,
     })?;
-    Ok((results, info, started.elapsed().as_secs_f64()))
+    Ok((results, info, wall_time))
 }
 
 /// The robustness table: probability of being best and expected regret, per strategy.

@@ -21,7 +21,7 @@ use crate::error::{Error, Result};
 use crate::results::{RunRecord, RunSink};
 use crate::scenario::Scenario;
 pub use levers::{npv_of_lever_sets, LeverSetNpv};
-pub use sweep::{run_sweep, ExecutionOptions, SweepInfo};
+pub use sweep::{run_sweep, ExecutionOptions, SweepInfo, UnitSink};
 
 /// A request to stop an experiment early, made from outside (a signal handler) and read between
 /// replications. It holds the number of the signal that asked, 0 while none has.
@@ -314,6 +314,12 @@ impl Shard {
         (u64::from(self.index - 1)..total)
             .step_by(self.count as usize)
             .collect()
+    }
+}
+
+impl Default for Shard {
+    fn default() -> Self {
+        Self::WHOLE
     }
 }
 

@@ -3,7 +3,7 @@
 
 use rayon::prelude::*;
 
-use super::{simulate_replication_by, simulate_replication_on_by, PoolWorkers, StopRequest};
+use super::{simulate_replication_by, simulate_replication_on_by, PoolWorkers, Shard, StopRequest};
 use crate::engine::{ReplicationSeeds, World};
 use crate::error::{Error, Result};
 use crate::model::ModelParams;
@@ -18,6 +18,30 @@ pub struct ExecutionOptions {
     pub threads: usize,
     /// Checked before each unit; once set, the sweep returns [`Error::Interrupted`].
     pub stop: StopRequest,
+    /// Run only this shard's units: unit `u = point × replications + replication` belongs to
+    /// shard `(u mod n) + 1`.
+    pub shard: Shard,
+    /// Units already done (a resumed shard's journal), in increasing order: skipped.
+    pub done_units: Vec<u64>,
+    /// On a stop, hand the sink what the batch in flight finished (a shard's journal keeps
+    /// it) instead of nothing.
+    pub keep_unfinished_batches: bool,
+}
+
+/// Receives a sweep's units in order, and the end of each batch.
+pub trait UnitSink {
+    fn accept(&mut self, unit: UnitResult) -> Result<()>;
+
+    /// Called after each batch's units have been accepted.
+    fn end_batch(&mut self) -> Result<()> {
+        Ok(())
+    }
+}
+
+impl<F: FnMut(UnitResult) -> Result<()>> UnitSink for F {
+    fn accept(&mut self, unit: UnitResult) -> Result<()> {
+        self(unit)
+    }
 }
 
 /// What the sweep did.
@@ -57,13 +81,22 @@ pub fn run_sweep(
     scenario: &Scenario,
     sweep: &PreparedSweep,
     options: &ExecutionOptions,
-    sink: &mut dyn FnMut(UnitResult) -> Result<()>,
+    sink: &mut dyn UnitSink,
     on_unit_done: &(dyn Fn() + Sync),
 ) -> Result<SweepInfo> {
     let pool = super::thread_pool(options.threads)?;
     let replications = scenario.replications() as u64;
     let n_points = sweep.points.len();
-    let total = n_points as u64 * replications;
+    let count = u64::from(options.shard.count());
+    let ours = |idx: usize, replication: u64| {
+        let unit = idx as u64 * replications + replication;
+        unit % count == u64::from(options.shard.index() - 1)
+            && options.done_units.binary_search(&unit).is_err()
+    };
+    let total = (0..n_points)
+        .flat_map(|idx| (0..replications).map(move |r| (idx, r)))
+        .filter(|&(idx, r)| ours(idx, r))
+        .count() as u64;
     let points_per_batch = (UNITS_PER_BATCH / replications.max(1) as usize).max(1);
     let mut customer_steps = 0u64;
     let mut active_customer_steps = 0u64;
@@ -108,9 +141,13 @@ pub fn run_sweep(
         }
         let units: Vec<(usize, u64)> = (first..last)
             .flat_map(|idx| (0..replications).map(move |r| (idx, r)))
+            .filter(|&(idx, r)| ours(idx, r))
             .collect();
+        if units.is_empty() {
+            continue;
+        }
         let workers = PoolWorkers::for_batch(units.len(), pool.current_num_threads());
-        let batch: Vec<Option<(UnitResult, u64)>> = pool.install(|| {
+        let batch: Vec<Option<UnitResult>> = pool.install(|| {
             units
                 .par_iter()
                 .map(|&(idx, replication)| {
@@ -131,33 +168,34 @@ pub fn run_sweep(
                     };
                     on_unit_done();
                     let active: u64 = records.iter().map(|r| r.output.active_customer_steps).sum();
-                    Some((
-                        UnitResult {
-                            point: idx as u32,
-                            replication,
-                            seed: records.first().map_or(0, |r| r.seed),
-                            metrics: records.into_iter().map(|r| r.output.metrics).collect(),
-                        },
-                        active,
-                    ))
+                    Some(UnitResult {
+                        point: idx as u32,
+                        replication,
+                        seed: records.first().map_or(0, |r| r.seed),
+                        metrics: records.into_iter().map(|r| r.output.metrics).collect(),
+                        customer_steps: at_point.customer_steps_per_replication(),
+                        active_customer_steps: active,
+                    })
                 })
                 .collect()
         });
-        if let Some(signal) = options.stop.signal() {
+        let stopped = options.stop.signal();
+        if stopped.is_none() || options.keep_unfinished_batches {
+            for unit in batch.into_iter().flatten() {
+                customer_steps += unit.customer_steps;
+                active_customer_steps += unit.active_customer_steps;
+                sink.accept(unit)?;
+                done += 1;
+            }
+            sink.end_batch()?;
+        }
+        if let Some(signal) = stopped {
             return Err(Error::Interrupted {
                 signal,
                 finished: done,
                 total,
                 units: "point-replications",
             });
-        }
-        for at_point in &scenarios {
-            customer_steps += replications * at_point.customer_steps_per_replication();
-        }
-        for (unit, active) in batch.into_iter().flatten() {
-            active_customer_steps += active;
-            sink(unit)?;
-            done += 1;
         }
     }
     Ok(SweepInfo {

@@ -19,7 +19,8 @@ use serde::{Deserialize, Serialize};
 use super::write_atomically;
 use crate::engine::{PeriodRecord, RunMetrics, RunOutput};
 use crate::error::{Error, Result};
-use crate::results::{RunRecord, RunSink};
+use crate::experiment::UnitSink;
+use crate::results::{RunRecord, RunSink, UnitResult};
 
 /// What a part folder is a part of, written to `part.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -34,16 +35,39 @@ pub struct PartInfo {
     pub scenario_sha256: String,
     pub shard_index: u32,
     pub shard_count: u32,
-    /// Replications of the whole experiment, strategies and periods of each run.
+    /// A part of `relsim run` or of `relsim sweep`.
+    #[serde(default)]
+    pub kind: PartKind,
+    /// The design's points (1 for a run).
+    #[serde(default = "one")]
+    pub points: u64,
+    /// Replications (at each point, for a sweep), strategies and periods of each run.
     pub replications: u64,
     pub strategies: u32,
     pub periods: u32,
 }
 
+/// What a part is a part of.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PartKind {
+    /// `relsim run`: the journal holds whole runs (period records and metrics).
+    #[default]
+    Run,
+    /// `relsim sweep`: the journal holds units (point × replication: every strategy's
+    /// metrics).
+    Sweep,
+}
+
+fn one() -> u64 {
+    1
+}
+
 /// What `complete.json` says: the shard finished, and how long its runs took.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PartCompletion {
-    pub replications_done: u64,
+    /// Replications of a run part, point-replications of a sweep part.
+    pub units_done: u64,
     /// Wall time spent simulating, summed over the sessions that ran this shard (a resumed
     /// shard has several).
     pub wall_time_seconds: f64,
@@ -57,8 +81,10 @@ pub const SCENARIO_FILE: &str = "scenario.toml";
 pub const COMPLETE_FILE: &str = "complete.json";
 pub const SESSIONS_FILE: &str = "sessions.json";
 const BATCH_PREFIX: &str = "runs-";
+const UNITS_PREFIX: &str = "units-";
 const BATCH_SUFFIX: &str = ".bin";
 const MAGIC: &[u8; 12] = b"relsim-runs1";
+const UNITS_MAGIC: &[u8; 12] = b"relsim-unit1";
 
 /// A part folder being written by a shard: a [`RunSink`] that writes each batch it is given
 /// as a journal file.
@@ -67,12 +93,13 @@ pub struct PartWriter {
     dir: PathBuf,
     info: PartInfo,
     pending: Vec<RunRecord>,
+    pending_units: Vec<UnitResult>,
 }
 
 impl PartWriter {
     /// Starts a part folder at `dir` for `info`, with the expanded `scenario_text`. The folder
     /// must not exist, or be empty, or (with `resume`) be a part of the same shard, which is
-    /// continued; its replications already done are returned.
+    /// continued; what it already holds is returned ([`PartFolder::done`]).
     pub fn open(
         dir: &Path,
         info: PartInfo,
@@ -120,7 +147,7 @@ impl PartWriter {
                     fs::remove_file(entry.path()).map_err(write_fail)?;
                 }
             }
-            folder.replications_done()?
+            folder.done()?
         } else {
             if dir.exists() && fs::read_dir(dir).map_err(write_fail)?.next().is_some() {
                 return Err(invalid(
@@ -143,6 +170,7 @@ impl PartWriter {
                 dir: dir.to_path_buf(),
                 info,
                 pending: Vec::new(),
+                pending_units: Vec::new(),
             },
             done,
         ))
@@ -161,13 +189,10 @@ impl PartWriter {
     }
 
     /// Adds a session (one process that ran part of the shard) to `sessions.json`: how long
-    /// it simulated and on how many threads.
-    pub fn record_session(&self, wall_time_seconds: f64, threads: usize) -> Result<()> {
+    /// it simulated, on how many threads, and the customer-steps it ran.
+    pub fn record_session(&self, session: Session) -> Result<()> {
         let mut sessions = read_sessions(&self.dir)?;
-        sessions.push(Session {
-            wall_time_seconds,
-            threads,
-        });
+        sessions.push(session);
         write_atomically(&self.dir.join(SESSIONS_FILE), |out| {
             serde_json::to_writer_pretty(&mut *out, &sessions)?;
             out.write_all(b"\n")
@@ -177,9 +202,11 @@ impl PartWriter {
 
 /// One process's work on a shard.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct Session {
-    wall_time_seconds: f64,
-    threads: usize,
+pub struct Session {
+    pub wall_time_seconds: f64,
+    pub threads: usize,
+    pub customer_steps: u64,
+    pub active_customer_steps: u64,
 }
 
 fn read_sessions(dir: &Path) -> Result<Vec<Session>> {
@@ -194,6 +221,28 @@ fn read_sessions(dir: &Path) -> Result<Vec<Session>> {
             path,
             message: format!("cannot be read: {err}"),
         }),
+    }
+}
+
+impl UnitSink for PartWriter {
+    fn accept(&mut self, unit: UnitResult) -> Result<()> {
+        self.pending_units.push(unit);
+        Ok(())
+    }
+
+    fn end_batch(&mut self) -> Result<()> {
+        let units = std::mem::take(&mut self.pending_units);
+        let (Some(first), Some(last)) = (units.first(), units.last()) else {
+            return Ok(());
+        };
+        let index =
+            |unit: &UnitResult| u64::from(unit.point) * self.info.replications + unit.replication;
+        let name = format!(
+            "{UNITS_PREFIX}{:012}-{:012}{BATCH_SUFFIX}",
+            index(first),
+            index(last)
+        );
+        write_atomically(&self.dir.join(name), |out| write_units(out, &units))
     }
 }
 
@@ -280,7 +329,11 @@ impl PartFolder {
             .filter_map(|entry| entry.ok().map(|e| e.path()))
             .filter(|path| {
                 let name = super::file_name_of(path);
-                name.starts_with(BATCH_PREFIX) && name.ends_with(BATCH_SUFFIX)
+                let prefix = match info.kind {
+                    PartKind::Run => BATCH_PREFIX,
+                    PartKind::Sweep => UNITS_PREFIX,
+                };
+                name.starts_with(prefix) && name.ends_with(BATCH_SUFFIX)
             })
             .collect();
         batches.sort();
@@ -293,9 +346,21 @@ impl PartFolder {
         })
     }
 
-    /// Every run in the journal, batch by batch.
+    /// Every run in a run part's journal, batch by batch.
     pub fn runs(&self) -> Result<Vec<RunRecord>> {
-        let mut runs = Vec::new();
+        self.read_batches(|bytes| read_runs(bytes, &self.info))
+    }
+
+    /// Every unit in a sweep part's journal, batch by batch.
+    pub fn units(&self) -> Result<Vec<UnitResult>> {
+        self.read_batches(|bytes| read_units(bytes, self.info.strategies as usize))
+    }
+
+    fn read_batches<T>(
+        &self,
+        read: impl Fn(&[u8]) -> std::result::Result<Vec<T>, String>,
+    ) -> Result<Vec<T>> {
+        let mut all = Vec::new();
         for path in &self.batches {
             let mut bytes = Vec::new();
             fs::File::open(path)
@@ -304,22 +369,40 @@ impl PartFolder {
                     path: path.clone(),
                     message: format!("cannot be read: {err}"),
                 })?;
-            runs.extend(
-                read_runs(&bytes, &self.info).map_err(|message| Error::InvalidOutput {
-                    path: path.clone(),
-                    message,
-                })?,
-            );
+            all.extend(read(&bytes).map_err(|message| Error::InvalidOutput {
+                path: path.clone(),
+                message,
+            })?);
         }
-        Ok(runs)
+        Ok(all)
     }
 
-    /// Seconds spent simulating, over every session that ran this shard.
-    pub fn session_seconds(&self) -> Result<f64> {
-        Ok(read_sessions(&self.dir)?
-            .iter()
-            .map(|session| session.wall_time_seconds)
-            .sum())
+    /// What the journal holds, in increasing order: replications of a run part, unit indices
+    /// (`point × replications + replication`) of a sweep part.
+    pub fn done(&self) -> Result<Vec<u64>> {
+        match self.info.kind {
+            PartKind::Run => self.replications_done(),
+            PartKind::Sweep => {
+                let mut done: Vec<u64> = self
+                    .units()?
+                    .iter()
+                    .map(|u| u64::from(u.point) * self.info.replications + u.replication)
+                    .collect();
+                done.sort_unstable();
+                Ok(done)
+            }
+        }
+    }
+
+    /// Every session that ran this shard, added up: seconds, the most threads, customer-steps.
+    pub fn sessions_total(&self) -> Result<Session> {
+        let sessions = read_sessions(&self.dir)?;
+        Ok(Session {
+            wall_time_seconds: sessions.iter().map(|s| s.wall_time_seconds).sum(),
+            threads: sessions.iter().map(|s| s.threads).max().unwrap_or(1),
+            customer_steps: sessions.iter().map(|s| s.customer_steps).sum(),
+            active_customer_steps: sessions.iter().map(|s| s.active_customer_steps).sum(),
+        })
     }
 
     /// The replications the journal holds, in increasing order.
@@ -399,4 +482,63 @@ fn read_runs(bytes: &[u8], info: &PartInfo) -> std::result::Result<Vec<RunRecord
         })
         .collect();
     Ok(runs)
+}
+
+fn write_units(out: &mut dyn Write, units: &[UnitResult]) -> io::Result<()> {
+    out.write_all(UNITS_MAGIC)?;
+    out.write_all(&(units.len() as u64).to_le_bytes())?;
+    for unit in units {
+        out.write_all(&u64::from(unit.point).to_le_bytes())?;
+        out.write_all(&unit.replication.to_le_bytes())?;
+        out.write_all(&unit.seed.to_le_bytes())?;
+        out.write_all(&unit.customer_steps.to_le_bytes())?;
+        out.write_all(&unit.active_customer_steps.to_le_bytes())?;
+        for metrics in &unit.metrics {
+            for value in metrics.values() {
+                out.write_all(&value.to_le_bytes())?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn read_units(bytes: &[u8], strategies: usize) -> std::result::Result<Vec<UnitResult>, String> {
+    let per_unit = 5 * 8 + 8 * strategies * RunMetrics::COUNT;
+    let corrupt = || {
+        "is not a journal file of this relsim version (wrong size or header); delete it and \
+         run the shard again with --resume"
+            .to_string()
+    };
+    let body = bytes
+        .strip_prefix(UNITS_MAGIC.as_slice())
+        .ok_or_else(corrupt)?;
+    let (count, body) = body.split_first_chunk::<8>().ok_or_else(corrupt)?;
+    let count = u64::from_le_bytes(*count) as usize;
+    if body.len() != count.checked_mul(per_unit).ok_or_else(corrupt)? {
+        return Err(corrupt());
+    }
+    let mut words = body
+        .chunks_exact(8)
+        .map(|word| u64::from_le_bytes(word.try_into().expect("8-byte chunks")));
+    let mut next = || words.next().expect("size checked above");
+    Ok((0..count)
+        .map(|_| {
+            let point = next() as u32;
+            let replication = next();
+            let seed = next();
+            let customer_steps = next();
+            let active_customer_steps = next();
+            let metrics = (0..strategies)
+                .map(|_| RunMetrics::from_values(std::array::from_fn(|_| f64::from_bits(next()))))
+                .collect();
+            UnitResult {
+                point,
+                replication,
+                seed,
+                metrics,
+                customer_steps,
+                active_customer_steps,
+            }
+        })
+        .collect())
 }

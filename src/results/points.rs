@@ -25,6 +25,9 @@ pub struct UnitResult {
     pub seed: u64,
     /// Each strategy's per-run metrics, in scenario order.
     pub metrics: Vec<RunMetrics>,
+    /// Customer-steps the unit's runs took, and the part of them spent on active customers.
+    pub customer_steps: u64,
+    pub active_customer_steps: u64,
 }
 
 /// The metric whose paired differences decide the verdict.
@@ -315,6 +318,8 @@ pub(crate) mod tests {
                     ..RunMetrics::default()
                 })
                 .collect(),
+            customer_steps: 0,
+            active_customer_steps: 0,
         }
     }
 
