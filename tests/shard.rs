@@ -196,6 +196,27 @@ fn parts_that_do_not_belong_together_are_refused() {
         &[dir.path().join("nowhere")],
         &["is not a shard's part folder"],
     );
+    // A journal file copied under another name: its runs would count twice.
+    let doubled = dir.path().join("doubled");
+    copy_folder(&one, &doubled);
+    let batch = fs::read_dir(&doubled)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("runs-")
+        })
+        .unwrap();
+    fs::copy(&batch, doubled.join("runs-9999999999-9999999999.bin")).unwrap();
+    refused(
+        &[doubled, two.clone(), three.clone()],
+        &[
+            "replication 0 has runs of strategies [0, 1, 2, 0, 1, 2]",
+            "duplicated",
+        ],
+    );
     // A part without its completion marker: interrupted and not resumed.
     fs::remove_file(three.join("complete.json")).unwrap();
     refused(
@@ -220,6 +241,14 @@ fn parts_that_do_not_belong_together_are_refused() {
             .assert()
             .code(2)
             .stderr(predicates::str::contains("--shard"));
+    }
+}
+
+fn copy_folder(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
     }
 }
 
@@ -316,7 +345,7 @@ fn assert_only_whole_files(part: &Path) {
         }
     }
     let folder = relsim::output::part::PartFolder::open(part).unwrap();
-    folder.runs().expect("every journal file is whole");
+    folder.run_summary().expect("every journal file is whole");
 }
 
 /// SIGINT, SIGTERM and SIGUSR1 at different moments, each followed by `--resume`, and a kill
@@ -326,12 +355,19 @@ fn interrupted_shards_keep_their_work_and_resume_to_the_same_result() {
     let dir = tempfile::tempdir().unwrap();
     let plain = dir.path().join("plain");
     plain_run(&LONGER, &plain);
+    // Random moments (after the shard's first progress line), said in any failure message.
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos() as u64;
+    let moment = |i: u64| 100 + (seed.wrapping_mul(6_364_136_223_846_793_005) >> (i * 8)) % 400;
     let cases = [
-        ("1/2", libc::SIGINT, 150),
-        ("2/2", libc::SIGTERM, 400),
-        ("1/2", libc::SIGUSR1, 250),
-        ("2/2", libc::SIGKILL, 300),
+        ("1/2", libc::SIGINT, moment(0)),
+        ("2/2", libc::SIGTERM, moment(1)),
+        ("1/2", libc::SIGUSR1, moment(2)),
+        ("2/2", libc::SIGKILL, moment(3)),
     ];
+    eprintln!("interrupting at {cases:?} ms");
     let parts = [dir.path().join("part1"), dir.path().join("part2")];
     for (shard_spec, signal, delay_ms) in cases {
         let part = &parts[if shard_spec == "1/2" { 0 } else { 1 }];

@@ -17,9 +17,11 @@ use crate::experiment::{
     estimate_memory_bytes, run_experiment, run_sweep, ExecutionOptions, ExperimentOptions, Shard,
     StopRequest, SweepInfo,
 };
-use crate::output::part::{PartCompletion, PartFolder, PartInfo, PartKind, PartWriter, Session};
+use crate::output::part::{
+    PartCompletion, PartFolder, PartInfo, PartKind, PartWriter, RunStream, Session,
+};
 use crate::output::{Manifest, StagedFolder};
-use crate::results::{ResultsCollector, RunRecord, RunSink, UnitResult};
+use crate::results::{ResultsCollector, RunSink, UnitResult};
 use crate::scenario::parse;
 use crate::sweep::PreparedSweep;
 
@@ -142,11 +144,7 @@ pub fn run_shard(options: &RunOptions) -> Result<ShardReport> {
     }
     // Everything the part's runs cost, over every session that ran them.
     let folder = PartFolder::open(&part_dir)?;
-    let active_customer_steps = folder
-        .runs()?
-        .iter()
-        .map(|run| run.output.active_customer_steps)
-        .sum();
+    let (_, active_customer_steps) = folder.run_summary()?;
     let sessions = folder.sessions_total()?;
     writer.complete(&PartCompletion {
         units_done: share.len() as u64,
@@ -546,35 +544,20 @@ pub fn merge(options: &MergeOptions) -> Result<MergeReport> {
         &[],
     )?;
     let strategies = scenario.strategies().len();
-    let mut runs: BTreeMap<u64, Vec<RunRecord>> = BTreeMap::new();
-    for part in &parts {
-        let shard = Shard::new(part.info.shard_index, count)?;
-        for run in part.runs()? {
-            let belongs = shard
-                .replications(part.info.replications)
-                .binary_search(&run.replication)
-                .is_ok();
-            if !belongs || run.strategy_idx >= strategies {
-                return Err(invalid(
-                    &part.dir,
-                    format!(
-                        "holds replication {} strategy {}, which is not shard {shard}'s: the \
-                         folder was changed after the shard wrote it",
-                        run.replication, run.strategy_idx
-                    ),
-                ));
-            }
-            runs.entry(run.replication).or_default().push(run);
-        }
+    // Replication by replication, each from its shard's journal: only a batch of runs per
+    // journal file is in memory at a time, whatever the experiment's size.
+    let mut streams: BTreeMap<u32, RunStream> = BTreeMap::new();
+    for (&index, part) in &by_shard {
+        streams.insert(index, part.run_stream()?);
     }
     let mut collector = ResultsCollector::new(&scenario);
     for replication in 0..reference.info.replications {
-        let mut of_replication = runs.remove(&replication).unwrap_or_default();
-        of_replication.sort_by_key(|run| run.strategy_idx);
-        let strategies_found: Vec<usize> = of_replication.iter().map(|r| r.strategy_idx).collect();
+        // Replication r is shard (r mod n) + 1's.
+        let shard = (replication % u64::from(count)) as u32 + 1;
+        let stream = streams.get_mut(&shard).expect("every shard is present");
+        let runs = stream.take(replication)?;
+        let strategies_found: Vec<usize> = runs.iter().map(|r| r.strategy_idx).collect();
         if strategies_found != (0..strategies).collect::<Vec<_>>() {
-            // Replication r is shard (r mod n) + 1's.
-            let shard = (replication % u64::from(count)) as u32 + 1;
             return Err(invalid(
                 &by_shard[&shard].dir,
                 format!(
@@ -584,8 +567,20 @@ pub fn merge(options: &MergeOptions) -> Result<MergeReport> {
                 ),
             ));
         }
-        for run in of_replication {
+        for run in runs {
             collector.accept(run)?;
+        }
+    }
+    for (shard, stream) in &streams {
+        if let Some(run) = stream.leftover() {
+            return Err(invalid(
+                &by_shard[shard].dir,
+                format!(
+                    "holds replication {} strategy {} more than once, or where shard {shard}/{count} \
+                     has none: the folder was changed after the shard wrote it",
+                    run.replication, run.strategy_idx
+                ),
+            ));
         }
     }
     let results = collector.finish()?;

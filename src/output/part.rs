@@ -9,7 +9,6 @@
 //!   batch files or none. Every run's period records and metrics, as little-endian `f64`s.
 //! - `complete.json`: written last, once every replication of the shard is in the journal.
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
@@ -346,9 +345,33 @@ impl PartFolder {
         })
     }
 
-    /// Every run in a run part's journal, batch by batch.
-    pub fn runs(&self) -> Result<Vec<RunRecord>> {
-        self.read_batches(|bytes| read_runs(bytes, &self.info))
+    /// A run part's journal, to be read a replication at a time.
+    pub fn run_stream(&self) -> Result<RunStream> {
+        let files = self
+            .batches
+            .iter()
+            .map(|path| BatchReader::open(path, &self.info))
+            .collect::<Result<_>>()?;
+        Ok(RunStream { files })
+    }
+
+    /// What a run part's journal holds, read a run at a time: the replications done (in
+    /// increasing order) and the active customer-steps of their runs.
+    pub fn run_summary(&self) -> Result<(Vec<u64>, u64)> {
+        let mut done = Vec::new();
+        let mut active_customer_steps = 0;
+        for path in &self.batches {
+            let mut file = BatchReader::open(path, &self.info)?;
+            while let Some(run) = file.head.take() {
+                if run.strategy_idx == 0 {
+                    done.push(run.replication);
+                }
+                active_customer_steps += run.output.active_customer_steps;
+                file.advance()?;
+            }
+        }
+        done.sort_unstable();
+        Ok((done, active_customer_steps))
     }
 
     /// Every unit in a sweep part's journal, batch by batch.
@@ -381,7 +404,7 @@ impl PartFolder {
     /// (`point × replications + replication`) of a sweep part.
     pub fn done(&self) -> Result<Vec<u64>> {
         match self.info.kind {
-            PartKind::Run => self.replications_done(),
+            PartKind::Run => Ok(self.run_summary()?.0),
             PartKind::Sweep => {
                 let mut done: Vec<u64> = self
                     .units()?
@@ -404,22 +427,141 @@ impl PartFolder {
             active_customer_steps: sessions.iter().map(|s| s.active_customer_steps).sum(),
         })
     }
+}
 
-    /// The replications the journal holds, in increasing order.
-    pub fn replications_done(&self) -> Result<Vec<u64>> {
-        let mut done: Vec<u64> = self
-            .runs()?
-            .iter()
-            .filter(|run| run.strategy_idx == 0)
-            .map(|run| run.replication)
-            .collect();
-        done.sort_unstable();
-        Ok(done)
+/// A run part's journal read a run at a time, handing out the runs of any replication it
+/// holds while keeping in memory only the next run of each journal file (each file lists its
+/// replications in increasing order, but a resumed shard's files may interleave).
+pub struct RunStream {
+    files: Vec<BatchReader>,
+}
+
+impl RunStream {
+    /// The runs of `replication`, strategy by strategy as they were written; empty if no file
+    /// holds it next.
+    pub fn take(&mut self, replication: u64) -> Result<Vec<RunRecord>> {
+        let mut runs = Vec::new();
+        for file in &mut self.files {
+            while file
+                .head
+                .as_ref()
+                .is_some_and(|run| run.replication == replication)
+            {
+                runs.extend(file.head.take());
+                file.advance()?;
+            }
+        }
+        Ok(runs)
+    }
+
+    /// A run still unread once every replication has been taken: one the shard should not
+    /// have, or one written twice.
+    pub fn leftover(&self) -> Option<&RunRecord> {
+        self.files.iter().find_map(|file| file.head.as_ref())
     }
 }
 
-/// Runs per replication, by replication: what merging many parts gathers.
-pub type RunsByReplication = BTreeMap<u64, Vec<RunRecord>>;
+/// One journal file, read a run at a time.
+struct BatchReader {
+    path: PathBuf,
+    reader: io::BufReader<fs::File>,
+    remaining: u64,
+    periods: u32,
+    head: Option<RunRecord>,
+}
+
+impl BatchReader {
+    fn open(path: &Path, info: &PartInfo) -> Result<Self> {
+        let fail = |message: String| Error::InvalidOutput {
+            path: path.to_path_buf(),
+            message,
+        };
+        let file = fs::File::open(path).map_err(|err| fail(format!("cannot be read: {err}")))?;
+        let size = file
+            .metadata()
+            .map_err(|err| fail(format!("cannot be read: {err}")))?
+            .len();
+        let mut reader = io::BufReader::new(file);
+        let mut header = [0u8; 20];
+        let count = match reader.read_exact(&mut header) {
+            Ok(()) if header[..12] == MAGIC[..] => {
+                u64::from_le_bytes(header[12..].try_into().expect("8 bytes"))
+            }
+            _ => return Err(fail(corrupt_journal())),
+        };
+        let expected = count
+            .checked_mul(run_bytes(info) as u64)
+            .and_then(|body| body.checked_add(20));
+        if expected != Some(size) {
+            return Err(fail(corrupt_journal()));
+        }
+        let mut batch = Self {
+            path: path.to_path_buf(),
+            reader,
+            remaining: count,
+            periods: info.periods,
+            head: None,
+        };
+        batch.advance()?;
+        Ok(batch)
+    }
+
+    /// Reads the next run into `head` (`None` at the end of the file).
+    fn advance(&mut self) -> Result<()> {
+        if self.remaining == 0 {
+            self.head = None;
+            return Ok(());
+        }
+        self.remaining -= 1;
+        let mut word = || -> Result<u64> {
+            let mut bytes = [0u8; 8];
+            self.reader
+                .read_exact(&mut bytes)
+                .map_err(|err| Error::InvalidOutput {
+                    path: self.path.clone(),
+                    message: format!("cannot be read: {err}"),
+                })?;
+            Ok(u64::from_le_bytes(bytes))
+        };
+        let replication = word()?;
+        let strategy_idx = word()? as usize;
+        let seed = word()?;
+        let active_customer_steps = word()?;
+        let mut periods = Vec::with_capacity(self.periods as usize);
+        for _ in 0..self.periods {
+            let mut values = [0.0; PeriodRecord::COUNT];
+            for value in &mut values {
+                *value = f64::from_bits(word()?);
+            }
+            periods.push(PeriodRecord::from_values(values));
+        }
+        let mut values = [0.0; RunMetrics::COUNT];
+        for value in &mut values {
+            *value = f64::from_bits(word()?);
+        }
+        self.head = Some(RunRecord {
+            strategy_idx,
+            replication,
+            seed,
+            output: RunOutput {
+                periods,
+                metrics: RunMetrics::from_values(values),
+                active_customer_steps,
+            },
+        });
+        Ok(())
+    }
+}
+
+fn run_bytes(info: &PartInfo) -> usize {
+    4 * 8 + 8 * (info.periods as usize * PeriodRecord::COUNT + RunMetrics::COUNT)
+}
+
+fn corrupt_journal() -> String {
+    "is not a journal file of this relsim version (wrong size or header); delete it and run \
+     the shard again with --resume"
+        .to_string()
+}
 
 fn write_runs(out: &mut dyn Write, runs: &[RunRecord], info: &PartInfo) -> io::Result<()> {
     out.write_all(MAGIC)?;
@@ -440,48 +582,6 @@ fn write_runs(out: &mut dyn Write, runs: &[RunRecord], info: &PartInfo) -> io::R
         }
     }
     Ok(())
-}
-
-fn read_runs(bytes: &[u8], info: &PartInfo) -> std::result::Result<Vec<RunRecord>, String> {
-    let per_run = 4 * 8 + 8 * (info.periods as usize * PeriodRecord::COUNT + RunMetrics::COUNT);
-    let corrupt = || {
-        "is not a journal file of this relsim version (wrong size or header); delete it and \
-         run the shard again with --resume"
-            .to_string()
-    };
-    let body = bytes.strip_prefix(MAGIC.as_slice()).ok_or_else(corrupt)?;
-    let (count, body) = body.split_first_chunk::<8>().ok_or_else(corrupt)?;
-    let count = u64::from_le_bytes(*count) as usize;
-    if body.len() != count.checked_mul(per_run).ok_or_else(corrupt)? {
-        return Err(corrupt());
-    }
-    let mut words = body
-        .chunks_exact(8)
-        .map(|word| u64::from_le_bytes(word.try_into().expect("8-byte chunks")));
-    let mut next = || words.next().expect("size checked above");
-    let runs = (0..count)
-        .map(|_| {
-            let replication = next();
-            let strategy_idx = next() as usize;
-            let seed = next();
-            let active_customer_steps = next();
-            let periods = (0..info.periods)
-                .map(|_| PeriodRecord::from_values(std::array::from_fn(|_| f64::from_bits(next()))))
-                .collect();
-            let metrics = RunMetrics::from_values(std::array::from_fn(|_| f64::from_bits(next())));
-            RunRecord {
-                strategy_idx,
-                replication,
-                seed,
-                output: RunOutput {
-                    periods,
-                    metrics,
-                    active_customer_steps,
-                },
-            }
-        })
-        .collect();
-    Ok(runs)
 }
 
 fn write_units(out: &mut dyn Write, units: &[UnitResult]) -> io::Result<()> {
