@@ -107,8 +107,9 @@ Examples:
         /// --out, for `relsim merge`; `slurm` takes i and n from the job array's task.
         #[arg(long, value_name = "i/n|slurm")]
         shard: Option<String>,
-        /// Continue an interrupted shard from its part folder's journal.
-        #[arg(long, requires = "shard")]
+        /// Continue an interrupted run from what it kept (OUT.resume/), or an interrupted shard
+        /// from its part folder's journal.
+        #[arg(long)]
         resume: bool,
         /// Add replications in batches of --replications until the 95% interval of every
         /// paired difference of --target-metric is narrower than WIDTH: a number in the

@@ -65,19 +65,22 @@ pub enum Error {
         /// What was counted: `replications`, or `point-replications` in a sweep.
         units: &'static str,
     },
-    /// A shard stopped by a signal: what it finished is kept in its part folder.
+    /// A run or shard stopped by a signal: what it finished is kept in `kept` (a shard's part
+    /// folder, or a run's checkpoint folder).
     #[error(
-        "interrupted by {} with {done} of the shard's {total} replications done; they are kept \
-         in {}. Continue with:\n  {resume}",
+        "interrupted by {} with {done} of {total} {units} done; they are kept in {}. Continue \
+         with:\n  {resume}",
         signal_name(*signal),
-        part.display()
+        kept.display()
     )]
-    ShardInterrupted {
+    InterruptedKept {
         signal: i32,
         done: u64,
         total: u64,
-        part: PathBuf,
-        /// The command that continues the shard.
+        /// What was counted: `replications`, or `point-replications` in a sweep.
+        units: &'static str,
+        kept: PathBuf,
+        /// The command that continues the work.
         resume: String,
     },
     /// A file that could not be written.
@@ -145,7 +148,7 @@ impl Error {
             | Error::InvalidData { .. }
             | Error::OutputFolder { .. } => 2,
             // The shell's convention: 128 + the signal's number.
-            Error::Interrupted { signal, .. } | Error::ShardInterrupted { signal, .. } => {
+            Error::Interrupted { signal, .. } | Error::InterruptedKept { signal, .. } => {
                 128u8.saturating_add(*signal as u8)
             }
             Error::Write { .. }

@@ -366,12 +366,14 @@ fn an_interrupt_stops_cleanly_says_so_and_keeps_the_old_folder() {
         let (status, stderr) = interrupt_a_long_run(&out, signal);
         assert_eq!(status, Some(code), "{stderr}");
         assert!(stderr.contains("interrupted by"), "{stderr}");
-        assert!(stderr.contains("of 1000000 replications"), "{stderr}");
-        assert!(stderr.contains("nothing was written"), "{stderr}");
+        assert!(stderr.contains("of 1000000 replications done"), "{stderr}");
+        assert!(stderr.contains("they are kept in"), "{stderr}");
+        assert!(stderr.contains("--resume"), "{stderr}");
         assert!(!stderr.contains("panicked"), "{stderr}");
-        // The earlier run is intact and nothing is left beside it.
+        // The earlier run is intact; beside it only the interrupted run's checkpoint, which
+        // `--resume` continues.
         assert_eq!(fs::read(out.join("runs.csv")).unwrap(), before);
-        assert_eq!(entries(dir.path()), ["run"]);
+        assert_eq!(entries(dir.path()), ["run", "run.resume"]);
     }
 }
 

@@ -683,3 +683,73 @@ fn an_interrupted_sweep_shard_resumes_to_the_same_result() {
     merge(&parts, &merged).success();
     assert_same_sweep(&plain, &merged);
 }
+
+/// A plain run stopped by SIGINT, SIGTERM and SIGUSR1 in turn, each time continued with
+/// `--resume`, ends with the files of a run that was never stopped, and leaves no checkpoint.
+#[test]
+fn an_interrupted_run_resumes_to_the_same_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = dir.path().join("plain");
+    plain_run(&LONGER, &plain);
+    let out = dir.path().join("run");
+    let checkpoint = dir.path().join("run.resume");
+    for (i, signal) in [libc::SIGINT, libc::SIGTERM, libc::SIGUSR1]
+        .into_iter()
+        .enumerate()
+    {
+        let mut child = Process::new(relsim_binary())
+            .arg("run")
+            .args(LONGER)
+            .args([
+                "--threads",
+                "2",
+                "--no-plots",
+                "--progress",
+                "json",
+                "--out",
+            ])
+            .arg(&out)
+            .args(if i > 0 { &["--resume"][..] } else { &[][..] })
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        let mut first = String::new();
+        stderr.read_line(&mut first).unwrap();
+        std::thread::sleep(Duration::from_millis(700));
+        // SAFETY: kill(2) on our own child's process id has no memory-safety preconditions.
+        assert_eq!(unsafe { libc::kill(child.id() as i32, signal) }, 0);
+        let status = child.wait().unwrap();
+        let mut rest = String::new();
+        std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+        assert_eq!(status.code(), Some(128 + signal), "{rest}");
+        assert!(rest.contains("Continue with:"), "{rest}");
+        assert!(rest.contains("--resume"), "{rest}");
+        assert!(checkpoint.join("checkpoint.bin").exists());
+        assert!(!out.exists(), "no output folder until the run is whole");
+    }
+    relsim()
+        .arg("run")
+        .args(LONGER)
+        .arg("--out")
+        .arg(&out)
+        .args(["--no-plots", "--quiet", "--resume"])
+        .assert()
+        .success();
+    assert!(
+        !checkpoint.exists(),
+        "the checkpoint is removed once the run is whole"
+    );
+    assert_same_results(&plain, &out);
+    // Nothing to resume now, and a checkpoint of another scenario is refused.
+    relsim()
+        .arg("run")
+        .args(LONGER)
+        .arg("--out")
+        .arg(&out)
+        .args(["--resume", "--force"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("nothing to resume"));
+}

@@ -10,15 +10,19 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::experiment::adaptive::{run_until_precise, AdaptiveOutcome, AdaptivePlan, TargetWidth};
-use crate::experiment::{estimate_memory_bytes, run_experiment, ExperimentOptions, StopRequest};
+use crate::experiment::{
+    estimate_memory_bytes, run_experiment, ExperimentInfo, ExperimentOptions, StopRequest,
+};
 use crate::output::{self, AdaptiveManifest, ExportInput, Manifest, OutputFolder, StagedFolder};
 use crate::plot::ChartSpec;
 use crate::report::{count, html_report, terminal_report};
 use crate::results::{ResultsCollector, RunSink};
 use crate::scenario::{presets, Override, Scenario, ScenarioSource};
+use shard::shell_word;
 
 mod breakeven;
 mod calibrate;
+mod checkpoint;
 mod decompose;
 mod progress;
 mod shard;
@@ -118,11 +122,11 @@ pub fn load_scenario(
 
 /// `relsim run`: simulate, print the comparison, write the result folder whole.
 pub fn run(options: &RunOptions) -> Result<RunReport> {
-    if options.resume {
+    if options.resume && options.target_ci.is_some() {
         return Err(Error::InvalidOption {
             option: "--resume".into(),
-            message: "continues a shard's part folder: give it with --shard i/n and the \
-                      shard's --out"
+            message: "continues an interrupted run of fixed replications; an interrupted \
+                      --target-ci run starts again"
                 .into(),
         });
     }
@@ -170,9 +174,27 @@ pub fn run(options: &RunOptions) -> Result<RunReport> {
         .clone()
         .unwrap_or_else(|| Path::new("outputs").join(scenario.name()));
     let folder = StagedFolder::prepare(&out_dir, options.force)?;
+    let checkpoint_dir = checkpoint::dir_of(&out_dir);
+    let scenario_sha256 = format!("{:x}", Sha256::digest(scenario.to_toml().as_bytes()));
+    let restored = if options.resume {
+        Some(checkpoint::read(
+            &checkpoint_dir,
+            &scenario,
+            &scenario_sha256,
+        )?)
+    } else {
+        None
+    };
     if !options.quiet {
         for note in scenario.notes() {
             eprintln!("note: {note}");
+        }
+        if restored.is_none() && checkpoint_dir.exists() {
+            eprintln!(
+                "note: {} holds an interrupted run; this run replaces it when it finishes (pass \
+                 --resume to continue it instead)",
+                checkpoint_dir.display()
+            );
         }
     }
     let stop = StopRequest::default();
@@ -186,10 +208,17 @@ pub fn run(options: &RunOptions) -> Result<RunReport> {
         format!("simulating {}", scenario.name()),
     );
     let started = Instant::now();
-    let mut collector = ResultsCollector::new(&scenario);
+    // A resumed run continues from the checkpoint's collector: the replications it holds
+    // are not run again, and the rest are added in the same order as without a stop.
+    let mut collector = restored.unwrap_or_else(|| ResultsCollector::new(&scenario));
+    let already = collector.runs().replications() as u64;
+    for _ in 0..already {
+        progress.inc();
+    }
     let experiment = ExperimentOptions {
         threads,
         stop: stop.clone(),
+        replications: (already > 0).then(|| (already..scenario.replications() as u64).collect()),
         ..Default::default()
     };
     let outcome = match &adaptive {
@@ -201,7 +230,30 @@ pub fn run(options: &RunOptions) -> Result<RunReport> {
         .map(|outcome| (outcome.info, Some(outcome))),
     };
     progress.finish();
-    let (info, adaptive_outcome) = outcome?;
+    let (info, adaptive_outcome) = match outcome {
+        Err(Error::Interrupted {
+            signal, finished, ..
+        }) if adaptive.is_none() => {
+            // Keep what the collector holds (every replication of the batches finished), so
+            // that --resume continues from there.
+            checkpoint::write(&checkpoint_dir, &collector, &scenario_sha256)?;
+            return Err(Error::InterruptedKept {
+                signal,
+                done: already + finished,
+                total: scenario.replications() as u64,
+                units: "replications",
+                kept: checkpoint_dir,
+                resume: resume_command_of_run(options),
+            });
+        }
+        other => other?,
+    };
+    let info = ExperimentInfo {
+        replications: already + info.replications,
+        customer_steps: (already + info.replications) * scenario.customer_steps_per_replication(),
+        active_customer_steps: collector.active_customer_steps(),
+        ..info
+    };
     let wall_time = started.elapsed().as_secs_f64();
     let results = collector.finish()?;
     // An adaptive run is the plain run of the replications it needed: say so in the scenario.
@@ -242,12 +294,43 @@ pub fn run(options: &RunOptions) -> Result<RunReport> {
         });
     }
     let out_dir = published.folder.commit(manifest.clone())?;
+    // The run is whole: an interrupted run's checkpoint is done with.
+    checkpoint::remove(&checkpoint_dir)?;
     Ok(RunReport {
         manifest,
         out_dir,
         table: published.table,
         plot_seconds: published.plot_seconds,
     })
+}
+
+/// The command that continues an interrupted run.
+fn resume_command_of_run(options: &RunOptions) -> String {
+    let out = options
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("outputs").join("…"));
+    let mut words = vec![
+        "relsim".to_string(),
+        "run".into(),
+        shell_word(&options.scenario),
+    ];
+    for assignment in &options.overrides {
+        words.push("--set".into());
+        words.push(shell_word(assignment));
+    }
+    if let Some(replications) = options.replications {
+        words.push(format!("--replications {replications}"));
+    }
+    if let Some(seed) = options.seed {
+        words.push(format!("--seed {seed}"));
+    }
+    if options.out.is_some() {
+        words.push("--out".into());
+        words.push(shell_word(&out.display().to_string()));
+    }
+    words.push("--resume".into());
+    words.join(" ")
 }
 
 /// The manifest's account of an adaptive run.

@@ -124,11 +124,12 @@ pub fn run_shard(options: &RunOptions) -> Result<ShardReport> {
         Err(Error::Interrupted {
             signal, finished, ..
         }) => {
-            return Err(Error::ShardInterrupted {
+            return Err(Error::InterruptedKept {
                 signal,
                 done: done.len() as u64 + finished,
                 total: share.len() as u64,
-                part: part_dir.clone(),
+                units: "the shard's replications",
+                kept: part_dir.clone(),
                 resume: resume_command(
                     "run",
                     &options.scenario,
@@ -163,7 +164,7 @@ pub fn run_shard(options: &RunOptions) -> Result<ShardReport> {
 }
 
 /// The command that continues an interrupted shard of `relsim COMMAND`.
-fn resume_command(
+pub(super) fn resume_command(
     command: &str,
     scenario: &str,
     overrides: &[String],
@@ -267,11 +268,12 @@ pub fn sweep_shard(options: &SweepOptions) -> Result<ShardReport> {
         Err(Error::Interrupted {
             signal, finished, ..
         }) => {
-            return Err(Error::ShardInterrupted {
+            return Err(Error::InterruptedKept {
                 signal,
                 done: done.len() as u64 + finished,
                 total: share,
-                part: part_dir.clone(),
+                units: "the shard's point-replications",
+                kept: part_dir.clone(),
                 resume: resume_command(
                     "sweep",
                     &options.scenario,
@@ -387,7 +389,7 @@ fn merge_sweep(parts: &[PartFolder], options: &MergeOptions) -> Result<MergeRepo
 }
 
 /// `word` quoted for a POSIX shell where it needs to be.
-fn shell_word(word: &str) -> String {
+pub(super) fn shell_word(word: &str) -> String {
     let plain = word
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || "-_./=,:+@%".contains(c));

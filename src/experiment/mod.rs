@@ -179,7 +179,8 @@ pub(crate) fn simulate_replication_on_by(
 /// Runs `scenario.replications()` replications (or `options.replications`) in parallel, feeding
 /// `sink` in replication order.
 /// `on_replication_done` is called (from worker threads) after each replication. A stop request
-/// ends it after the replications in flight; the sink gets the ones they finished only if it
+/// ends it after the replications in flight; the sink gets the batch's finished replications up
+/// to the first unfinished one, or every finished one if it
 /// [keeps unfinished batches](RunSink::keeps_unfinished_batches).
 pub fn run_experiment<S: RunSink + ?Sized>(
     scenario: &Scenario,
@@ -211,16 +212,21 @@ pub fn run_experiment<S: RunSink + ?Sized>(
                 .collect()
         });
         let stopped = options.stop.signal();
-        if stopped.is_none() || sink.keeps_unfinished_batches() {
-            for runs in batch {
-                finished += u64::from(!runs.is_empty());
-                for run in runs {
-                    active_customer_steps += run.output.active_customer_steps;
-                    sink.accept(run)?;
-                }
+        // After a stop, a sink that needs every replication in order gets the batch's finished
+        // replications up to the first unfinished one; one that keeps unfinished batches gets
+        // every finished one.
+        let in_order = stopped.is_some() && !sink.keeps_unfinished_batches();
+        for runs in batch {
+            if runs.is_empty() && in_order {
+                break;
             }
-            sink.end_batch()?;
+            finished += u64::from(!runs.is_empty());
+            for run in runs {
+                active_customer_steps += run.output.active_customer_steps;
+                sink.accept(run)?;
+            }
         }
+        sink.end_batch()?;
         if let Some(signal) = stopped {
             return Err(Error::Interrupted {
                 signal,

@@ -215,6 +215,8 @@ impl ExperimentResults {
 pub struct ResultsCollector {
     strategy_names: Vec<String>,
     periods: usize,
+    /// Active customer-steps of every run accepted.
+    active_customer_steps: u64,
     /// `[strategy][period][metric]`, flattened.
     series: Vec<Welford>,
     runs: RunTable,
@@ -231,9 +233,54 @@ impl ResultsCollector {
                 .map(|s| s.name.clone())
                 .collect(),
             periods,
+            active_customer_steps: 0,
             series: vec![Welford::default(); n_strategies * periods * PeriodRecord::COUNT],
             runs: RunTable::new(n_strategies, scenario.replications() as usize),
         }
+    }
+
+    /// The collector's exact state, as words: a checkpoint from which
+    /// [`ResultsCollector::restore`] continues as if nothing had stopped.
+    pub fn checkpoint(&self) -> Vec<u64> {
+        let runs = &self.runs;
+        let mut words = vec![self.active_customer_steps, self.series.len() as u64];
+        words.extend(self.series.iter().flat_map(|w| w.to_words()));
+        words.push(runs.replications.len() as u64);
+        words.extend(&runs.replications);
+        words.extend(&runs.seeds);
+        for column in &runs.columns {
+            words.extend(column.iter().map(|v| v.to_bits()));
+        }
+        words
+    }
+
+    /// The collector of `scenario` in the state `words` ([`ResultsCollector::checkpoint`])
+    /// describe; `None` if they do not fit the scenario.
+    pub fn restore(scenario: &Scenario, words: &[u64]) -> Option<Self> {
+        let mut collector = Self::new(scenario);
+        let mut words = words.iter().copied();
+        collector.active_customer_steps = words.next()?;
+        if words.next()? != collector.series.len() as u64 {
+            return None;
+        }
+        for welford in &mut collector.series {
+            *welford = Welford::from_words([words.next()?, words.next()?, words.next()?]);
+        }
+        let rows = words.next()? as usize;
+        let runs = &mut collector.runs;
+        runs.replications = (0..rows).map(|_| words.next()).collect::<Option<_>>()?;
+        runs.seeds = (0..rows).map(|_| words.next()).collect::<Option<_>>()?;
+        for column in &mut runs.columns {
+            *column = (0..rows)
+                .map(|_| words.next().map(f64::from_bits))
+                .collect::<Option<_>>()?;
+        }
+        words.next().is_none().then_some(collector)
+    }
+
+    /// Active customer-steps of every run accepted so far.
+    pub fn active_customer_steps(&self) -> u64 {
+        self.active_customer_steps
     }
 
     /// The per-run metrics collected so far.
@@ -311,6 +358,7 @@ impl RunSink for ResultsCollector {
     type Output = ExperimentResults;
 
     fn accept(&mut self, run: RunRecord) -> Result<()> {
+        self.active_customer_steps += run.output.active_customer_steps;
         for (period_idx, record) in run.output.periods.iter().enumerate() {
             for (metric_idx, value) in record.values().into_iter().enumerate() {
                 let idx = self.series_idx(run.strategy_idx, period_idx, metric_idx);

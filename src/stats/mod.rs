@@ -20,6 +20,20 @@ pub struct Welford {
 }
 
 impl Welford {
+    /// The exact state, as three words (for a checkpoint).
+    pub(crate) fn to_words(self) -> [u64; 3] {
+        [self.n, self.mean.to_bits(), self.sum_sq_dev.to_bits()]
+    }
+
+    /// The state [`Welford::to_words`] gave.
+    pub(crate) fn from_words([n, mean, sum_sq_dev]: [u64; 3]) -> Self {
+        Self {
+            n,
+            mean: f64::from_bits(mean),
+            sum_sq_dev: f64::from_bits(sum_sq_dev),
+        }
+    }
+
     /// Adds one observation; non-finite values are skipped.
     pub fn push(&mut self, value: f64) {
         if !value.is_finite() {
