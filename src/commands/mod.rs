@@ -18,7 +18,6 @@ use crate::plot::ChartSpec;
 use crate::report::{count, html_report, terminal_report};
 use crate::results::{ResultsCollector, RunSink};
 use crate::scenario::{presets, Override, Scenario, ScenarioSource};
-use shard::shell_word;
 
 mod breakeven;
 mod calibrate;
@@ -156,18 +155,11 @@ pub fn run(options: &RunOptions) -> Result<RunReport> {
     };
     let most_replications =
         adaptive.map_or(scenario.replications() as u64, |plan| plan.max_replications);
-    if let Some(total) = total_memory_bytes() {
-        let needed = estimate_memory_bytes(
-            &scenario.with("replications", most_replications as i64)?,
-            threads,
-        );
-        if needed > total / 4 && !options.allow_large {
-            return Err(Error::TooLarge {
-                needed_mib: needed >> 20,
-                total_mib: total >> 20,
-            });
-        }
-    }
+    check_memory(
+        &scenario.with("replications", most_replications as i64)?,
+        threads,
+        options.allow_large,
+    )?;
     // The output folder is checked, and its staging sibling created, before anything runs.
     let out_dir = options
         .out
@@ -243,7 +235,13 @@ pub fn run(options: &RunOptions) -> Result<RunReport> {
                 total: scenario.replications() as u64,
                 units: "replications",
                 kept: checkpoint_dir,
-                resume: resume_command_of_run(options),
+                resume: shard::resume_command(
+                    "run",
+                    &options.scenario,
+                    &options.overrides,
+                    (options.replications, options.seed),
+                    (None, options.out.as_deref()),
+                ),
             });
         }
         other => other?,
@@ -302,35 +300,6 @@ pub fn run(options: &RunOptions) -> Result<RunReport> {
         table: published.table,
         plot_seconds: published.plot_seconds,
     })
-}
-
-/// The command that continues an interrupted run.
-fn resume_command_of_run(options: &RunOptions) -> String {
-    let out = options
-        .out
-        .clone()
-        .unwrap_or_else(|| Path::new("outputs").join("…"));
-    let mut words = vec![
-        "relsim".to_string(),
-        "run".into(),
-        shell_word(&options.scenario),
-    ];
-    for assignment in &options.overrides {
-        words.push("--set".into());
-        words.push(shell_word(assignment));
-    }
-    if let Some(replications) = options.replications {
-        words.push(format!("--replications {replications}"));
-    }
-    if let Some(seed) = options.seed {
-        words.push(format!("--seed {seed}"));
-    }
-    if options.out.is_some() {
-        words.push("--out".into());
-        words.push(shell_word(&out.display().to_string()));
-    }
-    words.push("--resume".into());
-    words.join(" ")
 }
 
 /// The manifest's account of an adaptive run.
@@ -653,6 +622,21 @@ impl RunFacts<'_> {
             adaptive: None,
         }
     }
+}
+
+/// Refuses a run of `scenario` on `threads` threads that would need more than a quarter of this
+/// machine's memory, unless `allow_large`.
+pub(crate) fn check_memory(scenario: &Scenario, threads: usize, allow_large: bool) -> Result<()> {
+    if let Some(total) = total_memory_bytes() {
+        let needed = estimate_memory_bytes(scenario, threads);
+        if needed > total / 4 && !allow_large {
+            return Err(Error::TooLarge {
+                needed_mib: needed >> 20,
+                total_mib: total >> 20,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// The worker threads `threads` asks for: 0 means one per core.

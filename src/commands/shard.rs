@@ -9,20 +9,18 @@ use sha2::{Digest, Sha256};
 
 use super::sweep::{sweep_scenario, SweepInput, SweepOptions, UnitSource};
 use super::{
-    load_scenario, publish, total_memory_bytes, Progress, ProgressOutput, RunFacts, RunOptions,
-    StopOnSignals,
+    load_scenario, publish, Progress, ProgressOutput, RunFacts, RunOptions, StopOnSignals,
 };
 use crate::error::{Error, Result};
 use crate::experiment::{
-    estimate_memory_bytes, run_experiment, run_sweep, ExecutionOptions, ExperimentOptions, Shard,
-    StopRequest, SweepInfo,
+    run_experiment, run_sweep, ExecutionOptions, ExperimentOptions, Shard, StopRequest, SweepInfo,
 };
 use crate::output::part::{
     PartCompletion, PartFolder, PartInfo, PartKind, PartWriter, RunStream, Session,
 };
 use crate::output::{Manifest, StagedFolder};
 use crate::results::{ResultsCollector, RunSink, UnitResult};
-use crate::scenario::parse;
+use crate::scenario::{parse, Override, Scenario, ScenarioSource};
 use crate::sweep::PreparedSweep;
 
 /// What a shard did.
@@ -36,12 +34,123 @@ pub struct ShardReport {
     pub wall_time_seconds: f64,
 }
 
+/// What a shard command was asked: its shard, its part folder, and what to say to continue.
+struct ShardCall<'a> {
+    /// `run` or `sweep`.
+    command: &'static str,
+    scenario: &'a str,
+    overrides: &'a [String],
+    replications: Option<u32>,
+    seed: Option<u64>,
+    shard: Shard,
+    part_dir: PathBuf,
+}
+
+impl<'a> ShardCall<'a> {
+    /// The shard (`i/n`, or `slurm` from the environment) and the part folder `--out`.
+    fn new(
+        command: &'static str,
+        shard: Option<&str>,
+        out: Option<&Path>,
+        scenario: &'a str,
+        overrides: &'a [String],
+        replications: Option<u32>,
+        seed: Option<u64>,
+    ) -> Result<Self> {
+        let shard = Shard::parse(shard.unwrap_or("1/1"), |name| std::env::var(name).ok())?;
+        let part_dir = out
+            .map(Path::to_path_buf)
+            .ok_or_else(|| Error::InvalidOption {
+                option: "--shard".into(),
+                message: "needs --out DIR: each shard writes a part folder of its own (e.g. --out \
+                      parts/shard-2), which `relsim merge` combines"
+                    .into(),
+            })?;
+        Ok(Self {
+            command,
+            scenario,
+            overrides,
+            replications,
+            seed,
+            shard,
+            part_dir,
+        })
+    }
+
+    /// The part folder's description for `scenario` (expanded as `scenario_text`).
+    fn part_info(
+        &self,
+        source: &ScenarioSource,
+        overrides: &[Override],
+        scenario: &Scenario,
+        scenario_text: &str,
+        kind: PartKind,
+        points: u64,
+    ) -> PartInfo {
+        PartInfo {
+            relsim_version: env!("CARGO_PKG_VERSION").to_string(),
+            scenario_name: scenario.name().to_string(),
+            scenario_source: source.name.clone(),
+            scenario_source_sha256: sha256(&source.text),
+            overrides: overrides.iter().map(|o| o.assignment.clone()).collect(),
+            scenario_sha256: sha256(scenario_text),
+            shard_index: self.shard.index(),
+            shard_count: self.shard.count(),
+            kind,
+            points,
+            replications: scenario.replications() as u64,
+            strategies: scenario.strategies().len() as u32,
+            periods: scenario.periods(),
+        }
+    }
+
+    /// Records the session that just ran in the part folder, and turns an interruption into
+    /// the error that says what was kept and how to continue.
+    fn end_session<T>(
+        &self,
+        writer: &PartWriter,
+        outcome: Result<T>,
+        (wall_time_seconds, threads): (f64, usize),
+        (done_before, share, units): (u64, u64, &'static str),
+    ) -> Result<T> {
+        writer.record_session(Session {
+            wall_time_seconds,
+            threads,
+        })?;
+        outcome.map_err(|err| match err {
+            Error::Interrupted {
+                signal, finished, ..
+            } => Error::InterruptedKept {
+                signal,
+                done: done_before + finished,
+                total: share,
+                units,
+                kept: self.part_dir.clone(),
+                resume: resume_command(
+                    self.command,
+                    self.scenario,
+                    self.overrides,
+                    (self.replications, self.seed),
+                    (Some(self.shard), Some(&self.part_dir)),
+                ),
+            },
+            other => other,
+        })
+    }
+}
+
 /// `relsim run --shard i/n --out PART`: runs the shard's replications into a part folder,
 /// continuing its journal with `--resume`. `options.shard` is `i/n` or `slurm`.
 pub fn run_shard(options: &RunOptions) -> Result<ShardReport> {
-    let shard = Shard::parse(options.shard.as_deref().unwrap_or("1/1"), |name| {
-        std::env::var(name).ok()
-    })?;
+    let call = ShardCall::new(
+        "run",
+        options.shard.as_deref(),
+        options.out.as_deref(),
+        &options.scenario,
+        &options.overrides,
+        options.replications,
+        options.seed,
+    )?;
     let (source, scenario, overrides) = load_scenario(
         &options.scenario,
         &options.overrides,
@@ -49,37 +158,17 @@ pub fn run_shard(options: &RunOptions) -> Result<ShardReport> {
         options.seed,
     )?;
     let threads = super::resolve_threads(options.threads);
-    if let Some(total) = total_memory_bytes() {
-        let needed = estimate_memory_bytes(&scenario, threads);
-        if needed > total / 4 && !options.allow_large {
-            return Err(Error::TooLarge {
-                needed_mib: needed >> 20,
-                total_mib: total >> 20,
-            });
-        }
-    }
-    let part_dir = options.out.clone().ok_or_else(|| Error::InvalidOption {
-        option: "--shard".into(),
-        message: "needs --out DIR: each shard writes a part folder of its own (e.g. --out \
-                  parts/shard-2), which `relsim merge` combines"
-            .into(),
-    })?;
+    super::check_memory(&scenario, threads, options.allow_large)?;
+    let (shard, part_dir) = (call.shard, call.part_dir.clone());
     let scenario_text = scenario.to_toml();
-    let info = PartInfo {
-        relsim_version: env!("CARGO_PKG_VERSION").to_string(),
-        scenario_name: scenario.name().to_string(),
-        scenario_source: source.name.clone(),
-        scenario_source_sha256: sha256(&source.text),
-        overrides: overrides.iter().map(|o| o.assignment.clone()).collect(),
-        scenario_sha256: sha256(&scenario_text),
-        shard_index: shard.index(),
-        shard_count: shard.count(),
-        kind: PartKind::Run,
-        points: 1,
-        replications: scenario.replications() as u64,
-        strategies: scenario.strategies().len() as u32,
-        periods: scenario.periods(),
-    };
+    let info = call.part_info(
+        &source,
+        &overrides,
+        &scenario,
+        &scenario_text,
+        PartKind::Run,
+        1,
+    );
     let (mut writer, done) = PartWriter::open(&part_dir, info, &scenario_text, options.resume)?;
     let share = shard.replications(scenario.replications() as u64);
     let to_run: Vec<u64> = share
@@ -114,35 +203,16 @@ pub fn run_shard(options: &RunOptions) -> Result<ShardReport> {
     );
     progress.finish();
     let wall_time = started.elapsed().as_secs_f64();
-    writer.record_session(Session {
-        wall_time_seconds: wall_time,
-        threads,
-        customer_steps: 0,
-        active_customer_steps: 0,
-    })?;
-    match outcome {
-        Err(Error::Interrupted {
-            signal, finished, ..
-        }) => {
-            return Err(Error::InterruptedKept {
-                signal,
-                done: done.len() as u64 + finished,
-                total: share.len() as u64,
-                units: "the shard's replications",
-                kept: part_dir.clone(),
-                resume: resume_command(
-                    "run",
-                    &options.scenario,
-                    &options.overrides,
-                    (options.replications, options.seed),
-                    shard,
-                    &part_dir,
-                ),
-            })
-        }
-        Err(other) => return Err(other),
-        Ok(_) => {}
-    }
+    call.end_session(
+        &writer,
+        outcome,
+        (wall_time, threads),
+        (
+            done.len() as u64,
+            share.len() as u64,
+            "the shard's replications",
+        ),
+    )?;
     // Everything the part's runs cost, over every session that ran them.
     let folder = PartFolder::open(&part_dir)?;
     let (_, active_customer_steps) = folder.run_summary()?;
@@ -163,14 +233,14 @@ pub fn run_shard(options: &RunOptions) -> Result<ShardReport> {
     })
 }
 
-/// The command that continues an interrupted shard of `relsim COMMAND`.
+/// The command that continues an interrupted `relsim COMMAND`: a shard (`shard`) or a plain
+/// run, with its `--out` if it was given one.
 pub(super) fn resume_command(
     command: &str,
     scenario: &str,
     overrides: &[String],
     (replications, seed): (Option<u32>, Option<u64>),
-    shard: Shard,
-    part_dir: &Path,
+    (shard, out): (Option<Shard>, Option<&Path>),
 ) -> String {
     let mut words = vec!["relsim".to_string(), command.into(), shell_word(scenario)];
     for assignment in overrides {
@@ -183,9 +253,13 @@ pub(super) fn resume_command(
     if let Some(seed) = seed {
         words.push(format!("--seed {seed}"));
     }
-    words.push(format!("--shard {shard}"));
-    words.push("--out".into());
-    words.push(shell_word(&part_dir.display().to_string()));
+    if let Some(shard) = shard {
+        words.push(format!("--shard {shard}"));
+    }
+    if let Some(out) = out {
+        words.push("--out".into());
+        words.push(shell_word(&out.display().to_string()));
+    }
     words.push("--resume".into());
     words.join(" ")
 }
@@ -193,9 +267,15 @@ pub(super) fn resume_command(
 /// `relsim sweep --shard i/n --out PART`: runs the shard's units (point × replication) into a
 /// part folder, continuing its journal with `--resume`.
 pub fn sweep_shard(options: &SweepOptions) -> Result<ShardReport> {
-    let shard = Shard::parse(options.shard.as_deref().unwrap_or("1/1"), |name| {
-        std::env::var(name).ok()
-    })?;
+    let call = ShardCall::new(
+        "sweep",
+        options.shard.as_deref(),
+        options.out.as_deref(),
+        &options.scenario,
+        &options.overrides,
+        options.replications,
+        options.seed,
+    )?;
     let (source, scenario, overrides) = load_scenario(
         &options.scenario,
         &options.overrides,
@@ -203,31 +283,19 @@ pub fn sweep_shard(options: &SweepOptions) -> Result<ShardReport> {
         options.seed,
     )?;
     let prepared = PreparedSweep::new(&scenario, &source.name)?;
-    let part_dir = options.out.clone().ok_or_else(|| Error::InvalidOption {
-        option: "--shard".into(),
-        message: "needs --out DIR: each shard writes a part folder of its own (e.g. --out \
-                  parts/shard-2), which `relsim merge` combines"
-            .into(),
-    })?;
     let threads = super::resolve_threads(options.threads);
+    let (shard, part_dir) = (call.shard, call.part_dir.clone());
     let scenario_text = scenario.to_toml();
     let replications = scenario.replications() as u64;
     let points = prepared.points.len() as u64;
-    let info = PartInfo {
-        relsim_version: env!("CARGO_PKG_VERSION").to_string(),
-        scenario_name: scenario.name().to_string(),
-        scenario_source: source.name.clone(),
-        scenario_source_sha256: sha256(&source.text),
-        overrides: overrides.iter().map(|o| o.assignment.clone()).collect(),
-        scenario_sha256: sha256(&scenario_text),
-        shard_index: shard.index(),
-        shard_count: shard.count(),
-        kind: PartKind::Sweep,
+    let info = call.part_info(
+        &source,
+        &overrides,
+        &scenario,
+        &scenario_text,
+        PartKind::Sweep,
         points,
-        replications,
-        strategies: scenario.strategies().len() as u32,
-        periods: scenario.periods(),
-    };
+    );
     let (mut writer, done) = PartWriter::open(&part_dir, info, &scenario_text, options.resume)?;
     let share = shard.replications(points * replications).len() as u64;
     let stop = StopRequest::default();
@@ -258,35 +326,12 @@ pub fn sweep_shard(options: &SweepOptions) -> Result<ShardReport> {
     );
     progress.finish();
     let wall_time = started.elapsed().as_secs_f64();
-    writer.record_session(Session {
-        wall_time_seconds: wall_time,
-        threads,
-        customer_steps: 0,
-        active_customer_steps: 0,
-    })?;
-    match outcome {
-        Err(Error::Interrupted {
-            signal, finished, ..
-        }) => {
-            return Err(Error::InterruptedKept {
-                signal,
-                done: done.len() as u64 + finished,
-                total: share,
-                units: "the shard's point-replications",
-                kept: part_dir.clone(),
-                resume: resume_command(
-                    "sweep",
-                    &options.scenario,
-                    &options.overrides,
-                    (options.replications, options.seed),
-                    shard,
-                    &part_dir,
-                ),
-            })
-        }
-        Err(other) => return Err(other),
-        Ok(_) => {}
-    }
+    call.end_session(
+        &writer,
+        outcome,
+        (wall_time, threads),
+        (done.len() as u64, share, "the shard's point-replications"),
+    )?;
     let folder = PartFolder::open(&part_dir)?;
     let units = folder.units()?;
     let sessions = folder.sessions_total()?;

@@ -199,13 +199,11 @@ impl PartWriter {
     }
 }
 
-/// One process's work on a shard.
+/// One process's work on a shard: how long it simulated, on how many threads.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Session {
     pub wall_time_seconds: f64,
     pub threads: usize,
-    pub customer_steps: u64,
-    pub active_customer_steps: u64,
 }
 
 fn read_sessions(dir: &Path) -> Result<Vec<Session>> {
@@ -417,14 +415,12 @@ impl PartFolder {
         }
     }
 
-    /// Every session that ran this shard, added up: seconds, the most threads, customer-steps.
+    /// Every session that ran this shard, added up: seconds, and the most threads.
     pub fn sessions_total(&self) -> Result<Session> {
         let sessions = read_sessions(&self.dir)?;
         Ok(Session {
             wall_time_seconds: sessions.iter().map(|s| s.wall_time_seconds).sum(),
             threads: sessions.iter().map(|s| s.threads).max().unwrap_or(1),
-            customer_steps: sessions.iter().map(|s| s.customer_steps).sum(),
-            active_customer_steps: sessions.iter().map(|s| s.active_customer_steps).sum(),
         })
     }
 }
