@@ -263,29 +263,13 @@ const LONGER: [&str; 7] = [
     "market.initial_active=2000",
 ];
 
-/// Starts shard `shard_spec` of [`LONGER`] into `part`, waits for its first progress line
-/// (its signal handlers are in place by then) and `delay` more, then sends `signal`. Returns
-/// the exit code (`None` when the signal killed it) and its standard error.
-fn interrupt_shard(
-    part: &Path,
-    shard_spec: &str,
-    signal: i32,
-    delay: Duration,
-) -> (Option<i32>, String) {
+/// Runs relsim with `args` (`--progress json` among them), waits for its first progress line
+/// (its signal handlers are in place by then) and `delay` more, sends `signal` and waits for
+/// the process to end. Returns its exit code (`None` when the signal killed it), its first line
+/// and the rest of its standard error.
+fn signal_during(args: &[&str], signal: i32, delay: Duration) -> (Option<i32>, String, String) {
     let mut child = Process::new(relsim_binary())
-        .arg("run")
-        .args(LONGER)
-        .args([
-            "--shard",
-            shard_spec,
-            "--threads",
-            "2",
-            "--progress",
-            "json",
-            "--resume",
-        ])
-        .arg("--out")
-        .arg(part)
+        .args(args)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -293,13 +277,6 @@ fn interrupt_shard(
     let mut stderr = BufReader::new(child.stderr.take().unwrap());
     let mut first = String::new();
     stderr.read_line(&mut first).unwrap();
-    assert!(first.contains("\"progress\""), "{first}");
-    // The shard's own units: those its journal held already are counted done.
-    assert!(
-        first.contains(&format!("\"shard\":\"{shard_spec}\"")),
-        "{first}"
-    );
-    assert!(first.contains("\"total\":32"), "{first}");
     std::thread::sleep(delay);
     // SAFETY: kill(2) on our own child's process id has no memory-safety preconditions.
     assert_eq!(unsafe { libc::kill(child.id() as i32, signal) }, 0);
@@ -316,7 +293,43 @@ fn interrupt_shard(
     };
     let mut rest = String::new();
     std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
-    (status.code(), first + &rest)
+    (status.code(), first, rest)
+}
+
+/// Starts shard `shard_spec` of [`LONGER`] into `part` and sends `signal` `delay` after its
+/// first progress line ([`signal_during`]).
+fn interrupt_shard(
+    part: &Path,
+    shard_spec: &str,
+    signal: i32,
+    delay: Duration,
+) -> (Option<i32>, String) {
+    let part = part.display().to_string();
+    let args = [
+        &["run"][..],
+        &LONGER,
+        &[
+            "--shard",
+            shard_spec,
+            "--threads",
+            "2",
+            "--progress",
+            "json",
+            "--resume",
+            "--out",
+            &part,
+        ],
+    ]
+    .concat();
+    let (code, first, rest) = signal_during(&args, signal, delay);
+    assert!(first.contains("\"progress\""), "{first}");
+    // The shard's own units: those its journal held already are counted done.
+    assert!(
+        first.contains(&format!("\"shard\":\"{shard_spec}\"")),
+        "{first}"
+    );
+    assert!(first.contains("\"total\":32"), "{first}");
+    (code, first + &rest)
 }
 
 /// What a part folder may hold at any moment: its description, its scenario, its sessions,
@@ -543,6 +556,18 @@ fn sweep_args(population: u32, replications: u32) -> Vec<String> {
     .to_vec()
 }
 
+/// A one-process sweep of `args` into `out`.
+fn plain_sweep(args: &[String], out: &Path) {
+    relsim()
+        .arg("sweep")
+        .args(args)
+        .arg("--out")
+        .arg(out)
+        .args(["--no-plots", "--quiet", "--progress", "none"])
+        .assert()
+        .success();
+}
+
 /// Every file of a plain sweep's folder (its data, parquet included) but the manifest.
 fn assert_same_sweep(expected: &Path, merged: &Path) {
     for entry in fs::read_dir(expected).unwrap() {
@@ -566,14 +591,7 @@ fn sharded_sweeps_merge_into_the_one_process_sweep_for_1_2_3_and_7_shards() {
     let dir = tempfile::tempdir().unwrap();
     let args = sweep_args(2000, 3);
     let plain = dir.path().join("plain");
-    relsim()
-        .arg("sweep")
-        .args(&args)
-        .arg("--out")
-        .arg(&plain)
-        .args(["--no-plots", "--quiet", "--progress", "none"])
-        .assert()
-        .success();
+    plain_sweep(&args, &plain);
     for n in [1, 2, 3, 7] {
         let parts: Vec<PathBuf> = (1..=n)
             .map(|i| {
@@ -619,19 +637,13 @@ fn an_interrupted_sweep_shard_resumes_to_the_same_result() {
     let dir = tempfile::tempdir().unwrap();
     let args = sweep_args(20000, 2);
     let plain = dir.path().join("plain");
-    relsim()
-        .arg("sweep")
-        .args(&args)
-        .arg("--out")
-        .arg(&plain)
-        .args(["--no-plots", "--quiet", "--progress", "none"])
-        .assert()
-        .success();
+    plain_sweep(&args, &plain);
     let parts = [dir.path().join("part1"), dir.path().join("part2")];
-    let mut child = Process::new(relsim_binary())
-        .arg("sweep")
-        .args(&args)
-        .args([
+    let part = parts[0].display().to_string();
+    let arguments: Vec<&str> = ["sweep"]
+        .into_iter()
+        .chain(args.iter().map(String::as_str))
+        .chain([
             "--shard",
             "1/2",
             "--threads",
@@ -639,26 +651,15 @@ fn an_interrupted_sweep_shard_resumes_to_the_same_result() {
             "--progress",
             "json",
             "--out",
+            &part,
         ])
-        .arg(&parts[0])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut first = String::new();
-    stderr.read_line(&mut first).unwrap();
+        .collect();
+    let (code, first, rest) = signal_during(&arguments, libc::SIGUSR1, Duration::from_millis(1500));
     assert!(
         first.contains("\"units\":\"point-replications\""),
         "{first}"
     );
-    std::thread::sleep(Duration::from_millis(1500));
-    // SAFETY: kill(2) on our own child's process id has no memory-safety preconditions.
-    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGUSR1) }, 0);
-    let status = child.wait().unwrap();
-    let mut rest = String::new();
-    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
-    assert_eq!(status.code(), Some(128 + libc::SIGUSR1), "{rest}");
+    assert_eq!(code, Some(128 + libc::SIGUSR1), "{rest}");
     assert!(rest.contains("relsim sweep"), "{rest}");
     assert!(rest.contains("--resume"), "{rest}");
     let kept = relsim::output::part::PartFolder::open(&parts[0])
@@ -697,33 +698,25 @@ fn an_interrupted_run_resumes_to_the_same_result() {
         .into_iter()
         .enumerate()
     {
-        let mut child = Process::new(relsim_binary())
-            .arg("run")
-            .args(LONGER)
-            .args([
+        let out_text = out.display().to_string();
+        let resume: &[&str] = if i > 0 { &["--resume"] } else { &[] };
+        let arguments = [
+            &["run"][..],
+            &LONGER,
+            &[
                 "--threads",
                 "2",
                 "--no-plots",
                 "--progress",
                 "json",
                 "--out",
-            ])
-            .arg(&out)
-            .args(if i > 0 { &["--resume"][..] } else { &[][..] })
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stderr = BufReader::new(child.stderr.take().unwrap());
-        let mut first = String::new();
-        stderr.read_line(&mut first).unwrap();
-        std::thread::sleep(Duration::from_millis(700));
-        // SAFETY: kill(2) on our own child's process id has no memory-safety preconditions.
-        assert_eq!(unsafe { libc::kill(child.id() as i32, signal) }, 0);
-        let status = child.wait().unwrap();
-        let mut rest = String::new();
-        std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
-        assert_eq!(status.code(), Some(128 + signal), "{rest}");
+                &out_text,
+            ],
+            resume,
+        ]
+        .concat();
+        let (code, _, rest) = signal_during(&arguments, signal, Duration::from_millis(700));
+        assert_eq!(code, Some(128 + signal), "{rest}");
         assert!(rest.contains("Continue with:"), "{rest}");
         assert!(rest.contains("--resume"), "{rest}");
         assert!(checkpoint.join("checkpoint.bin").exists());
