@@ -617,6 +617,27 @@ fn sharded_sweeps_merge_into_the_one_process_sweep_for_1_2_3_and_7_shards() {
         merge(&parts, &merged).success();
         assert_same_sweep(&plain, &merged);
     }
+    // A units journal copied under another name: those units would count twice.
+    let doubled = dir.path().join("doubled");
+    copy_folder(&dir.path().join("n2-part1"), &doubled);
+    let batch = fs::read_dir(&doubled)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("units-")
+        })
+        .unwrap();
+    fs::copy(&batch, doubled.join("units-copy.bin")).unwrap();
+    let output = merge(
+        &[doubled, dir.path().join("n2-part2")],
+        &dir.path().join("twice"),
+    )
+    .code(2);
+    let stderr = String::from_utf8_lossy(&output.get_output().stderr).into_owned();
+    assert!(stderr.contains("is twice in the parts"), "{stderr}");
     // A run's parts and a sweep's do not merge together.
     let run_part = dir.path().join("run-part");
     shard(&SMALL, "2/2", &run_part, &[]);
@@ -662,9 +683,9 @@ fn an_interrupted_sweep_shard_resumes_to_the_same_result() {
     assert_eq!(code, Some(128 + libc::SIGUSR1), "{rest}");
     assert!(rest.contains("relsim sweep"), "{rest}");
     assert!(rest.contains("--resume"), "{rest}");
-    let kept = relsim::output::part::PartFolder::open(&parts[0])
+    let (kept, _, _) = relsim::output::part::PartFolder::open(&parts[0])
         .unwrap()
-        .units()
+        .unit_summary()
         .unwrap();
     assert!(
         !kept.is_empty(),

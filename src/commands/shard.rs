@@ -19,7 +19,7 @@ use crate::output::part::{
     PartCompletion, PartFolder, PartInfo, PartKind, PartWriter, RunStream, Session,
 };
 use crate::output::{Manifest, StagedFolder};
-use crate::results::{ResultsCollector, RunSink, UnitResult};
+use crate::results::{ResultsCollector, RunSink};
 use crate::scenario::{parse, Override, Scenario, ScenarioSource};
 use crate::sweep::PreparedSweep;
 
@@ -333,14 +333,14 @@ pub fn sweep_shard(options: &SweepOptions) -> Result<ShardReport> {
         (done.len() as u64, share, "the shard's point-replications"),
     )?;
     let folder = PartFolder::open(&part_dir)?;
-    let units = folder.units()?;
+    let (_, customer_steps, active_customer_steps) = folder.unit_summary()?;
     let sessions = folder.sessions_total()?;
     writer.complete(&PartCompletion {
         units_done: share,
         wall_time_seconds: sessions.wall_time_seconds,
         threads: sessions.threads,
-        customer_steps: units.iter().map(|u| u.customer_steps).sum(),
-        active_customer_steps: units.iter().map(|u| u.active_customer_steps).sum(),
+        customer_steps,
+        active_customer_steps,
     })?;
     Ok(ShardReport {
         part_dir,
@@ -356,44 +356,38 @@ pub fn sweep_shard(options: &SweepOptions) -> Result<ShardReport> {
 fn merge_sweep(parts: &[PartFolder], options: &MergeOptions) -> Result<MergeReport> {
     let reference = &parts[0].info;
     let total = reference.points * reference.replications;
-    let mut units: Vec<UnitResult> = Vec::with_capacity(total as usize);
-    for part in parts {
-        units.extend(part.units()?);
-    }
-    let index = |u: &UnitResult| u64::from(u.point) * reference.replications + u.replication;
-    units.sort_by_key(index);
-    for (expected, unit) in (0..total).zip(&units) {
-        if index(unit) != expected {
-            let problem = if index(unit) < expected {
-                "twice"
-            } else {
-                "missing"
+    // Unit by unit in the design's order, each exactly once, straight from the journals.
+    let mut stream = PartFolder::unit_stream(parts)?;
+    let replications = reference.replications;
+    let misplaced = move |index: u64, problem: &str| Error::InvalidOption {
+        option: "merge".into(),
+        message: format!(
+            "point {} replication {} is {problem} in the parts: the journals were changed after \
+             the shards wrote them; run the shard again into a new folder",
+            index / replications,
+            index % replications
+        ),
+    };
+    let mut next_index = 0u64;
+    let units = std::iter::from_fn(move || {
+        if next_index == total {
+            return match stream.leftover() {
+                Ok(Some(unit)) => Some(Err(misplaced(
+                    u64::from(unit.point) * replications + unit.replication,
+                    "twice",
+                ))),
+                Ok(None) => None,
+                Err(err) => Some(Err(err)),
             };
-            let unit_shown = if problem == "twice" {
-                index(unit)
-            } else {
-                expected
-            };
-            return Err(Error::InvalidOption {
-                option: "merge".into(),
-                message: format!(
-                    "point {} replication {} is {problem} in the parts: the journals were \
-                     changed after the shards wrote them; run the shard again into a new folder",
-                    unit_shown / reference.replications,
-                    unit_shown % reference.replications
-                ),
-            });
         }
-    }
-    if units.len() as u64 != total {
-        return Err(Error::InvalidOption {
-            option: "merge".into(),
-            message: format!(
-                "the parts hold {} point-replications, the design has {total}",
-                units.len()
-            ),
-        });
-    }
+        let index = next_index;
+        next_index += 1;
+        Some(stream.take(index).and_then(|mut found| match found.len() {
+            1 => Ok(found.remove(0)),
+            0 => Err(misplaced(index, "missing")),
+            _ => Err(misplaced(index, "twice")),
+        }))
+    });
     let completions: Vec<&PartCompletion> =
         parts.iter().filter_map(|p| p.completion.as_ref()).collect();
     let info = SweepInfo {
@@ -420,7 +414,7 @@ fn merge_sweep(parts: &[PartFolder], options: &MergeOptions) -> Result<MergeRepo
             ..Default::default()
         },
         UnitSource::Replay {
-            units,
+            units: Box::new(units),
             info,
             wall_time,
         },
@@ -618,8 +612,8 @@ pub fn merge(options: &MergeOptions) -> Result<MergeReport> {
             collector.accept(run)?;
         }
     }
-    for (shard, stream) in &streams {
-        if let Some(run) = stream.leftover() {
+    for (shard, stream) in &mut streams {
+        if let Some(run) = stream.leftover()? {
             return Err(invalid(
                 &by_shard[shard].dir,
                 format!(

@@ -66,7 +66,7 @@ pub(super) enum UnitSource {
     /// Units merged from shards' part folders, in order (point by point, replication by
     /// replication), with what running them cost.
     Replay {
-        units: Vec<UnitResult>,
+        units: Box<dyn Iterator<Item = Result<UnitResult>>>,
         info: SweepInfo,
         wall_time: f64,
     },
@@ -504,7 +504,7 @@ pub(super) fn run_design(
             wall_time,
         } => {
             for unit in units {
-                sink(unit)?;
+                sink(unit?)?;
             }
             progress.finish();
             (info, wall_time)

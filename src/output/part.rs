@@ -345,12 +345,12 @@ impl PartFolder {
 
     /// A run part's journal, to be read a replication at a time.
     pub fn run_stream(&self) -> Result<RunStream> {
-        let files = self
-            .batches
-            .iter()
-            .map(|path| BatchReader::open(path, &self.info))
-            .collect::<Result<_>>()?;
-        Ok(RunStream { files })
+        JournalStream::new(&[self])
+    }
+
+    /// The journals of sweep parts `parts` (of the same sweep), unit by unit.
+    pub fn unit_stream(parts: &[PartFolder]) -> Result<UnitStream> {
+        JournalStream::new(&parts.iter().collect::<Vec<_>>())
     }
 
     /// What a run part's journal holds, read a run at a time: the replications done (in
@@ -359,43 +359,34 @@ impl PartFolder {
         let mut done = Vec::new();
         let mut active_customer_steps = 0;
         for path in &self.batches {
-            let mut file = BatchReader::open(path, &self.info)?;
+            let mut file = JournalReader::<RunRecord>::open(path, &self.info)?;
             while let Some(run) = file.head.take() {
                 if run.strategy_idx == 0 {
                     done.push(run.replication);
                 }
                 active_customer_steps += run.output.active_customer_steps;
-                file.advance()?;
+                file.advance(&self.info)?;
             }
         }
         done.sort_unstable();
         Ok((done, active_customer_steps))
     }
 
-    /// Every unit in a sweep part's journal, batch by batch.
-    pub fn units(&self) -> Result<Vec<UnitResult>> {
-        self.read_batches(|bytes| read_units(bytes, self.info.strategies as usize))
-    }
-
-    fn read_batches<T>(
-        &self,
-        read: impl Fn(&[u8]) -> std::result::Result<Vec<T>, String>,
-    ) -> Result<Vec<T>> {
-        let mut all = Vec::new();
+    /// What a sweep part's journal holds, read a unit at a time: the unit indices done (in
+    /// increasing order), and the customer-steps and active customer-steps of their units.
+    pub fn unit_summary(&self) -> Result<(Vec<u64>, u64, u64)> {
+        let (mut done, mut steps, mut active) = (Vec::new(), 0, 0);
         for path in &self.batches {
-            let mut bytes = Vec::new();
-            fs::File::open(path)
-                .and_then(|mut file| file.read_to_end(&mut bytes))
-                .map_err(|err| Error::InvalidOutput {
-                    path: path.clone(),
-                    message: format!("cannot be read: {err}"),
-                })?;
-            all.extend(read(&bytes).map_err(|message| Error::InvalidOutput {
-                path: path.clone(),
-                message,
-            })?);
+            let mut file = JournalReader::<UnitResult>::open(path, &self.info)?;
+            while let Some(unit) = file.head.take() {
+                done.push(unit.key(&self.info));
+                steps += unit.customer_steps;
+                active += unit.active_customer_steps;
+                file.advance(&self.info)?;
+            }
         }
-        Ok(all)
+        done.sort_unstable();
+        Ok((done, steps, active))
     }
 
     /// What the journal holds, in increasing order: replications of a run part, unit indices
@@ -403,15 +394,7 @@ impl PartFolder {
     pub fn done(&self) -> Result<Vec<u64>> {
         match self.info.kind {
             PartKind::Run => Ok(self.run_summary()?.0),
-            PartKind::Sweep => {
-                let mut done: Vec<u64> = self
-                    .units()?
-                    .iter()
-                    .map(|u| u64::from(u.point) * self.info.replications + u.replication)
-                    .collect();
-                done.sort_unstable();
-                Ok(done)
-            }
+            PartKind::Sweep => Ok(self.unit_summary()?.0),
         }
     }
 
@@ -425,48 +408,171 @@ impl PartFolder {
     }
 }
 
-/// A run part's journal read a run at a time, handing out the runs of any replication it
-/// holds while keeping in memory only the next run of each journal file (each file lists its
-/// replications in increasing order, but a resumed shard's files may interleave).
-pub struct RunStream {
-    files: Vec<BatchReader>,
+/// What a journal file holds, one record at a time.
+pub trait JournalRecord: Sized {
+    const MAGIC: &'static [u8; 12];
+    /// Bytes of one record.
+    fn bytes(info: &PartInfo) -> usize;
+    /// One record from its words.
+    fn read(word: &mut dyn FnMut() -> Result<u64>, info: &PartInfo) -> Result<Self>;
+    /// Where the record stands in the merged order: a run's replication, a unit's index.
+    fn key(&self, info: &PartInfo) -> u64;
 }
 
-impl RunStream {
-    /// The runs of `replication`, strategy by strategy as they were written; empty if no file
-    /// holds it next.
-    pub fn take(&mut self, replication: u64) -> Result<Vec<RunRecord>> {
-        let mut runs = Vec::new();
-        for file in &mut self.files {
-            while file
-                .head
-                .as_ref()
-                .is_some_and(|run| run.replication == replication)
-            {
-                runs.extend(file.head.take());
-                file.advance()?;
+impl JournalRecord for RunRecord {
+    const MAGIC: &'static [u8; 12] = MAGIC;
+
+    fn bytes(info: &PartInfo) -> usize {
+        4 * 8 + 8 * (info.periods as usize * PeriodRecord::COUNT + RunMetrics::COUNT)
+    }
+
+    fn read(word: &mut dyn FnMut() -> Result<u64>, info: &PartInfo) -> Result<Self> {
+        let replication = word()?;
+        let strategy_idx = word()? as usize;
+        let seed = word()?;
+        let active_customer_steps = word()?;
+        let mut periods = Vec::with_capacity(info.periods as usize);
+        for _ in 0..info.periods {
+            let mut values = [0.0; PeriodRecord::COUNT];
+            for value in &mut values {
+                *value = f64::from_bits(word()?);
+            }
+            periods.push(PeriodRecord::from_values(values));
+        }
+        let mut values = [0.0; RunMetrics::COUNT];
+        for value in &mut values {
+            *value = f64::from_bits(word()?);
+        }
+        Ok(RunRecord {
+            strategy_idx,
+            replication,
+            seed,
+            output: RunOutput {
+                periods,
+                metrics: RunMetrics::from_values(values),
+                active_customer_steps,
+            },
+        })
+    }
+
+    fn key(&self, _: &PartInfo) -> u64 {
+        self.replication
+    }
+}
+
+impl JournalRecord for UnitResult {
+    const MAGIC: &'static [u8; 12] = UNITS_MAGIC;
+
+    fn bytes(info: &PartInfo) -> usize {
+        5 * 8 + 8 * info.strategies as usize * RunMetrics::COUNT
+    }
+
+    fn read(word: &mut dyn FnMut() -> Result<u64>, info: &PartInfo) -> Result<Self> {
+        let point = word()? as u32;
+        let replication = word()?;
+        let seed = word()?;
+        let customer_steps = word()?;
+        let active_customer_steps = word()?;
+        let mut metrics = Vec::with_capacity(info.strategies as usize);
+        for _ in 0..info.strategies {
+            let mut values = [0.0; RunMetrics::COUNT];
+            for value in &mut values {
+                *value = f64::from_bits(word()?);
+            }
+            metrics.push(RunMetrics::from_values(values));
+        }
+        Ok(UnitResult {
+            point,
+            replication,
+            seed,
+            metrics,
+            customer_steps,
+            active_customer_steps,
+        })
+    }
+
+    fn key(&self, info: &PartInfo) -> u64 {
+        u64::from(self.point) * info.replications + self.replication
+    }
+}
+
+/// The journals of one or more parts read in key order (replication, or unit index), one
+/// record at a time: each file is in key order, and a file is opened only once the records
+/// before its first have been read, so only the files whose ranges overlap (one per shard, and
+/// a resumed shard's) are open and in memory at a time, whatever the study's size.
+pub struct JournalStream<T: JournalRecord> {
+    info: PartInfo,
+    /// Files not opened yet, with their first key, last first.
+    waiting: Vec<(u64, PathBuf)>,
+    open: Vec<JournalReader<T>>,
+}
+
+/// A run part's journal, replication by replication.
+pub type RunStream = JournalStream<RunRecord>;
+/// Sweep parts' journals, unit by unit.
+pub type UnitStream = JournalStream<UnitResult>;
+
+impl<T: JournalRecord> JournalStream<T> {
+    /// The journal files of `parts` (which describe the same experiment).
+    fn new(parts: &[&PartFolder]) -> Result<Self> {
+        let info = parts[0].info.clone();
+        let mut waiting = Vec::new();
+        for part in parts {
+            for path in &part.batches {
+                // The first record says where the file starts; the file is closed again.
+                if let Some(first) = JournalReader::<T>::open(path, &info)?.head {
+                    waiting.push((first.key(&info), path.clone()));
+                }
             }
         }
-        Ok(runs)
+        waiting.sort_by(|a, b| b.cmp(a));
+        Ok(Self {
+            info,
+            waiting,
+            open: Vec::new(),
+        })
     }
 
-    /// A run still unread once every replication has been taken: one the shard should not
-    /// have, or one written twice.
-    pub fn leftover(&self) -> Option<&RunRecord> {
-        self.files.iter().find_map(|file| file.head.as_ref())
+    /// Opens the waiting files that start at or before `key`.
+    fn open_up_to(&mut self, key: u64) -> Result<()> {
+        while self.waiting.last().is_some_and(|(first, _)| *first <= key) {
+            let (_, path) = self.waiting.pop().expect("checked above");
+            self.open.push(JournalReader::open(&path, &self.info)?);
+        }
+        Ok(())
+    }
+
+    /// Every record whose key is `key`, in the order the files hold them.
+    pub fn take(&mut self, key: u64) -> Result<Vec<T>> {
+        self.open_up_to(key)?;
+        let mut records = Vec::new();
+        for file in &mut self.open {
+            while file.head.as_ref().is_some_and(|r| r.key(&self.info) == key) {
+                records.extend(file.head.take());
+                file.advance(&self.info)?;
+            }
+        }
+        self.open.retain(|file| file.head.is_some());
+        Ok(records)
+    }
+
+    /// A record still unread once every key has been taken: one written twice, or one that
+    /// belongs to no shard that holds it.
+    pub fn leftover(&mut self) -> Result<Option<T>> {
+        self.open_up_to(u64::MAX)?;
+        Ok(self.open.iter_mut().find_map(|file| file.head.take()))
     }
 }
 
-/// One journal file, read a run at a time.
-struct BatchReader {
+/// One journal file, read a record at a time.
+struct JournalReader<T> {
     path: PathBuf,
     reader: io::BufReader<fs::File>,
     remaining: u64,
-    periods: u32,
-    head: Option<RunRecord>,
+    head: Option<T>,
 }
 
-impl BatchReader {
+impl<T: JournalRecord> JournalReader<T> {
     fn open(path: &Path, info: &PartInfo) -> Result<Self> {
         let fail = |message: String| Error::InvalidOutput {
             path: path.to_path_buf(),
@@ -480,77 +586,48 @@ impl BatchReader {
         let mut reader = io::BufReader::new(file);
         let mut header = [0u8; 20];
         let count = match reader.read_exact(&mut header) {
-            Ok(()) if header[..12] == MAGIC[..] => {
+            Ok(()) if header[..12] == T::MAGIC[..] => {
                 u64::from_le_bytes(header[12..].try_into().expect("8 bytes"))
             }
             _ => return Err(fail(corrupt_journal())),
         };
         let expected = count
-            .checked_mul(run_bytes(info) as u64)
+            .checked_mul(T::bytes(info) as u64)
             .and_then(|body| body.checked_add(20));
         if expected != Some(size) {
             return Err(fail(corrupt_journal()));
         }
-        let mut batch = Self {
+        let mut file = Self {
             path: path.to_path_buf(),
             reader,
             remaining: count,
-            periods: info.periods,
             head: None,
         };
-        batch.advance()?;
-        Ok(batch)
+        file.advance(info)?;
+        Ok(file)
     }
 
-    /// Reads the next run into `head` (`None` at the end of the file).
-    fn advance(&mut self) -> Result<()> {
+    /// Reads the next record into `head` (`None` at the end of the file).
+    fn advance(&mut self, info: &PartInfo) -> Result<()> {
         if self.remaining == 0 {
             self.head = None;
             return Ok(());
         }
         self.remaining -= 1;
+        let (reader, path) = (&mut self.reader, &self.path);
         let mut word = || -> Result<u64> {
             let mut bytes = [0u8; 8];
-            self.reader
+            reader
                 .read_exact(&mut bytes)
                 .map_err(|err| Error::InvalidOutput {
-                    path: self.path.clone(),
+                    path: path.clone(),
                     message: format!("cannot be read: {err}"),
                 })?;
             Ok(u64::from_le_bytes(bytes))
         };
-        let replication = word()?;
-        let strategy_idx = word()? as usize;
-        let seed = word()?;
-        let active_customer_steps = word()?;
-        let mut periods = Vec::with_capacity(self.periods as usize);
-        for _ in 0..self.periods {
-            let mut values = [0.0; PeriodRecord::COUNT];
-            for value in &mut values {
-                *value = f64::from_bits(word()?);
-            }
-            periods.push(PeriodRecord::from_values(values));
-        }
-        let mut values = [0.0; RunMetrics::COUNT];
-        for value in &mut values {
-            *value = f64::from_bits(word()?);
-        }
-        self.head = Some(RunRecord {
-            strategy_idx,
-            replication,
-            seed,
-            output: RunOutput {
-                periods,
-                metrics: RunMetrics::from_values(values),
-                active_customer_steps,
-            },
-        });
+        self.head = Some(T::read(&mut word, info)?);
         Ok(())
     }
-}
-
-fn run_bytes(info: &PartInfo) -> usize {
-    4 * 8 + 8 * (info.periods as usize * PeriodRecord::COUNT + RunMetrics::COUNT)
 }
 
 fn corrupt_journal() -> String {
@@ -596,45 +673,4 @@ fn write_units(out: &mut dyn Write, units: &[UnitResult]) -> io::Result<()> {
         }
     }
     Ok(())
-}
-
-fn read_units(bytes: &[u8], strategies: usize) -> std::result::Result<Vec<UnitResult>, String> {
-    let per_unit = 5 * 8 + 8 * strategies * RunMetrics::COUNT;
-    let corrupt = || {
-        "is not a journal file of this relsim version (wrong size or header); delete it and \
-         run the shard again with --resume"
-            .to_string()
-    };
-    let body = bytes
-        .strip_prefix(UNITS_MAGIC.as_slice())
-        .ok_or_else(corrupt)?;
-    let (count, body) = body.split_first_chunk::<8>().ok_or_else(corrupt)?;
-    let count = u64::from_le_bytes(*count) as usize;
-    if body.len() != count.checked_mul(per_unit).ok_or_else(corrupt)? {
-        return Err(corrupt());
-    }
-    let mut words = body
-        .chunks_exact(8)
-        .map(|word| u64::from_le_bytes(word.try_into().expect("8-byte chunks")));
-    let mut next = || words.next().expect("size checked above");
-    Ok((0..count)
-        .map(|_| {
-            let point = next() as u32;
-            let replication = next();
-            let seed = next();
-            let customer_steps = next();
-            let active_customer_steps = next();
-            let metrics = (0..strategies)
-                .map(|_| RunMetrics::from_values(std::array::from_fn(|_| f64::from_bits(next()))))
-                .collect();
-            UnitResult {
-                point,
-                replication,
-                seed,
-                metrics,
-                customer_steps,
-                active_customer_steps,
-            }
-        })
-        .collect())
 }
