@@ -155,11 +155,15 @@ pub fn run(options: &RunOptions) -> Result<RunReport> {
     };
     let most_replications =
         adaptive.map_or(scenario.replications() as u64, |plan| plan.max_replications);
-    check_memory(
-        &scenario.with("replications", most_replications as i64)?,
-        threads,
-        options.allow_large,
-    )?;
+    match &adaptive {
+        // The most an adaptive run may take.
+        Some(_) => check_memory(
+            &scenario.with("replications", most_replications as i64)?,
+            threads,
+            options.allow_large,
+        )?,
+        None => check_memory(&scenario, threads, options.allow_large)?,
+    }
     // The output folder is checked, and its staging sibling created, before anything runs.
     let out_dir = options
         .out

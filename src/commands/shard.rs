@@ -44,10 +44,15 @@ struct ShardCall<'a> {
     seed: Option<u64>,
     shard: Shard,
     part_dir: PathBuf,
+    /// The scenario as loaded, with where it came from and its parsed overrides.
+    source: ScenarioSource,
+    loaded: Scenario,
+    parsed_overrides: Vec<Override>,
 }
 
 impl<'a> ShardCall<'a> {
-    /// The shard (`i/n`, or `slurm` from the environment) and the part folder `--out`.
+    /// The shard (`i/n`, or `slurm` from the environment), the part folder `--out` and the
+    /// scenario with its overrides.
     fn new(
         command: &'static str,
         shard: Option<&str>,
@@ -66,6 +71,8 @@ impl<'a> ShardCall<'a> {
                       parts/shard-2), which `relsim merge` combines"
                     .into(),
             })?;
+        let (source, loaded, parsed_overrides) =
+            load_scenario(scenario, overrides, replications, seed)?;
         Ok(Self {
             command,
             scenario,
@@ -74,19 +81,16 @@ impl<'a> ShardCall<'a> {
             seed,
             shard,
             part_dir,
+            source,
+            loaded,
+            parsed_overrides,
         })
     }
 
-    /// The part folder's description for `scenario` (expanded as `scenario_text`).
-    fn part_info(
-        &self,
-        source: &ScenarioSource,
-        overrides: &[Override],
-        scenario: &Scenario,
-        scenario_text: &str,
-        kind: PartKind,
-        points: u64,
-    ) -> PartInfo {
+    /// The part folder's description of the scenario (expanded as `scenario_text`).
+    fn part_info(&self, scenario_text: &str, kind: PartKind, points: u64) -> PartInfo {
+        let (source, scenario) = (&self.source, &self.loaded);
+        let overrides = &self.parsed_overrides;
         PartInfo {
             relsim_version: env!("CARGO_PKG_VERSION").to_string(),
             scenario_name: scenario.name().to_string(),
@@ -151,24 +155,12 @@ pub fn run_shard(options: &RunOptions) -> Result<ShardReport> {
         options.replications,
         options.seed,
     )?;
-    let (source, scenario, overrides) = load_scenario(
-        &options.scenario,
-        &options.overrides,
-        options.replications,
-        options.seed,
-    )?;
+    let scenario = &call.loaded;
     let threads = super::resolve_threads(options.threads);
-    super::check_memory(&scenario, threads, options.allow_large)?;
+    super::check_memory(scenario, threads, options.allow_large)?;
     let (shard, part_dir) = (call.shard, call.part_dir.clone());
     let scenario_text = scenario.to_toml();
-    let info = call.part_info(
-        &source,
-        &overrides,
-        &scenario,
-        &scenario_text,
-        PartKind::Run,
-        1,
-    );
+    let info = call.part_info(&scenario_text, PartKind::Run, 1);
     let (mut writer, done) = PartWriter::open(&part_dir, info, &scenario_text, options.resume)?;
     let share = shard.replications(scenario.replications() as u64);
     let to_run: Vec<u64> = share
@@ -191,7 +183,7 @@ pub fn run_shard(options: &RunOptions) -> Result<ShardReport> {
     let started = Instant::now();
     let ran = to_run.len() as u64;
     let outcome = run_experiment(
-        &scenario,
+        scenario,
         ExperimentOptions {
             threads,
             stop: stop.clone(),
@@ -276,26 +268,14 @@ pub fn sweep_shard(options: &SweepOptions) -> Result<ShardReport> {
         options.replications,
         options.seed,
     )?;
-    let (source, scenario, overrides) = load_scenario(
-        &options.scenario,
-        &options.overrides,
-        options.replications,
-        options.seed,
-    )?;
-    let prepared = PreparedSweep::new(&scenario, &source.name)?;
+    let scenario = &call.loaded;
+    let prepared = PreparedSweep::new(scenario, &call.source.name)?;
     let threads = super::resolve_threads(options.threads);
     let (shard, part_dir) = (call.shard, call.part_dir.clone());
     let scenario_text = scenario.to_toml();
     let replications = scenario.replications() as u64;
     let points = prepared.points.len() as u64;
-    let info = call.part_info(
-        &source,
-        &overrides,
-        &scenario,
-        &scenario_text,
-        PartKind::Sweep,
-        points,
-    );
+    let info = call.part_info(&scenario_text, PartKind::Sweep, points);
     let (mut writer, done) = PartWriter::open(&part_dir, info, &scenario_text, options.resume)?;
     let share = shard.replications(points * replications).len() as u64;
     let stop = StopRequest::default();
@@ -312,7 +292,7 @@ pub fn sweep_shard(options: &SweepOptions) -> Result<ShardReport> {
     let started = Instant::now();
     let ran = share - done.len() as u64;
     let outcome = run_sweep(
-        &scenario,
+        scenario,
         &prepared,
         &ExecutionOptions {
             threads,

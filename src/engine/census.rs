@@ -169,12 +169,12 @@ impl<'a> Engine<'a> {
                     1,
                     &mut chunk.census,
                 );
-                social.move_voice(
-                    world.network.neighbours(customer_idx),
-                    voice::SILENT,
-                    speaks,
-                );
-                chunk.voices[local] = speaks;
+                // Every voice starts silent: only those who speak are told to their neighbours.
+                if speaks != voice::SILENT {
+                    let neighbours = world.network.neighbours(customer_idx);
+                    social.move_voice(neighbours, voice::SILENT, speaks);
+                    chunk.voices[local] = speaks;
+                }
             }
         });
         for chunk in &self.chunks {

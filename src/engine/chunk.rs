@@ -15,7 +15,7 @@ pub const CHUNK_CUSTOMERS: usize = 1 << 14;
 
 /// A run of consecutive customers, their state and what their pass of the period adds up.
 #[derive(Debug)]
-pub struct Chunk {
+pub(super) struct Chunk {
     /// The index of the chunk's first customer in the market: entry `i` of `customers` is
     /// customer `first + i`.
     pub(super) first: usize,

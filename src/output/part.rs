@@ -183,10 +183,6 @@ impl PartWriter {
         })
     }
 
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
     /// Adds a session (one process that ran part of the shard) to `sessions.json`: how long
     /// it simulated, on how many threads, and the customer-steps it ran.
     pub fn record_session(&self, session: Session) -> Result<()> {
