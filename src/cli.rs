@@ -36,6 +36,13 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// `relsim stories --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StoriesFormatArg {
+    Text,
+    Json,
+}
+
 /// `--progress`: how a long command shows its progress (the values are explained in the
 /// option's help; doc comments here would make clap print a long list under every command).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -390,6 +397,40 @@ Example:
         /// Redraw even if the folder holds files relsim did not write (they are removed).
         #[arg(long)]
         force: bool,
+    },
+    /// Tell the lives of a few customers of one replication, chosen to be worth reading.
+    ///
+    /// One who left after an unrecovered failure, an advocate who brought friends, one won back,
+    /// a key account, one lost to a rival's campaign, …: how each came, every episode that
+    /// mattered, how trust and commitment moved, whom they told, and why they stayed or left.
+    /// A replay of the replication itself: the same seed tells the same stories.
+    #[command(after_help = "\
+Examples:
+  relsim stories default
+  relsim stories default --strategy relationship --customers 3
+  relsim stories b2b_it_services --replication 4 --seed 7
+  relsim stories default --format json > stories.json")]
+    Stories {
+        /// Scenario file (TOML), or the name of a bundled preset (see `relsim presets`).
+        scenario: String,
+        /// The strategy the firm follows [default: the scenario's first].
+        #[arg(long)]
+        strategy: Option<String>,
+        /// How many customers to follow (1 to 100).
+        #[arg(long, default_value_t = 5)]
+        customers: usize,
+        /// Which replication to replay (0 to the scenario's replications − 1).
+        #[arg(long, default_value_t = 0)]
+        replication: u64,
+        /// Master seed (overrides the file).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Override a value, e.g. --set market.population=5000 (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        overrides: Vec<String>,
+        /// A dated narrative, or every event as JSON.
+        #[arg(long, value_enum, default_value_t = StoriesFormatArg::Text, value_name = "HOW")]
+        format: StoriesFormatArg,
     },
     /// Check a scenario and print it with every default written out.
     #[command(after_help = "\
@@ -776,6 +817,26 @@ pub fn execute(cli: Cli) -> Result<()> {
             scenario,
             overrides,
         } => print(&commands::validate(&scenario, &overrides)?)?,
+        Command::Stories {
+            scenario,
+            strategy,
+            customers,
+            replication,
+            seed,
+            overrides,
+            format,
+        } => print(&commands::stories(&commands::StoriesOptions {
+            scenario,
+            overrides,
+            strategy,
+            customers,
+            replication,
+            seed,
+            format: match format {
+                StoriesFormatArg::Text => commands::StoriesFormat::Text,
+                StoriesFormatArg::Json => commands::StoriesFormat::Json,
+            },
+        })?)?,
         Command::Presets => print(&commands::presets())?,
         Command::Verify {
             cases,

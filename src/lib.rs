@@ -67,6 +67,7 @@ pub mod report;
 pub mod results;
 pub mod scenario;
 pub mod stats;
+pub mod stories;
 pub mod strategy;
 pub mod sweep;
 pub mod verify;

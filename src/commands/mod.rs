@@ -26,6 +26,7 @@ mod decompose;
 mod progress;
 mod shard;
 mod slurm;
+mod stories;
 mod sweep;
 pub use breakeven::{breakeven, BreakevenOptions, BreakevenReport};
 pub use calibrate::{calibrate, CalibrateOptions, CalibrateReport};
@@ -34,6 +35,7 @@ pub(crate) use progress::Progress;
 pub use progress::ProgressOutput;
 pub use shard::{merge, run_shard, sweep_shard, MergeOptions, MergeReport, ShardReport};
 pub use slurm::{slurm, SlurmOptions, SlurmReport};
+pub use stories::{stories, StoriesFormat, StoriesOptions, MAX_STORY_CUSTOMERS};
 pub use sweep::{sweep, SweepOptions, SweepReport};
 
 /// Options of `relsim run`.

@@ -36,7 +36,7 @@ impl Chunk {
     /// Steps 3–6 of docs/model.md §4 for an active customer: service episode, relationship
     /// update, purchase, defection.
     #[inline(always)]
-    pub(super) fn serve(&mut self, local: usize, terms: &PassTerms) {
+    pub(super) fn serve<T: Trace>(&mut self, local: usize, terms: &PassTerms, trace: &mut T) {
         let model = terms.config.model;
         let levers = terms.config.levers;
         let context = &terms.context;
@@ -53,15 +53,19 @@ impl Chunk {
 
         // Care: personal while managers have room, automated beyond if the strategy says so.
         // Personal care is paid per manager; automated care per customer.
-        let (care_level, variable_care_cost) = if self.care_quota[segment_idx] > 0 {
+        let (care, care_level, variable_care_cost) = if self.care_quota[segment_idx] > 0 {
             self.care_quota[segment_idx] -= 1;
             record.personal_care_customers += 1.0;
-            (1.0, 0.0)
+            (Care::Personal, 1.0, 0.0)
         } else if levers.automated_care && segment.targeted {
             record.automated_care_customers += 1.0;
-            (levers.automated_care_effect, levers.automated_care_cost)
+            (
+                Care::Automated,
+                levers.automated_care_effect,
+                levers.automated_care_cost,
+            )
         } else {
-            (0.0, 0.0)
+            (Care::None, 0.0, 0.0)
         };
 
         // 3. Service episode.
@@ -190,6 +194,22 @@ impl Chunk {
             self.totals.failed_first_exits += u64::from(leaves);
         }
 
+        if T::FOLLOWS && trace.follows(customer_idx) {
+            let episode = EpisodeTrace {
+                care,
+                failed,
+                recovered,
+                price_rise: opportunism > 0.0,
+                rival_campaign: context.rival_campaign,
+                before,
+                after,
+                bought: buys,
+                revenue,
+                leave_probability: logistic(defection_index),
+                left: leaves,
+            };
+            trace.record(context.period, customer_idx, TraceEvent::Episode(episode));
+        }
         self.customers.flags[local] = new_flags;
         if leaves {
             self.depart(local, terms, unrecovered);

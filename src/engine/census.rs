@@ -113,12 +113,13 @@ impl Chunk {
     /// Entry `local`'s turn in `period` is over: its state is the next period's snapshot, and a
     /// changed voice is queued for [`Chunk::apply_voice_changes`].
     #[inline(always)]
-    pub(super) fn end_turn(
+    pub(super) fn end_turn<T: Trace>(
         &mut self,
         local: usize,
         world: &World,
         market: &MarketParams,
         period: u32,
+        trace: &mut T,
     ) {
         let customer_idx = self.first + local;
         let speaks = observe(
@@ -133,6 +134,10 @@ impl Chunk {
         if speaks != self.voices[local] {
             self.voice_changes
                 .push((customer_idx as u32) << 2 | u32::from(speaks));
+            if T::FOLLOWS && trace.follows(customer_idx) {
+                let voice = Voice::of(speaks);
+                trace.record(period, customer_idx, TraceEvent::Speaks { voice });
+            }
         }
     }
 
@@ -228,7 +233,7 @@ mod tests {
                 let config = scenario.run_config(strategy_idx);
                 let mut engine = Engine::new(&config, &world, &seeds, &InOrder);
                 for period in 1..=24 {
-                    engine.step(period, &InOrder);
+                    engine.step(period, &InOrder, &mut NoTrace);
                     let mut recount = Census::new(scenario.model().segments.len());
                     let mut voices = Vec::new();
                     let mut kept_voices = Vec::new();

@@ -158,8 +158,9 @@ impl Chunk {
         }
     }
 
-    /// Steps 3–7 of docs/model.md §4 for every customer of the chunk.
-    pub(super) fn pass(&mut self, terms: &PassTerms) {
+    /// Steps 3–7 of docs/model.md §4 for every customer of the chunk, telling `trace` what the
+    /// customers it follows do.
+    pub(super) fn pass<T: Trace>(&mut self, terms: &PassTerms, trace: &mut T) {
         self.tally = PassTally::default();
         self.sums = CustomerSums::default();
         let market = &terms.config.model.market;
@@ -175,15 +176,15 @@ impl Chunk {
             let block_len = BLOCK.min(n_customers - block_start);
             let active = self.customers.active_mask(block_start, block_len);
             for local in set_bits(active, block_start) {
-                self.serve(local, terms);
-                self.end_turn(local, terms.world, market, period);
+                self.serve(local, terms, trace);
+                self.end_turn(local, terms.world, market, period, trace);
             }
             let block_mask = u64::MAX >> (BLOCK - block_len);
             for local in set_bits(!active & block_mask, block_start) {
                 if is_prospect(&self.customers, market, local, period) {
-                    self.court(local, terms);
+                    self.court(local, terms, trace);
                 }
-                self.end_turn(local, terms.world, market, period);
+                self.end_turn(local, terms.world, market, period, trace);
             }
         }
     }

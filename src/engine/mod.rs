@@ -15,6 +15,7 @@ mod partners;
 mod prospects;
 pub mod records;
 mod tables;
+mod trace;
 mod world;
 
 use crate::model::customer::{
@@ -23,7 +24,7 @@ use crate::model::customer::{
 };
 use crate::model::customers::{flag, Customers, History, Population, DIRECT};
 use crate::model::economics::discount_factor;
-use crate::model::math::below_logistic;
+use crate::model::math::{below_logistic, logistic};
 use crate::model::network::SocialNetwork;
 use crate::model::params::{
     CashFlowTiming, MarketParams, ModelParams, NetworkParams, PartnerPolicy, PartnerTurnover,
@@ -42,6 +43,7 @@ use chunk::{PassTerms, Social};
 use partners::TurnoverState;
 pub use records::{PeriodRecord, RunMetrics};
 use tables::{AreaTerms, PeriodContext, RunTerms, SegmentTerms};
+pub use trace::{Care, EpisodeTrace, NoTrace, Trace, TraceEvent, Voice, Voices};
 pub use world::{ReplicationSeeds, World};
 
 /// Which uniform of a customer's [`CounterDraws`] each decision uses. Fixed slots keep the
@@ -136,6 +138,8 @@ pub struct CustomerState {
     /// Bits of [`flag`].
     pub flags: u8,
     pub segment: u8,
+    /// The period the customer last joined (active) or left (lapsed).
+    pub active_since: u32,
 }
 
 impl<'a> Run<'a> {
@@ -163,10 +167,16 @@ impl<'a, W: Workers> Run<'a, W> {
 
     /// Simulates the next period and returns its record; `None` once the horizon is reached.
     pub fn step(&mut self) -> Option<PeriodRecord> {
+        self.step_traced(&mut NoTrace)
+    }
+
+    /// [`Run::step`], telling `trace` what the customers it follows do. The period is the same
+    /// to the bit as an untraced one (the chunks then run one after another).
+    pub fn step_traced<T: Trace>(&mut self, trace: &mut T) -> Option<PeriodRecord> {
         let period = self.next_period;
         (period <= self.engine.config.periods).then(|| {
             self.next_period += 1;
-            self.engine.step(period, self.workers)
+            self.engine.step(period, self.workers, trace)
         })
     }
 
@@ -187,6 +197,7 @@ impl<'a, W: Workers> Run<'a, W> {
             commitment: customers.commitment[local],
             flags: customers.flags[local],
             segment: customers.segment[local],
+            active_since: customers.since[local] as u32,
         }
     }
 
@@ -358,7 +369,12 @@ impl<'a> Engine<'a> {
     }
 
     /// One period in the order of docs/model.md §4.
-    fn step<W: Workers>(&mut self, period: u32, workers: &W) -> PeriodRecord {
+    fn step<W: Workers, T: Trace>(
+        &mut self,
+        period: u32,
+        workers: &W,
+        trace: &mut T,
+    ) -> PeriodRecord {
         let model = self.config.model;
         let levers = self.config.levers;
         let mut record = PeriodRecord::default();
@@ -408,7 +424,18 @@ impl<'a> Engine<'a> {
             social: &self.social,
             context,
         };
-        workers.each(&mut self.chunks, |chunk| chunk.pass(&terms));
+        if T::FOLLOWS {
+            for chunk in &mut self.chunks {
+                chunk.pass(&terms, trace);
+            }
+            let voices = Voices {
+                chunks: &self.chunks,
+                chunk_len: self.chunk_len,
+            };
+            trace.pass_over(period, &voices);
+        } else {
+            workers.each(&mut self.chunks, |chunk| chunk.pass(&terms, &mut NoTrace));
+        }
         let mut sums = CustomerSums::default();
         for chunk in &self.chunks {
             chunk.tally.add_to(&mut record);

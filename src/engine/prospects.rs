@@ -5,7 +5,7 @@ use super::*;
 impl Chunk {
     /// Step 7 of docs/model.md §4 for a prospect: advertising and word of mouth.
     #[inline(always)]
-    pub(super) fn court(&mut self, local: usize, terms: &PassTerms) {
+    pub(super) fn court<T: Trace>(&mut self, local: usize, terms: &PassTerms, trace: &mut T) {
         let market = &terms.config.model.market;
         let context = &terms.context;
         let run = terms.run;
@@ -56,6 +56,14 @@ impl Chunk {
                     slot::DETERRENCE,
                     run.not_deterred_chance[social.detractors_around(customer_idx) as usize],
                 );
+            if T::FOLLOWS && deterred && trace.follows(customer_idx) {
+                let detractors_around = social.detractors_around(customer_idx);
+                trace.record(
+                    context.period,
+                    customer_idx,
+                    TraceEvent::Deterred { detractors_around },
+                );
+            }
             (converted && !deterred, by_word)
         };
         if acquired {
@@ -64,6 +72,20 @@ impl Chunk {
             });
             if !at_capacity {
                 self.acquire(local, customer_idx, referred, terms);
+                if T::FOLLOWS && trace.follows(customer_idx) {
+                    let customers = &self.customers;
+                    let event = TraceEvent::Acquired {
+                        referred,
+                        won_back: flags & flag::LAPSED != 0,
+                        advocates_around: social.advocates_around(customer_idx),
+                        start: Relationship {
+                            trust: customers.trust[local] as f64,
+                            reciprocity: 0.0,
+                            commitment: customers.commitment[local] as f64,
+                        },
+                    };
+                    trace.record(context.period, customer_idx, event);
+                }
             }
         }
     }

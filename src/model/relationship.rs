@@ -7,7 +7,7 @@ use super::math::logistic_interpolated;
 use super::params::RelationshipParams;
 
 /// The state of one firm–partner relationship, as the partner sees it.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct Relationship {
     /// `τ ∈ [0, 1]`: confidence in the firm's reliability and integrity.
     pub trust: f64,
