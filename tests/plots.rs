@@ -76,7 +76,12 @@ fn report_is_self_contained_and_shows_every_chart() {
             "report.html contains {forbidden:?}"
         );
     }
-    assert_eq!(html.matches("<svg").count(), CHARTS.len());
+    // Every chart, and a sparkline for each customer's story.
+    let stories = html.matches("<details class=\"story\"").count();
+    assert!(stories > 0, "the report tells no customer's story");
+    assert_eq!(html.matches("<svg").count(), CHARTS.len() + stories);
+    assert_eq!(html.matches("<svg class=\"spark\"").count(), stories);
+    assert!(html.contains("<h2 id=\"stories\">Customers' stories</h2>"));
     for chart in CHARTS {
         assert!(html.contains(&format!("<figure id=\"{}\">", chart.name)));
         assert!(html.contains("<figcaption>"));

@@ -441,6 +441,25 @@ fn drawn_file_names() -> Vec<String> {
 
 const REPORT_FILE: &str = "report.html";
 
+/// Customers the report follows under each strategy.
+const REPORT_STORIES: usize = 3;
+
+/// The report's stories: [`REPORT_STORIES`] customers of replication 0 under each strategy.
+fn report_stories(scenario: &Scenario) -> Result<Vec<crate::stories::Stories>> {
+    (0..scenario.strategies().len())
+        .map(|strategy_idx| {
+            crate::stories::tell(
+                scenario,
+                crate::stories::StoryRequest {
+                    strategy_idx,
+                    replication: 0,
+                    customers: REPORT_STORIES,
+                },
+            )
+        })
+        .collect()
+}
+
 /// Draws every chart and `report.html` from a run's files into `folder`.
 fn draw_charts_and_report(folder: &mut StagedFolder, run: &OutputFolder) -> Result<()> {
     let charts = crate::plot::render_all(&run.results)?;
@@ -449,12 +468,14 @@ fn draw_charts_and_report(folder: &mut StagedFolder, run: &OutputFolder) -> Resu
         folder.write(&svg_name, |out| out.write_all(chart.svg.as_bytes()))?;
         folder.write(&png_name, |out| out.write_all(&chart.png))?;
     }
+    let stories = report_stories(&run.scenario)?;
     let html = html_report(
         &run.results,
         &run.manifest,
         &run.scenario,
         &run.scenario_text,
         &charts,
+        &stories,
     );
     folder.write(REPORT_FILE, |out| out.write_all(html.as_bytes()))
 }

@@ -1,10 +1,11 @@
 //! `report.html`: one self-contained file with the verdict, the summary table, every chart
-//! (inline SVG), the paired comparisons and the scenario's parameters. It has inline CSS only:
+//! (inline SVG), the paired comparisons, a few customers' stories and the scenario's parameters. It has inline CSS only:
 //! no scripts, fonts, images or styles fetched from anywhere.
 
 use std::fmt::Write;
 
 use super::format::{percent, signed};
+use super::stories_html::stories_section;
 use super::terminal::{
     cell, count, is_exact_tie, listed_npv_comparisons, only_leader_pairs, verdict, ALL_PAIRS_UP_TO,
     TABLE_ROWS,
@@ -13,6 +14,7 @@ use crate::output::Manifest;
 use crate::plot::{strategy_colour, RenderedChart, CHART_SIZE};
 use crate::results::ExperimentResults;
 use crate::scenario::Scenario;
+use crate::stories::Stories;
 
 pub(super) const STYLE: &str = "
 body { font-family: 'DejaVu Sans', Verdana, sans-serif; color: #222; max-width: 1200px;
@@ -32,6 +34,11 @@ th:first-child, td:first-child { text-align: left; }
 figure { margin: 2em 0; }
 figure svg { width: 100%; height: auto; border: 1px solid #eee; }
 figcaption { color: #444; margin-top: 0.4em; }
+.story { margin: 0.6em 0; }
+.story summary { cursor: pointer; }
+.story svg.spark { vertical-align: middle; margin-left: 0.8em; }
+.story p { margin: 0.3em 0; color: #444; }
+.story ul { margin: 0.3em 0 0.8em; padding-left: 1.4em; font-size: 0.92em; }
 pre { background: #f7f7f7; padding: 1em; overflow-x: auto; font-size: 0.85em; }
 ";
 
@@ -91,6 +98,7 @@ pub fn html_report(
     scenario: &Scenario,
     scenario_toml: &str,
     charts: &[RenderedChart],
+    stories: &[Stories],
 ) -> String {
     let names = &results.strategy_names;
     let mut html = String::new();
@@ -220,6 +228,8 @@ pub fn html_report(
             caption = escape(chart.caption),
         );
     }
+
+    html.push_str(&stories_section(stories));
 
     let _ = write!(
         html,

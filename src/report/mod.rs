@@ -3,6 +3,7 @@
 
 pub mod format;
 pub mod html;
+pub mod stories_html;
 pub mod sweep_html;
 pub mod terminal;
 
