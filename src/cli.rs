@@ -398,6 +398,34 @@ Example:
         #[arg(long)]
         force: bool,
     },
+    /// Open a local web dashboard: sliders for the main levers and market parameters, charts
+    /// that update as replications finish, a customer's story and the scenario to download.
+    ///
+    /// Everything is served by relsim itself (no internet needed), to this computer only unless
+    /// --host says otherwise. Ctrl-C stops it.
+    #[command(after_help = "\
+Examples:
+  relsim serve
+  relsim serve b2b_it_services --port 8080
+  relsim serve default --set market.population=5000
+  relsim serve default --host 0.0.0.0   # a classroom network: every student's browser")]
+    Serve {
+        /// Scenario file (TOML), or the name of a bundled preset (see `relsim presets`).
+        #[arg(default_value = "default")]
+        scenario: String,
+        /// Port to listen on (0 picks a free one).
+        #[arg(long, default_value_t = 8050)]
+        port: u16,
+        /// Address to listen on; anything but 127.0.0.1 or ::1 lets other computers in.
+        #[arg(long, default_value = "127.0.0.1")]
+        host: std::net::IpAddr,
+        /// Worker threads per simulation (0 = one per core). Results do not depend on it.
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+        /// Override a value before the page's own settings (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        overrides: Vec<String>,
+    },
     /// Tell the lives of a few customers of one replication, chosen to be worth reading.
     ///
     /// One who left after an unrecovered failure, an advocate who brought friends, one won back,
@@ -817,6 +845,19 @@ pub fn execute(cli: Cli) -> Result<()> {
             scenario,
             overrides,
         } => print(&commands::validate(&scenario, &overrides)?)?,
+        Command::Serve {
+            scenario,
+            port,
+            host,
+            threads,
+            overrides,
+        } => commands::serve(&commands::ServeOptions {
+            scenario,
+            overrides,
+            host,
+            port,
+            threads,
+        })?,
         Command::Stories {
             scenario,
             strategy,

@@ -57,6 +57,7 @@ pub mod calibrate;
 pub mod cli;
 #[doc(hidden)]
 pub mod commands;
+pub mod dashboard;
 pub mod engine;
 pub mod error;
 pub mod experiment;

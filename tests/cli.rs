@@ -614,7 +614,7 @@ fn shell_completions_and_manual_pages_are_generated() {
         .arg(dir.path())
         .assert()
         .success()
-        .stdout(predicate::str::contains("16 manual pages"));
+        .stdout(predicate::str::contains("17 manual pages"));
     let run_page = fs::read_to_string(dir.path().join("relsim-run.1")).unwrap();
     assert!(run_page.contains(".TH relsim-run 1"), "{run_page}");
     assert!(run_page.contains("no\\-plots"), "{run_page}");
@@ -627,6 +627,7 @@ fn shell_completions_and_manual_pages_are_generated() {
         "decompose",
         "calibrate",
         "plot",
+        "serve",
         "stories",
         "validate",
         "presets",
