@@ -218,7 +218,8 @@ function start() {
     state.source = null;
     document.body.dataset.state = "invalid";
     $("progress").textContent = "Not simulated: a setting is not allowed.";
-    showError(e.data);
+    $("story-kind").textContent = "";
+    showError("This setting is not allowed — " + e.data);
   });
   source.onerror = () => {
     if (state.source === source) {
@@ -234,13 +235,16 @@ function start() {
 async function loadStory() {
   const strategy = $("story-strategy").value;
   const requested = state.story;
+  // Only the latest request's answer is shown (a slider may move before a story comes back).
+  const ticket = (state.storyTicket = (state.storyTicket || 0) + 1);
   $("story").textContent = "Following a customer…";
   $("story-kind").textContent = "";
   try {
     const response = await fetch("/api/story?" + query({ strategy, story: requested }));
     const answer = await response.json();
+    if (ticket !== state.storyTicket) return;
     if (!response.ok) {
-      $("story").textContent = answer.error;
+      $("story").textContent = "No story: " + answer.error;
       return;
     }
     if (answer.available && answer.story < requested) state.story = answer.story;

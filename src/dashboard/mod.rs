@@ -100,13 +100,9 @@ impl Dashboard {
             if key == STRATEGY_PARAM || key == STORY_PARAM {
                 continue;
             }
-            overrides.push(Override::parse(&format!("{key}={value}")).map_err(|e| e.to_string())?);
+            overrides.push(Override::parse(&format!("{key}={value}")).map_err(explain)?);
         }
-        let scenario = self
-            .options
-            .source
-            .scenario(&overrides)
-            .map_err(|e| e.to_string())?;
+        let scenario = self.options.source.scenario(&overrides).map_err(explain)?;
         let (fewest, most) = DASHBOARD_REPLICATIONS;
         if !(fewest..=most).contains(&scenario.replications()) {
             return Err(format!(
@@ -143,6 +139,17 @@ impl Dashboard {
                 )
             }),
         }
+    }
+}
+
+/// What a wrong setting says on the page: the key and what is allowed (the page has no file,
+/// so a scenario error loses the "preset … with --set" that names one on the command line).
+fn explain(err: Error) -> String {
+    match err {
+        Error::InvalidScenario { key, message, .. } if !key.is_empty() => {
+            format!("{key}: {message}")
+        }
+        other => other.to_string(),
     }
 }
 
