@@ -188,12 +188,15 @@ pub fn serve(options: DashboardOptions, listening: impl FnOnce(SocketAddr)) -> R
             option: "--port".into(),
             message: err.to_string(),
         })?;
+        // The handlers are in place before anyone is told where to connect, so a Ctrl-C from
+        // then on always stops the server cleanly.
+        let stop_signals = StopSignals::install()?;
         listening(bound);
         let app = router(Arc::clone(&state));
         let shutdown = {
             let state = Arc::clone(&state);
             async move {
-                stop_signal().await;
+                stop_signals.received().await;
                 state.stopping.store(true, Ordering::Relaxed);
             }
         };
@@ -212,21 +215,33 @@ pub fn serve(options: DashboardOptions, listening: impl FnOnce(SocketAddr)) -> R
     })
 }
 
-/// Ctrl-C (SIGINT) or SIGTERM.
-async fn stop_signal() {
-    let mut terminate =
-        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-    let terminated = async {
-        match terminate.as_mut() {
-            Some(signal) => {
-                signal.recv().await;
-            }
-            None => std::future::pending::<()>().await,
+/// Ctrl-C (SIGINT) and SIGTERM, listened for from the moment they are installed.
+struct StopSignals {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    fn install() -> Result<Self> {
+        use tokio::signal::unix::{signal, SignalKind};
+        let listen = |kind: SignalKind| {
+            signal(kind).map_err(|err| Error::InvalidOption {
+                option: "serve".into(),
+                message: format!("cannot listen for Ctrl-C and SIGTERM: {err}"),
+            })
+        };
+        Ok(Self {
+            interrupt: listen(SignalKind::interrupt())?,
+            terminate: listen(SignalKind::terminate())?,
+        })
+    }
+
+    /// Waits for either.
+    async fn received(mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
         }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = terminated => {}
     }
 }
 
