@@ -135,7 +135,7 @@ fn assert_absent(modules: &[&str], forbidden: &[&str], rule: &str) {
 #[test]
 fn model_strategy_engine_and_stats_do_no_io() {
     assert_absent(
-        &["model", "strategy", "engine", "stats"],
+        &["model", "strategy", "engine", "stats", "stories"],
         &[
             "std::fs",
             "std::io",
@@ -154,7 +154,7 @@ fn model_strategy_engine_and_stats_do_no_io() {
             "stdout",
             "stderr",
         ],
-        "model, strategy, engine and stats open no files, print nothing and read no clock",
+        "model, strategy, engine, stats and stories open no files, print nothing and read no clock",
     );
 }
 
@@ -162,7 +162,7 @@ fn model_strategy_engine_and_stats_do_no_io() {
 fn only_experiment_starts_threads() {
     let others = [
         "model", "strategy", "engine", "stats", "scenario", "output", "plot", "report", "sweep",
-        "verify",
+        "verify", "stories",
     ];
     assert_absent(
         &others,
