@@ -5,7 +5,7 @@
 //! the engine against the practical floor kernel (see [`FloorKernel`]).
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use relsim::engine::{simulate, ReplicationSeeds, World};
+use relsim::engine::{simulate, ReplicationSeeds, Run, Trace, TraceEvent, World};
 use relsim::experiment::{run_experiment, ExperimentOptions};
 use relsim::model::customers::{flag, Customers, Population};
 use relsim::model::math::logistic_interpolated;
@@ -341,8 +341,58 @@ fn engine_against_floor(c: &mut Criterion) {
     group.finish();
 }
 
+/// Follows a handful of customers, as `relsim stories` does, keeping their events.
+struct FollowFew {
+    followed: [usize; 9],
+    events: Vec<(u32, usize, TraceEvent)>,
+}
+
+impl Trace for FollowFew {
+    const FOLLOWS: bool = true;
+    fn follows(&self, customer_idx: usize) -> bool {
+        self.followed.contains(&customer_idx)
+    }
+    fn record(&mut self, period: u32, customer_idx: usize, event: TraceEvent) {
+        self.events.push((period, customer_idx, event));
+    }
+}
+
+/// What stories cost the engine: `untraced` is `simulate` as every run calls it (the pass with
+/// `NoTrace`, which must stay as fast as before tracing existed: compare with a baseline saved
+/// before a change), `following_9` the same run telling a trace about nine customers (one
+/// chunk after another, as `relsim stories` runs it). N = 100 000, relationship, one thread.
+fn stories_cost(c: &mut Criterion) {
+    let mut group = c.benchmark_group("engine_stories");
+    group.sample_size(10);
+    let population = 100_000u32;
+    let scenario = default_scenario(&[
+        format!("market.population={population}"),
+        format!("market.initial_active={}", population / 10),
+    ]);
+    let seeds = ReplicationSeeds::derive(scenario.seed(), 0);
+    let world = World::generate(scenario.model(), &seeds);
+    let config = scenario.run_config(1);
+    group.throughput(Throughput::Elements(
+        population as u64 * scenario.periods() as u64,
+    ));
+    group.bench_function("untraced", |b| b.iter(|| simulate(&config, &world, &seeds)));
+    group.bench_function("following_9", |b| {
+        b.iter(|| {
+            let mut trace = FollowFew {
+                followed: std::array::from_fn(|i| i * 11_111),
+                events: Vec::new(),
+            };
+            let mut run = Run::new(&config, &world, &seeds);
+            while run.step_traced(&mut trace).is_some() {}
+            trace.events.len()
+        })
+    });
+    group.finish();
+}
+
 criterion_group!(
     benches,
+    stories_cost,
     engine_throughput,
     degree_scaling,
     parallel_replications,

@@ -396,3 +396,23 @@ fn a_busy_port_or_a_bad_scenario_is_refused_with_exit_2() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("market.population"));
 }
+
+#[test]
+fn every_bundled_scenario_serves_its_sliders_charts_and_a_story() {
+    for preset in relsim::scenario::presets::names() {
+        let server = Server::start(&[preset]);
+        let (status, _, sliders) = server.get("/api/sliders");
+        assert_eq!(status, 200, "{preset}");
+        let sliders: serde_json::Value = serde_json::from_str(&sliders).unwrap();
+        assert_eq!(sliders["scenario"], preset);
+        let events = server.run("replications=2&periods=6");
+        assert_eq!(events.last().unwrap().0, "done", "{preset}: {events:?}");
+        let update = last_update(&events);
+        assert_eq!(
+            update["strategies"].as_array().unwrap().len(),
+            sliders["strategies"].as_array().unwrap().len()
+        );
+        let (status, _, story) = server.get("/api/story?replications=2&periods=6");
+        assert_eq!(status, 200, "{preset}: {story}");
+    }
+}
