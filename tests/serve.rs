@@ -416,3 +416,29 @@ fn every_bundled_scenario_serves_its_sliders_charts_and_a_story() {
         assert_eq!(status, 200, "{preset}: {story}");
     }
 }
+
+#[test]
+fn listening_beyond_this_computer_comes_with_a_warning() {
+    let mut server = Server::start(&["--host", "0.0.0.0"]);
+    assert!(server.address.starts_with("0.0.0.0:"), "{}", server.address);
+    let port = server.address.rsplit(':').next().unwrap();
+    let local = Server {
+        child: Command::new("true").spawn().unwrap(),
+        address: format!("127.0.0.1:{port}"),
+    };
+    assert_eq!(local.get("/").0, 200);
+    unsafe { libc::kill(server.child.id() as i32, libc::SIGTERM) };
+    assert!(server.child.wait().unwrap().success());
+    let mut stderr = String::new();
+    server
+        .child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(
+        stderr.contains("warning: serving on 0.0.0.0: anyone who can reach this computer"),
+        "{stderr}"
+    );
+}
