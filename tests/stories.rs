@@ -4,7 +4,7 @@
 
 use assert_cmd::Command;
 use relsim::engine::{
-    simulate, ReplicationSeeds, Run, Trace, TraceEvent, Voices, World, CHUNK_CUSTOMERS,
+    simulate, AfterPass, ReplicationSeeds, Run, Trace, TraceEvent, World, CHUNK_CUSTOMERS,
 };
 use relsim::model::customers::flag;
 use relsim::scenario::{parse, presets, Override, Scenario};
@@ -51,7 +51,7 @@ impl Trace for CountEverything {
             _ => {}
         }
     }
-    fn pass_over(&mut self, _period: u32, _voices: &Voices) {
+    fn pass_over(&mut self, _period: u32, _market: &AfterPass) {
         self.periods_over += 1;
     }
 }

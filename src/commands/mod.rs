@@ -446,20 +446,10 @@ const REPORT_FILE: &str = "report.html";
 /// Customers the report follows under each strategy.
 const REPORT_STORIES: usize = 3;
 
-/// The report's stories: [`REPORT_STORIES`] customers of replication 0 under each strategy.
+/// The report's stories: [`REPORT_STORIES`] customers of replication 0 under each strategy,
+/// the strategies at once.
 fn report_stories(scenario: &Scenario) -> Result<Vec<crate::stories::Stories>> {
-    (0..scenario.strategies().len())
-        .map(|strategy_idx| {
-            crate::stories::tell(
-                scenario,
-                crate::stories::StoryRequest {
-                    strategy_idx,
-                    replication: 0,
-                    customers: REPORT_STORIES,
-                },
-            )
-        })
-        .collect()
+    crate::experiment::tell_every_strategy(scenario, 0, REPORT_STORIES, 0)
 }
 
 /// Draws every chart and `report.html` from a run's files into `folder`.

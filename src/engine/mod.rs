@@ -43,7 +43,7 @@ use chunk::{PassTerms, Social};
 use partners::TurnoverState;
 pub use records::{PeriodRecord, RunMetrics};
 use tables::{AreaTerms, PeriodContext, RunTerms, SegmentTerms};
-pub use trace::{Care, EpisodeTrace, NoTrace, Trace, TraceEvent, Voice, Voices};
+pub use trace::{AfterPass, Care, EpisodeTrace, NoTrace, Trace, TraceEvent, Voice};
 pub use world::{ReplicationSeeds, World};
 
 /// Which uniform of a customer's [`CounterDraws`] each decision uses. Fixed slots keep the
@@ -428,11 +428,12 @@ impl<'a> Engine<'a> {
             for chunk in &mut self.chunks {
                 chunk.pass(&terms, trace);
             }
-            let voices = Voices {
+            let market = AfterPass {
                 chunks: &self.chunks,
                 chunk_len: self.chunk_len,
+                period,
             };
-            trace.pass_over(period, &voices);
+            trace.pass_over(period, &market);
         } else {
             workers.each(&mut self.chunks, |chunk| chunk.pass(&terms, &mut NoTrace));
         }

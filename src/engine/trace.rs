@@ -19,9 +19,10 @@ pub trait Trace {
     /// Customer `customer_idx` did something worth telling in `period`.
     fn record(&mut self, period: u32, customer_idx: usize, event: TraceEvent);
 
-    /// Every customer has had its turn of `period`; `voices` still gives what each customer said
-    /// at the start of the period (who a referred customer heard, for instance).
-    fn pass_over(&mut self, _period: u32, _voices: &Voices) {}
+    /// Every customer has had its turn of `period`: `market` tells what each customer said at
+    /// the start of it and who joined in it (who a referred customer heard, whom an advocate
+    /// brought).
+    fn pass_over(&mut self, _period: u32, _market: &AfterPass) {}
 }
 
 /// Follows no one and costs nothing.
@@ -116,17 +117,32 @@ pub enum TraceEvent {
     Speaks { voice: Voice },
 }
 
-/// The start-of-period voices of every customer, while a period's passes are over and its
-/// snapshot not yet advanced.
-pub struct Voices<'e> {
+/// The market once every customer has had its turn of a period, before the start-of-period
+/// snapshot moves on: what each customer said at the start of the period, and who joined in it.
+pub struct AfterPass<'e> {
     pub(super) chunks: &'e [Chunk],
     pub(super) chunk_len: usize,
+    pub(super) period: u32,
 }
 
-impl Voices<'_> {
-    /// What customer `customer_idx` said at the start of the period.
-    pub fn of(&self, customer_idx: usize) -> Voice {
+impl AfterPass<'_> {
+    fn locate(&self, customer_idx: usize) -> (&Chunk, usize) {
         let chunk = &self.chunks[customer_idx / self.chunk_len];
-        Voice::of(chunk.voices[customer_idx - chunk.first])
+        (chunk, customer_idx - chunk.first)
+    }
+
+    /// What customer `customer_idx` said at the start of the period.
+    pub fn voice_at_start(&self, customer_idx: usize) -> Voice {
+        let (chunk, local) = self.locate(customer_idx);
+        Voice::of(chunk.voices[local])
+    }
+
+    /// Whether customer `customer_idx` became a customer by word of mouth in this period.
+    pub fn joined_by_referral(&self, customer_idx: usize) -> bool {
+        let (chunk, local) = self.locate(customer_idx);
+        let flags = chunk.customers.flags[local];
+        flags & flag::ACTIVE != 0
+            && flags & flag::REFERRED != 0
+            && chunk.customers.since[local] as u32 == self.period
     }
 }

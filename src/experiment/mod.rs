@@ -113,6 +113,36 @@ pub(crate) fn simulate_replication_by(
     simulate_replication_on_by(scenario, replication, &world, workers)
 }
 
+/// The stories (`crate::stories::tell_on`) of `customers` customers under every strategy of
+/// replication `replication`: one world, the strategies at once on a pool of `threads` threads
+/// (0: one per core). The stories are the same whatever the number of threads.
+pub fn tell_every_strategy(
+    scenario: &Scenario,
+    replication: u64,
+    customers: usize,
+    threads: usize,
+) -> Result<Vec<crate::stories::Stories>> {
+    let pool = thread_pool(threads)?;
+    pool.install(|| {
+        let seeds = ReplicationSeeds::derive(scenario.seed(), replication);
+        let world = World::generate_with(scenario.model(), &seeds, &PoolWorkers::AT_ONCE);
+        (0..scenario.strategies().len())
+            .into_par_iter()
+            .map(|strategy_idx| {
+                crate::stories::tell_on(
+                    scenario,
+                    &world,
+                    crate::stories::StoryRequest {
+                        strategy_idx,
+                        replication,
+                        customers,
+                    },
+                )
+            })
+            .collect()
+    })
+}
+
 /// Runs the pieces of one replication's work (a period's chunks, the world's draws) either on
 /// the current pool's threads at once, so that one replication of a huge market uses every
 /// core, or one after another on the thread that runs the replication. Idle threads take

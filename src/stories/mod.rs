@@ -1,18 +1,19 @@
 //! Customers' stories: a few customers of one replication followed closely (`relsim stories`,
 //! the report's "Customers' stories", the dashboard's story panel).
 //!
-//! A story is a replay, never a second model. The replication runs twice through the same
-//! engine with a [`Trace`] on: first one that notes, for every customer, what makes a life worth
-//! reading ([`Triage`]), then, after the customers are chosen, one that keeps every event of
-//! theirs ([`Follow`]). Both runs are the replication itself, period for period (the traced
-//! step is the same to the bit as an untraced one), so the same scenario and seed always tell
-//! the same stories. [`narrate`] turns a story into plain language.
+//! A story is a replay, never a second model. The replication runs through the same engine
+//! with a [`Trace`] on that keeps every event of a pool of customers (everyone in a market of
+//! at most [`STORY_POOL`], every k-th customer in a larger one) and notes what makes each life
+//! worth reading; the most telling of each kind are then chosen. The run is the replication
+//! itself, period for period (a traced step is the same to the bit as an untraced one), so the
+//! same scenario and seed always tell the same stories. [`narrate`] turns a story into plain
+//! language.
 
 mod narrate;
 
 pub use narrate::{narrate, narrate_all, period_word};
 
-use crate::engine::{ReplicationSeeds, Run, Trace, TraceEvent, Voice, Voices, World};
+use crate::engine::{AfterPass, Care, ReplicationSeeds, Run, Trace, TraceEvent, Voice, World};
 use crate::error::{Error, Result};
 use crate::model::customers::flag;
 use crate::model::relationship::Relationship;
@@ -147,9 +148,23 @@ pub struct Stories {
     pub stories: Vec<Story>,
 }
 
+/// The most customers one replay follows in full; stories are chosen among them. A market of
+/// at most this many customers is followed whole, a larger one through every k-th customer
+/// (k fixed by the market's size), so a story costs one run of the replication whatever the
+/// market's size, and memory for this many customers' events.
+pub const STORY_POOL: usize = 2048;
+
 /// Follows `request.customers` customers, chosen to be worth reading, through one replication of
 /// one strategy of `scenario`.
 pub fn tell(scenario: &Scenario, request: StoryRequest) -> Result<Stories> {
+    let seeds = ReplicationSeeds::derive(scenario.seed(), request.replication);
+    let world = World::generate(scenario.model(), &seeds);
+    tell_on(scenario, &world, request)
+}
+
+/// [`tell`] on `world`, which must be the replication's world (as
+/// [`crate::experiment::simulate_replication_on`] requires).
+pub fn tell_on(scenario: &Scenario, world: &World, request: StoryRequest) -> Result<Stories> {
     let strategy = scenario
         .strategies()
         .get(request.strategy_idx)
@@ -162,38 +177,40 @@ pub fn tell(scenario: &Scenario, request: StoryRequest) -> Result<Stories> {
             ),
         })?;
     let seeds = ReplicationSeeds::derive(scenario.seed(), request.replication);
-    let world = World::generate(scenario.model(), &seeds);
     let config = scenario.run_config(request.strategy_idx);
-    let n_customers = world.population.len();
-
-    let mut triage = Triage::new(&world);
-    let mut run = Run::new(&config, &world, &seeds);
-    while run.step_traced(&mut triage).is_some() {}
-    let chosen = triage.choose(request.customers);
-
-    let mut follow = Follow::new(&world, scenario, &chosen, &triage.referrals);
-    let mut run = Run::new(&config, &world, &seeds);
-    for story in &mut follow.stories {
-        let state = run.customer(story.customer);
+    let mut pool = Pool::new(world, scenario);
+    let mut run = Run::new(&config, world, &seeds);
+    for member in &mut pool.members {
+        let state = run.customer(member.story.customer);
         if state.flags & flag::ACTIVE != 0 {
             let initial = Relationship {
                 trust: state.trust as f64,
                 reciprocity: state.reciprocity as f64,
                 commitment: state.commitment as f64,
             };
-            story.initial = Some(initial);
-            story.path.push(PathPoint {
+            member.story.initial = Some(initial);
+            member.story.path.push(PathPoint {
                 period: 0,
                 trust: initial.trust,
                 commitment: initial.commitment,
             });
         }
     }
-    while run.step_traced(&mut follow).is_some() {}
-    for story in &mut follow.stories {
-        story.active_at_end = run.customer(story.customer).flags & flag::ACTIVE != 0;
+    while run.step_traced(&mut pool).is_some() {}
+    for member in &mut pool.members {
+        member.story.active_at_end = run.customer(member.story.customer).flags & flag::ACTIVE != 0;
     }
-    debug_assert!(follow.stories.iter().all(|s| s.customer < n_customers));
+    let chosen = pool.choose(request.customers);
+    let mut members: Vec<Option<Member>> = pool.members.into_iter().map(Some).collect();
+    let stories = chosen
+        .into_iter()
+        .filter_map(|(member_idx, kind)| {
+            members[member_idx].take().map(|member| Story {
+                kind,
+                ..member.story
+            })
+        })
+        .collect();
     Ok(Stories {
         scenario: scenario.name().to_string(),
         strategy: strategy.name.clone(),
@@ -201,11 +218,11 @@ pub fn tell(scenario: &Scenario, request: StoryRequest) -> Result<Stories> {
         master_seed: scenario.seed(),
         periods: scenario.periods(),
         period_word: period_word(scenario.periods_per_year()).to_string(),
-        stories: follow.stories,
+        stories,
     })
 }
 
-/// What makes one customer's life worth reading, noted for every customer.
+/// What makes one customer's life worth reading.
 #[derive(Debug, Clone, Copy, Default)]
 struct Notes {
     left_after_failure: bool,
@@ -222,28 +239,62 @@ struct Notes {
     bond_at_failure: f32,
 }
 
-/// Follows every customer and keeps a few notes on each, and every referral.
-struct Triage<'w> {
-    world: &'w World,
-    notes: Vec<Notes>,
-    /// Customers who joined by word of mouth in the period being run.
-    referred_this_period: Vec<usize>,
-    /// Who brought whom, in order: `(period, advocate, friend)`.
-    referrals: Vec<(u32, usize, usize)>,
+/// A customer of the pool: its story so far and the notes that say what kind it is.
+struct Member {
+    story: Story,
+    notes: Notes,
 }
 
-impl<'w> Triage<'w> {
-    fn new(world: &'w World) -> Self {
+/// Follows the pool's customers (every `stride`-th), keeping their events and notes.
+struct Pool<'w> {
+    world: &'w World,
+    stride: usize,
+    members: Vec<Member>,
+    /// This period's events of members who joined by word of mouth, waiting for whom they heard.
+    awaiting_voices: Vec<(usize, usize)>,
+}
+
+impl<'w> Pool<'w> {
+    fn new(world: &'w World, scenario: &Scenario) -> Self {
+        let population = &world.population;
+        let n_customers = population.len();
+        let stride = n_customers.div_ceil(STORY_POOL).max(1);
+        let members = (0..n_customers)
+            .step_by(stride)
+            .map(|customer| {
+                let distributor = population.distributor[customer];
+                Member {
+                    story: Story {
+                        customer,
+                        kind: StoryKind::Loyal,
+                        segment: scenario.model().segments[population.segment[customer] as usize]
+                            .name
+                            .clone(),
+                        distributor: (distributor != crate::model::customers::DIRECT)
+                            .then_some(distributor as usize + 1),
+                        novice: population.novice[customer],
+                        neighbours: world.network.neighbours(customer).len(),
+                        initial: None,
+                        events: Vec::new(),
+                        referrals: Vec::new(),
+                        path: Vec::new(),
+                        active_at_end: false,
+                    },
+                    notes: Notes::default(),
+                }
+            })
+            .collect();
         Self {
             world,
-            notes: vec![Notes::default(); world.population.len()],
-            referred_this_period: Vec::new(),
-            referrals: Vec::new(),
+            stride,
+            members,
+            awaiting_voices: Vec::new(),
         }
     }
 
-    /// Up to `wanted` customers: one of each kind in [`StoryKind::ALL`]'s order, the most
-    /// telling of each (ties to the lowest index), then round again while any are left.
+    /// Up to `wanted` members: one of each kind in [`StoryKind::ALL`]'s order, the most
+    /// telling of each (ties to the lowest customer index), then round again while any are
+    /// left.
     fn choose(&self, wanted: usize) -> Vec<(usize, StoryKind)> {
         let mut chosen: Vec<(usize, StoryKind)> = Vec::new();
         let mut progress = true;
@@ -253,9 +304,11 @@ impl<'w> Triage<'w> {
                 if chosen.len() == wanted {
                     break;
                 }
-                let best = (0..self.notes.len())
+                let best = (0..self.members.len())
                     .filter(|idx| !chosen.iter().any(|(c, _)| c == idx))
-                    .filter_map(|idx| self.score(idx, kind).map(|score| (score, idx)))
+                    .filter_map(|idx| {
+                        score(&self.members[idx].notes, kind).map(|score| (score, idx))
+                    })
                     .max_by(|a, b| a.0.total_cmp(&b.0).then(b.1.cmp(&a.1)));
                 if let Some((_, idx)) = best {
                     chosen.push((idx, kind));
@@ -265,169 +318,75 @@ impl<'w> Triage<'w> {
         }
         chosen
     }
+}
 
-    /// How telling customer `idx`'s life is as a story of `kind`; `None` if it is not one.
-    fn score(&self, idx: usize, kind: StoryKind) -> Option<f64> {
-        let notes = &self.notes[idx];
-        let episodes = notes.episodes as f64;
-        match kind {
-            StoryKind::LeftAfterFailure => notes
-                .left_after_failure
-                .then_some(notes.bond_at_failure as f64 + episodes / 1000.0),
-            StoryKind::Advocate => {
-                (notes.friends_brought > 0).then_some(notes.friends_brought as f64)
-            }
-            StoryKind::WonBack => notes.won_back.then_some(episodes),
-            StoryKind::KeyAccount => {
-                (notes.personal_care_periods > 0).then_some(notes.personal_care_periods as f64)
-            }
-            StoryKind::LostToRival => notes.lost_to_rival.then_some(episodes),
-            StoryKind::Recovered => notes.recovered_and_stayed.then_some(episodes),
-            StoryKind::LeftAfterPriceRise => notes.left_after_price_rise.then_some(episodes),
-            StoryKind::Deterred => notes.deterred.then_some(0.0),
-            StoryKind::Loyal => (!notes.left && notes.episodes > 0).then_some(episodes),
+/// How telling a life with these `notes` is as a story of `kind`; `None` if it is not one.
+fn score(notes: &Notes, kind: StoryKind) -> Option<f64> {
+    let episodes = notes.episodes as f64;
+    match kind {
+        StoryKind::LeftAfterFailure => notes
+            .left_after_failure
+            .then_some(notes.bond_at_failure as f64 + episodes / 1000.0),
+        StoryKind::Advocate => (notes.friends_brought > 0).then_some(notes.friends_brought as f64),
+        StoryKind::WonBack => notes.won_back.then_some(episodes),
+        StoryKind::KeyAccount => {
+            (notes.personal_care_periods > 0).then_some(notes.personal_care_periods as f64)
         }
+        StoryKind::LostToRival => notes.lost_to_rival.then_some(episodes),
+        StoryKind::Recovered => notes.recovered_and_stayed.then_some(episodes),
+        StoryKind::LeftAfterPriceRise => notes.left_after_price_rise.then_some(episodes),
+        StoryKind::Deterred => notes.deterred.then_some(0.0),
+        StoryKind::Loyal => (!notes.left && notes.episodes > 0).then_some(episodes),
     }
 }
 
-impl Trace for Triage<'_> {
-    const FOLLOWS: bool = true;
-
-    fn follows(&self, _customer_idx: usize) -> bool {
-        true
-    }
-
-    fn record(&mut self, _period: u32, customer_idx: usize, event: TraceEvent) {
-        let notes = &mut self.notes[customer_idx];
+impl Notes {
+    /// Notes what `event` says about the customer's life.
+    fn note(&mut self, event: &TraceEvent) {
         match event {
             TraceEvent::Episode(episode) => {
-                notes.episodes += 1;
-                if episode.care == crate::engine::Care::Personal {
-                    notes.personal_care_periods += 1;
+                self.episodes += 1;
+                if episode.care == Care::Personal {
+                    self.personal_care_periods += 1;
                 }
                 let unrecovered = episode.failed && !episode.recovered;
                 if episode.left {
-                    notes.left = true;
+                    self.left = true;
                     if unrecovered {
-                        if !notes.left_after_failure {
-                            notes.bond_at_failure = episode.before.commitment as f32;
+                        if !self.left_after_failure {
+                            self.bond_at_failure = episode.before.commitment as f32;
                         }
-                        notes.left_after_failure = true;
+                        self.left_after_failure = true;
                     } else if episode.rival_campaign && !episode.failed {
-                        notes.lost_to_rival = true;
+                        self.lost_to_rival = true;
                     }
                     if episode.price_rise {
-                        notes.left_after_price_rise = true;
+                        self.left_after_price_rise = true;
                     }
                 }
                 if episode.recovered && !episode.left {
-                    notes.recovered_and_stayed = true;
+                    self.recovered_and_stayed = true;
                 }
             }
-            TraceEvent::Acquired {
-                referred, won_back, ..
-            } => {
-                notes.won_back |= won_back;
-                if referred {
-                    self.referred_this_period.push(customer_idx);
-                }
-            }
-            TraceEvent::Deterred { .. } => notes.deterred = true,
+            TraceEvent::Acquired { won_back, .. } => self.won_back |= won_back,
+            TraceEvent::Deterred { .. } => self.deterred = true,
             TraceEvent::Speaks { .. } => {}
         }
     }
-
-    fn pass_over(&mut self, period: u32, voices: &Voices) {
-        for friend in self.referred_this_period.drain(..) {
-            for &neighbour in self.world.network.neighbours(friend) {
-                let advocate = neighbour as usize;
-                if voices.of(advocate) == Voice::Advocate {
-                    self.notes[advocate].friends_brought += 1;
-                    self.referrals.push((period, advocate, friend));
-                }
-            }
-        }
-    }
 }
 
-/// Keeps every event of the chosen customers.
-struct Follow<'w> {
-    world: &'w World,
-    /// Sorted chosen customers and where their story is in `stories`.
-    index: Vec<(usize, usize)>,
-    stories: Vec<Story>,
-    /// Events of this period still waiting for who the customer heard from.
-    awaiting_voices: Vec<(usize, usize)>,
-}
-
-impl<'w> Follow<'w> {
-    fn new(
-        world: &'w World,
-        scenario: &Scenario,
-        chosen: &[(usize, StoryKind)],
-        referrals: &[(u32, usize, usize)],
-    ) -> Self {
-        let population = &world.population;
-        let stories: Vec<Story> = chosen
-            .iter()
-            .map(|&(customer, kind)| {
-                let distributor = population.distributor[customer];
-                Story {
-                    customer,
-                    kind,
-                    segment: scenario.model().segments[population.segment[customer] as usize]
-                        .name
-                        .clone(),
-                    distributor: (distributor != crate::model::customers::DIRECT)
-                        .then_some(distributor as usize + 1),
-                    novice: population.novice[customer],
-                    neighbours: world.network.neighbours(customer).len(),
-                    initial: None,
-                    events: Vec::new(),
-                    referrals: referrals
-                        .iter()
-                        .filter(|(_, advocate, _)| *advocate == customer)
-                        .map(|&(period, _, friend)| Referral { period, friend })
-                        .collect(),
-                    path: Vec::new(),
-                    active_at_end: false,
-                }
-            })
-            .collect();
-        let mut index: Vec<(usize, usize)> = chosen
-            .iter()
-            .enumerate()
-            .map(|(story_idx, &(customer, _))| (customer, story_idx))
-            .collect();
-        index.sort_unstable();
-        Self {
-            world,
-            index,
-            stories,
-            awaiting_voices: Vec::new(),
-        }
-    }
-
-    fn story_of(&self, customer_idx: usize) -> Option<usize> {
-        self.index
-            .binary_search_by_key(&customer_idx, |&(customer, _)| customer)
-            .ok()
-            .map(|position| self.index[position].1)
-    }
-}
-
-impl Trace for Follow<'_> {
+impl Trace for Pool<'_> {
     const FOLLOWS: bool = true;
 
     fn follows(&self, customer_idx: usize) -> bool {
-        self.story_of(customer_idx).is_some()
+        customer_idx.is_multiple_of(self.stride)
     }
 
     fn record(&mut self, period: u32, customer_idx: usize, event: TraceEvent) {
-        let Some(story_idx) = self.story_of(customer_idx) else {
-            return;
-        };
-        let story = &mut self.stories[story_idx];
+        let member_idx = customer_idx / self.stride;
+        let member = &mut self.members[member_idx];
+        member.notes.note(&event);
+        let story = &mut member.story;
         match event {
             TraceEvent::Episode(episode) if !episode.left => story.path.push(PathPoint {
                 period,
@@ -438,7 +397,7 @@ impl Trace for Follow<'_> {
                 referred, start, ..
             } => {
                 if referred {
-                    self.awaiting_voices.push((story_idx, story.events.len()));
+                    self.awaiting_voices.push((member_idx, story.events.len()));
                 }
                 story.path.push(PathPoint {
                     period,
@@ -455,17 +414,30 @@ impl Trace for Follow<'_> {
         });
     }
 
-    fn pass_over(&mut self, _period: u32, voices: &Voices) {
-        for (story_idx, event_idx) in self.awaiting_voices.drain(..) {
-            let customer = self.stories[story_idx].customer;
-            self.stories[story_idx].events[event_idx].heard_from = self
-                .world
-                .network
-                .neighbours(customer)
+    fn pass_over(&mut self, period: u32, market: &AfterPass) {
+        let network = &self.world.network;
+        for (member_idx, event_idx) in self.awaiting_voices.drain(..) {
+            let story = &mut self.members[member_idx].story;
+            story.events[event_idx].heard_from = network
+                .neighbours(story.customer)
                 .iter()
                 .map(|&n| n as usize)
-                .filter(|&n| voices.of(n) == Voice::Advocate)
+                .filter(|&n| market.voice_at_start(n) == Voice::Advocate)
                 .collect();
+        }
+        // Friends who joined this period on the word of a member who spoke for the firm.
+        for member in &mut self.members {
+            let customer = member.story.customer;
+            if market.voice_at_start(customer) != Voice::Advocate {
+                continue;
+            }
+            for &neighbour in network.neighbours(customer) {
+                let friend = neighbour as usize;
+                if market.joined_by_referral(friend) {
+                    member.notes.friends_brought += 1;
+                    member.story.referrals.push(Referral { period, friend });
+                }
+            }
         }
     }
 }
