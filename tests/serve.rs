@@ -292,6 +292,10 @@ fn the_story_and_the_download_follow_the_settings_on_screen() {
     assert_eq!(story["strategy"], "relationship");
     assert!(story["text"].as_str().unwrap().starts_with("Customer "));
     assert!(!story["path"].as_array().unwrap().is_empty());
+    assert!(story["sparkline"]
+        .as_str()
+        .unwrap()
+        .starts_with("<svg class=\"spark\""));
 
     let (status, head, toml) =
         server.get("/api/scenario.toml?strategies.1.price_level=1.1&replications=8");

@@ -239,6 +239,7 @@ async function loadStory() {
   const ticket = (state.storyTicket = (state.storyTicket || 0) + 1);
   $("story").textContent = "Following a customer…";
   $("story-kind").textContent = "";
+  $("story-chart").innerHTML = "";
   try {
     const response = await fetch("/api/story?" + query({ strategy, story: requested }));
     const answer = await response.json();
@@ -249,6 +250,12 @@ async function loadStory() {
     }
     if (answer.available && answer.story < requested) state.story = answer.story;
     $("story-kind").textContent = answer.kind ? `${strategy}: ${answer.kind}` : "";
+    // relsim draws the small chart itself (an SVG of numbers only, the report's sparkline).
+    $("story-chart").innerHTML = answer.sparkline
+      ? answer.sparkline + ' <span class="key"><span style="color:#0072b2">trust</span> and '
+        + `<span style="color:#d55e00">commitment</span>, ${state.config.period_word} by `
+        + `${state.config.period_word}</span>`
+      : "";
     $("story").textContent = answer.text;
   } catch (err) {
     $("story").textContent = "Could not reach relsim serve: " + err;

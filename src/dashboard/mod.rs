@@ -30,6 +30,7 @@ use tokio_stream::{Stream, StreamExt};
 
 use crate::error::{Error, Result};
 use crate::experiment::{run_experiment, ExperimentOptions, StopRequest};
+use crate::report::stories_html::sparkline;
 use crate::scenario::{Override, ScenarioSource};
 use crate::stories::{narrate, period_word, tell, StoryRequest};
 use crate::Scenario;
@@ -455,6 +456,7 @@ async fn story_json(
                         "text": narrate(chosen, &stories.period_word, stories.periods),
                         "kind": chosen.kind.title(),
                         "path": chosen.path,
+                        "sparkline": sparkline(&chosen.path, stories.periods),
                     }),
                 ),
                 None => json(
