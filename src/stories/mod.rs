@@ -122,8 +122,8 @@ pub struct Story {
     /// The distributor the customer buys through (1-based), or `None` when it buys direct.
     pub distributor: Option<usize>,
     pub novice: bool,
-    /// How many neighbours the customer has in the social network.
-    pub neighbours: usize,
+    /// The customer's neighbours in the social network: whom it talks to.
+    pub neighbours: Vec<usize>,
     /// The relationship it brought at the start, if it was already a customer then.
     pub initial: Option<Relationship>,
     pub events: Vec<StoryEvent>,
@@ -273,7 +273,12 @@ impl<'w> Pool<'w> {
                         distributor: (distributor != crate::model::customers::DIRECT)
                             .then_some(distributor as usize + 1),
                         novice: population.novice[customer],
-                        neighbours: world.network.neighbours(customer).len(),
+                        neighbours: world
+                            .network
+                            .neighbours(customer)
+                            .iter()
+                            .map(|&n| n as usize)
+                            .collect(),
                         initial: None,
                         events: Vec::new(),
                         referrals: Vec::new(),

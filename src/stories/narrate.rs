@@ -60,8 +60,8 @@ pub fn narrate(story: &Story, period_word: &str, horizon: u32) -> String {
             ""
         },
         channel,
-        story.neighbours,
-        if story.neighbours == 1 {
+        story.neighbours.len(),
+        if story.neighbours.len() == 1 {
             "person"
         } else {
             "people"
@@ -128,7 +128,7 @@ pub fn narrate(story: &Story, period_word: &str, horizon: u32) -> String {
             }
         }
         flush(&mut text, &mut quiet, &when, period_word);
-        let line = describe(event, &mut since);
+        let line = describe(event, &mut since, &story.neighbours);
         let _ = writeln!(text, "  {}: {line}", when(event.period));
     }
     flush(&mut text, &mut quiet, &when, period_word);
@@ -252,7 +252,7 @@ fn flush(text: &mut String, quiet: &mut Option<Quiet>, when: &impl Fn(u32) -> St
 }
 
 /// One event that mattered, as a sentence. Notes in `since` when the customer joined.
-fn describe(event: &StoryEvent, since: &mut Option<u32>) -> String {
+fn describe(event: &StoryEvent, since: &mut Option<u32>, neighbours: &[usize]) -> String {
     match &event.event {
         TraceEvent::Acquired {
             referred,
@@ -292,8 +292,8 @@ fn describe(event: &StoryEvent, since: &mut Option<u32>) -> String {
             plural(*detractors_around, "neighbour")
         ),
         TraceEvent::Speaks { voice } => match voice {
-            Voice::Advocate => "now speaks well of the firm to its friends.".to_string(),
-            Voice::Detractor => "now speaks against the firm to its friends.".to_string(),
+            Voice::Advocate => format!("now speaks well of the firm to {}.", whom(neighbours)),
+            Voice::Detractor => format!("now speaks against the firm to {}.", whom(neighbours)),
             Voice::Silent => "no longer talks about the firm.".to_string(),
         },
         TraceEvent::Episode(episode) => describe_episode(episode),
@@ -338,6 +338,26 @@ fn describe_episode(episode: &EpisodeTrace) -> String {
         let _ = write!(sentence, ". Chance of leaving: {chance}; it stayed.");
     }
     sentence
+}
+
+/// The people a customer talks to: "its 3 friends (customers 4, 9, 12)", the first few named.
+fn whom(neighbours: &[usize]) -> String {
+    const NAMED: usize = 6;
+    let named: Vec<String> = neighbours
+        .iter()
+        .take(NAMED)
+        .map(usize::to_string)
+        .collect();
+    let more = if neighbours.len() > NAMED {
+        ", …"
+    } else {
+        ""
+    };
+    match neighbours.len() {
+        0 => "no one (it knows no one)".to_string(),
+        1 => format!("its one friend (customer {})", named[0]),
+        n => format!("its {n} friends (customers {}{more})", named.join(", ")),
+    }
 }
 
 fn percent(probability: f64) -> String {
