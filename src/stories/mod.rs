@@ -446,3 +446,32 @@ impl Trace for Pool<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::{parse, presets, Override};
+
+    #[test]
+    fn a_large_market_is_followed_through_every_kth_customer_and_no_more_than_the_pool() {
+        for (population, stride) in [(2000usize, 1), (2048, 1), (2049, 2), (20_000, 10)] {
+            let overrides = [Override::parse(&format!("market.population={population}")).unwrap()];
+            let scenario = parse(
+                presets::find("default").unwrap().text,
+                "default",
+                &overrides,
+            )
+            .unwrap();
+            let seeds = ReplicationSeeds::derive(scenario.seed(), 0);
+            let world = World::generate(scenario.model(), &seeds);
+            let pool = Pool::new(&world, &scenario);
+            assert_eq!(pool.stride, stride, "{population}");
+            assert!(pool.members.len() <= STORY_POOL);
+            assert_eq!(pool.members.len(), population.div_ceil(stride));
+            for (member_idx, member) in pool.members.iter().enumerate() {
+                assert_eq!(member.story.customer, member_idx * stride);
+                assert!(pool.follows(member.story.customer));
+            }
+        }
+    }
+}

@@ -383,3 +383,36 @@ fn capitalised(text: &str) -> String {
         None => String::new(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn periods_are_named_by_how_many_make_a_year() {
+        assert_eq!(period_word(12.0), "month");
+        assert_eq!(period_word(52.0), "week");
+        assert_eq!(period_word(4.0), "quarter");
+        assert_eq!(period_word(1.0), "year");
+        assert_eq!(period_word(26.0), "period");
+    }
+
+    #[test]
+    fn whom_names_the_first_few_friends() {
+        assert_eq!(whom(&[]), "no one (it knows no one)");
+        assert_eq!(whom(&[7]), "its one friend (customer 7)");
+        assert_eq!(whom(&[1, 2]), "its 2 friends (customers 1, 2)");
+        assert_eq!(
+            whom(&[1, 2, 3, 4, 5, 6, 7]),
+            "its 7 friends (customers 1, 2, 3, 4, 5, 6, …)"
+        );
+    }
+
+    #[test]
+    fn small_chances_keep_a_decimal() {
+        assert_eq!(percent(0.004), "0.4 %");
+        assert_eq!(percent(0.123), "12 %");
+        assert_eq!(plural(1, "month"), "1 month");
+        assert_eq!(plural(3, "month"), "3 months");
+    }
+}
