@@ -24,17 +24,24 @@ fn default_scenario(overrides: &[String]) -> Scenario {
     relsim::scenario::parse(text, "default", &overrides).unwrap()
 }
 
+/// The default market with `population` customers (10 % active at start): the scenario,
+/// replication 0's seeds and its world.
+fn default_market(population: u32) -> (Scenario, ReplicationSeeds, World) {
+    let scenario = default_scenario(&[
+        format!("market.population={population}"),
+        format!("market.initial_active={}", population / 10),
+    ]);
+    let seeds = ReplicationSeeds::derive(scenario.seed(), 0);
+    let world = World::generate(scenario.model(), &seeds);
+    (scenario, seeds, world)
+}
+
 /// One strategy, one replication, N customers (10 % active at start), 60 periods.
 fn engine_throughput(c: &mut Criterion) {
     let mut group = c.benchmark_group("engine_one_thread");
     group.sample_size(10);
     for population in [10_000u32, 100_000, 1_000_000] {
-        let scenario = default_scenario(&[
-            format!("market.population={population}"),
-            format!("market.initial_active={}", population / 10),
-        ]);
-        let seeds = ReplicationSeeds::derive(scenario.seed(), 0);
-        let world = World::generate(scenario.model(), &seeds);
+        let (scenario, seeds, world) = default_market(population);
         for (strategy_idx, strategy) in scenario.strategies().iter().enumerate().take(2) {
             let config = scenario.run_config(strategy_idx);
             group.throughput(Throughput::Elements(
@@ -289,12 +296,7 @@ fn engine_against_floor(c: &mut Criterion) {
     let mut group = c.benchmark_group("engine_floor");
     group.sample_size(10);
     let population = 100_000u32;
-    let scenario = default_scenario(&[
-        format!("market.population={population}"),
-        format!("market.initial_active={}", population / 10),
-    ]);
-    let seeds = ReplicationSeeds::derive(scenario.seed(), 0);
-    let world = World::generate(scenario.model(), &seeds);
+    let (scenario, seeds, world) = default_market(population);
     let relationship = scenario
         .strategies()
         .iter()
@@ -365,12 +367,7 @@ fn stories_cost(c: &mut Criterion) {
     let mut group = c.benchmark_group("engine_stories");
     group.sample_size(10);
     let population = 100_000u32;
-    let scenario = default_scenario(&[
-        format!("market.population={population}"),
-        format!("market.initial_active={}", population / 10),
-    ]);
-    let seeds = ReplicationSeeds::derive(scenario.seed(), 0);
-    let world = World::generate(scenario.model(), &seeds);
+    let (scenario, seeds, world) = default_market(population);
     let config = scenario.run_config(1);
     group.throughput(Throughput::Elements(
         population as u64 * scenario.periods() as u64,

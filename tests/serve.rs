@@ -62,6 +62,18 @@ impl Server {
         (status, head, body)
     }
 
+    /// What the server wrote on standard error, once it has ended.
+    fn stderr(&mut self) -> String {
+        let mut stderr = String::new();
+        self.child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut stderr)
+            .unwrap();
+        stderr
+    }
+
     /// The server-sent events of `/api/run?query`: `(event, data)` in order.
     fn run(&self, query: &str) -> Vec<(String, String)> {
         let (status, head, body) = self.get(&format!("/api/run?{query}"));
@@ -362,14 +374,7 @@ fn ctrl_c_stops_it_cleanly_even_while_it_simulates() {
         std::thread::sleep(Duration::from_millis(20));
     };
     assert!(status.success(), "{status:?}");
-    let mut stderr = String::new();
-    server
-        .child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
+    let stderr = server.stderr();
     assert!(stderr.contains("relsim serve: stopped"), "{stderr}");
 }
 
@@ -433,14 +438,7 @@ fn listening_beyond_this_computer_comes_with_a_warning() {
     assert_eq!(local.get("/").0, 200);
     unsafe { libc::kill(server.child.id() as i32, libc::SIGTERM) };
     assert!(server.child.wait().unwrap().success());
-    let mut stderr = String::new();
-    server
-        .child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
+    let stderr = server.stderr();
     assert!(
         stderr.contains("warning: serving on 0.0.0.0: anyone who can reach this computer"),
         "{stderr}"

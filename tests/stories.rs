@@ -309,7 +309,7 @@ fn the_command_tells_stories_as_text_or_json_and_refuses_bad_options() {
     for (args, says) in [
         (
             vec!["--strategy", "nope"],
-            "--strategy: \"nope\" is not one of the scenario's strategies",
+            "--strategy: `nope` is not a strategy of default; it has transactional",
         ),
         (
             vec!["--customers", "0"],

@@ -81,25 +81,15 @@ pub fn calibrate(options: &CalibrateOptions) -> Result<CalibrateReport> {
         acquisition: read(&options.acquisition, SeriesKind::Acquired).transpose()?,
         revenue: read(&options.revenue, SeriesKind::RevenuePerCustomer).transpose()?,
     };
+    let strategy_idx = match &options.strategy {
+        None => 0,
+        Some(name) => scenario.strategy_index(name, "--strategy")?,
+    };
     let names: Vec<&str> = scenario
         .strategies()
         .iter()
         .map(|s| s.name.as_str())
         .collect();
-    let strategy_idx = match &options.strategy {
-        None => 0,
-        Some(name) => names
-            .iter()
-            .position(|n| n == name)
-            .ok_or_else(|| Error::InvalidOption {
-                option: "--strategy".into(),
-                message: format!(
-                    "`{name}` is not a strategy of {}; it has {}",
-                    source.name,
-                    names.join(", ")
-                ),
-            })?,
-    };
     let keys: Vec<String> = if options.fit.is_empty() {
         default_keys(&scenario, &data)?
     } else {

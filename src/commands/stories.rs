@@ -34,23 +34,9 @@ pub const MAX_STORY_CUSTOMERS: usize = 100;
 pub fn stories(options: &StoriesOptions) -> Result<String> {
     let (_, scenario, _) =
         load_scenario(&options.scenario, &options.overrides, None, options.seed)?;
-    let names: Vec<&str> = scenario
-        .strategies()
-        .iter()
-        .map(|s| s.name.as_str())
-        .collect();
     let strategy_idx = match &options.strategy {
         None => 0,
-        Some(name) => names
-            .iter()
-            .position(|n| n == name)
-            .ok_or_else(|| Error::InvalidOption {
-                option: "--strategy".into(),
-                message: format!(
-                    "{name:?} is not one of the scenario's strategies: {}",
-                    names.join(", ")
-                ),
-            })?,
+        Some(name) => scenario.strategy_index(name, "--strategy")?,
     };
     if !(1..=MAX_STORY_CUSTOMERS).contains(&options.customers) {
         return Err(Error::InvalidOption {

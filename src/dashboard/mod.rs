@@ -126,19 +126,11 @@ impl Dashboard {
         scenario: &Scenario,
         settings: &[(String, String)],
     ) -> std::result::Result<usize, String> {
-        let names: Vec<&str> = scenario
-            .strategies()
-            .iter()
-            .map(|s| s.name.as_str())
-            .collect();
         match settings.iter().find(|(key, _)| key == STRATEGY_PARAM) {
             None => Ok(0),
-            Some((_, name)) => names.iter().position(|n| n == name).ok_or_else(|| {
-                format!(
-                    "strategy: {name:?} is not one of the scenario's strategies: {}",
-                    names.join(", ")
-                )
-            }),
+            Some((_, name)) => scenario
+                .strategy_index(name, STRATEGY_PARAM)
+                .map_err(explain),
         }
     }
 }

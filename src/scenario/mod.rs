@@ -96,6 +96,23 @@ impl Scenario {
         &self.strategies
     }
 
+    /// The index of the strategy called `name`; an error for `option` (`--strategy`) that
+    /// names the scenario's strategies otherwise.
+    pub fn strategy_index(&self, name: &str, option: &str) -> Result<usize> {
+        let names: Vec<&str> = self.strategies.iter().map(|s| s.name.as_str()).collect();
+        names
+            .iter()
+            .position(|n| *n == name)
+            .ok_or_else(|| Error::InvalidOption {
+                option: option.into(),
+                message: format!(
+                    "`{name}` is not a strategy of {}; it has {}",
+                    self.name,
+                    names.join(", ")
+                ),
+            })
+    }
+
     /// The sweep design of `[design]` and `[[vary]]`, checked, if the file has one.
     pub fn design(&self) -> Option<&Design> {
         self.design.as_ref()

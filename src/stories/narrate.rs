@@ -99,27 +99,14 @@ pub fn narrate(story: &Story, period_word: &str, horizon: u32) -> String {
             paid += episode.revenue;
             last_episode = Some(*episode);
             if is_quiet(episode) {
-                let spell = quiet.get_or_insert(Quiet {
-                    first: event.period,
-                    last: event.period,
-                    bought: 0,
-                    before: (episode.before.trust, episode.before.commitment),
-                    after: (0.0, 0.0),
-                    care: episode.care,
-                    friends: Vec::new(),
-                });
-                if spell.care != episode.care {
+                // A change of care starts a new spell.
+                if quiet
+                    .as_ref()
+                    .is_some_and(|spell| spell.care != episode.care)
+                {
                     flush(&mut text, &mut quiet, &when, period_word);
-                    quiet = Some(Quiet {
-                        first: event.period,
-                        last: event.period,
-                        bought: 0,
-                        before: (episode.before.trust, episode.before.commitment),
-                        after: (0.0, 0.0),
-                        care: episode.care,
-                        friends: Vec::new(),
-                    });
                 }
+                quiet.get_or_insert_with(|| Quiet::starting(event.period, episode));
                 let spell = quiet.as_mut().expect("a spell was just started");
                 spell.last = event.period;
                 spell.bought += u32::from(episode.bought);
@@ -197,6 +184,21 @@ struct Quiet {
     care: Care,
     /// Friends who joined on the customer's word during the spell.
     friends: Vec<Referral>,
+}
+
+impl Quiet {
+    /// A spell that starts with `episode` in `period`.
+    fn starting(period: u32, episode: &EpisodeTrace) -> Self {
+        Self {
+            first: period,
+            last: period,
+            bought: 0,
+            before: (episode.before.trust, episode.before.commitment),
+            after: (0.0, 0.0),
+            care: episode.care,
+            friends: Vec::new(),
+        }
+    }
 }
 
 fn is_quiet(episode: &EpisodeTrace) -> bool {
