@@ -447,9 +447,9 @@ const REPORT_FILE: &str = "report.html";
 const REPORT_STORIES: usize = 3;
 
 /// The report's stories: [`REPORT_STORIES`] customers of replication 0 under each strategy,
-/// the strategies at once.
-fn report_stories(scenario: &Scenario) -> Result<Vec<crate::stories::Stories>> {
-    crate::experiment::tell_every_strategy(scenario, 0, REPORT_STORIES, 0)
+/// the strategies at once on as many threads as the run had.
+fn report_stories(scenario: &Scenario, threads: usize) -> Result<Vec<crate::stories::Stories>> {
+    crate::experiment::tell_every_strategy(scenario, 0, REPORT_STORIES, threads)
 }
 
 /// Draws every chart and `report.html` from a run's files into `folder`.
@@ -460,7 +460,7 @@ fn draw_charts_and_report(folder: &mut StagedFolder, run: &OutputFolder) -> Resu
         folder.write(&svg_name, |out| out.write_all(chart.svg.as_bytes()))?;
         folder.write(&png_name, |out| out.write_all(&chart.png))?;
     }
-    let stories = report_stories(&run.scenario)?;
+    let stories = report_stories(&run.scenario, run.manifest.threads)?;
     let html = html_report(
         &run.results,
         &run.manifest,
