@@ -92,10 +92,12 @@ function buildSliders() {
     input.max = slider.max;
     input.step = slider.step;
     input.dataset.key = slider.key;
-    const initial = fromAddress.has(slider.key) ? fromAddress.get(slider.key) : slider.value;
+    // The value sent is the scenario's (or the address's) as it is, never the slider's
+    // rounding of it, until the slider is moved.
+    const initial = fromAddress.has(slider.key) ? fromAddress.get(slider.key) : String(slider.value);
     input.value = initial;
-    output.textContent = fromAddress.has(slider.key) ? initial : shown(slider, input.value);
-    state.settings[slider.key] = fromAddress.has(slider.key) ? initial : shown(slider, input.value);
+    output.textContent = fromAddress.has(slider.key) ? initial : shown(slider, slider.value);
+    state.settings[slider.key] = initial;
     input.addEventListener("input", () => {
       output.textContent = shown(slider, input.value);
       state.settings[slider.key] = shown(slider, input.value);

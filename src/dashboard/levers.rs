@@ -140,11 +140,15 @@ pub fn sliders(scenario: &Scenario) -> Vec<Slider> {
     }];
     let mut add = |spec: &Spec, key: String, group: &str| {
         if let Some(value) = scenario.value_of(&key).and_then(|v| number(&v)) {
+            // A range input snaps its value to `min + k·step`, so the range starts on the grid
+            // through the scenario's value: the page must send the scenario's own value until
+            // the slider is moved (1 500 customers would otherwise become 2 000).
+            let steps_below = ((value - spec.min.min(value)) / spec.step).floor();
             sliders.push(Slider {
                 key,
                 label: spec.label.into(),
                 group: group.into(),
-                min: spec.min.min(value),
+                min: value - steps_below * spec.step,
                 max: spec.max.max(value),
                 step: spec.step,
                 value,
@@ -193,6 +197,16 @@ mod tests {
                 let value = number(&scenario.value_of(&slider.key).unwrap()).unwrap();
                 assert_eq!(slider.value, value, "{name}: {}", slider.key);
                 assert!(slider.min <= value && value <= slider.max);
+                // On the slider's grid, so the browser does not snap it to another value.
+                let steps = (value - slider.min) / slider.step;
+                assert!(
+                    (steps - steps.round()).abs() < 1e-9,
+                    "{name}: {} = {value} is off the grid from {} by {}",
+                    slider.key,
+                    slider.min,
+                    slider.step
+                );
+                assert!(slider.min >= 0.0);
             }
         }
     }
