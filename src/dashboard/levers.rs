@@ -143,12 +143,11 @@ pub fn sliders(scenario: &Scenario) -> Vec<Slider> {
             // A range input snaps its value to `min + k·step`, so the range starts on the grid
             // through the scenario's value: the page must send the scenario's own value until
             // the slider is moved (1 500 customers would otherwise become 2 000).
-            let steps_below = ((value - spec.min.min(value)) / spec.step).floor();
             sliders.push(Slider {
                 key,
                 label: spec.label.into(),
                 group: group.into(),
-                min: value - steps_below * spec.step,
+                min: grid_start(value, spec.min, spec.step),
                 max: spec.max.max(value),
                 step: spec.step,
                 value,
@@ -170,6 +169,26 @@ pub fn sliders(scenario: &Scenario) -> Vec<Slider> {
     sliders
 }
 
+/// Where a slider of `step` through `value` starts: at `low` if the grid through `value` meets
+/// it, else the first point of that grid below `low` (never below 0), or `value` itself if
+/// `value` is below `low`.
+fn grid_start(value: f64, low: f64, step: f64) -> f64 {
+    if value <= low {
+        return value;
+    }
+    let steps = (value - low) / step;
+    // (0.95 − 0.7) / 0.01 is 24.999…: a whole number of steps up to rounding is one.
+    let mut below = if (steps - steps.round()).abs() < 1e-9 {
+        steps.round()
+    } else {
+        steps.ceil()
+    };
+    if value - below * step < -1e-12 {
+        below -= 1.0;
+    }
+    (value - below * step).max(0.0)
+}
+
 fn number(value: &toml::Value) -> Option<f64> {
     match value {
         toml::Value::Float(f) => Some(*f),
@@ -182,6 +201,16 @@ fn number(value: &toml::Value) -> Option<f64> {
 mod tests {
     use super::*;
     use crate::scenario::{parse, presets};
+
+    #[test]
+    fn a_slider_starts_on_the_grid_through_its_value_at_or_below_its_low_end() {
+        assert_eq!(grid_start(1500.0, 1000.0, 1000.0), 500.0);
+        assert_eq!(grid_start(20_000.0, 1000.0, 1000.0), 1000.0);
+        assert!((grid_start(0.95, 0.7, 0.01) - 0.7).abs() < 1e-12);
+        assert_eq!(grid_start(300.0, 500.0, 1000.0), 300.0);
+        // A step down would go below 0: the slider starts at the value.
+        assert_eq!(grid_start(700.0, 500.0, 1000.0), 700.0);
+    }
 
     #[test]
     fn every_bundled_scenario_has_its_sliders_at_its_own_values() {
