@@ -163,7 +163,7 @@ pub fn serve(options: DashboardOptions, listening: impl FnOnce(SocketAddr)) -> R
         base,
         stopping: AtomicBool::new(false),
     });
-    runtime.block_on(async move {
+    let served = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(address)
             .await
             .map_err(|err| Error::InvalidOption {
@@ -205,7 +205,11 @@ pub fn serve(options: DashboardOptions, listening: impl FnOnce(SocketAddr)) -> R
         }
         let _ = tokio::time::timeout(std::time::Duration::from_secs(2), server).await;
         Ok(())
-    })
+    });
+    // Experiments stop at their next batch once `stopping` is set; a story being told cannot be
+    // stopped, so the runtime waits for blocking work a little, not for ever.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(5));
+    served
 }
 
 /// Ctrl-C (SIGINT) and SIGTERM, listened for from the moment they are installed.
