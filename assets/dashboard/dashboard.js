@@ -39,6 +39,18 @@ function shown(slider, value) {
   return Number(value).toFixed(decimals);
 }
 
+// A share as a percentage with as many decimals as the ticks' spacing needs (98.5 %, 99.0 %
+// when they are half a point apart; 94 %, 96 % when two).
+function percentTick(value, increment) {
+  let decimals = 0;
+  while (decimals < 3) {
+    const scaled = increment * 100 * 10 ** decimals;
+    if (Math.abs(scaled - Math.round(scaled)) < 1e-6) break;
+    decimals += 1;
+  }
+  return (value * 100).toFixed(decimals) + " %";
+}
+
 function query(extra) {
   const params = new URLSearchParams();
   for (const [key, value] of Object.entries(state.extra)) params.append(key, value);
@@ -149,7 +161,11 @@ function buildPlots(start) {
       }))),
       axes: [
         { label: word },
-        { size: 62, values: (u, ticks) => ticks.map((v) => (chart.name === "retention" ? (v * 100).toFixed(0) + " %" : tick(v))) },
+        {
+          size: 62,
+          values: (u, ticks, axis, space, increment) => ticks.map((v) => (
+            chart.name === "retention" ? percentTick(v, increment) : tick(v))),
+        },
       ],
     };
     const xs = Array.from({ length: start.periods }, (_, i) => i + 1);
