@@ -63,7 +63,7 @@ pub struct StrategyUpdate {
 
 /// Running means of the charted records, strategy by strategy: a [`RunSink`] that hands an
 /// [`Update`] to `send` after every batch.
-pub struct LiveSink<F: FnMut(Update) -> bool> {
+pub struct LiveSink<F: FnMut(Update)> {
     names: Vec<String>,
     periods: usize,
     total: u64,
@@ -73,13 +73,11 @@ pub struct LiveSink<F: FnMut(Update) -> bool> {
     means: Vec<Vec<Vec<Welford>>>,
     npv: Vec<Welford>,
     retention: Vec<Welford>,
-    /// Takes an update; `false` when nobody is listening any more.
+    /// Takes each update (and asks the experiment to stop when nobody listens any more).
     send: F,
-    /// Set once `send` said nobody listens.
-    pub abandoned: bool,
 }
 
-impl<F: FnMut(Update) -> bool> LiveSink<F> {
+impl<F: FnMut(Update)> LiveSink<F> {
     pub fn new(names: Vec<String>, periods: usize, total: u64, send: F) -> Self {
         let strategies = names.len();
         Self {
@@ -92,7 +90,6 @@ impl<F: FnMut(Update) -> bool> LiveSink<F> {
             npv: vec![Welford::default(); strategies],
             retention: vec![Welford::default(); strategies],
             send,
-            abandoned: false,
         }
     }
 
@@ -121,7 +118,7 @@ impl<F: FnMut(Update) -> bool> LiveSink<F> {
     }
 }
 
-impl<F: FnMut(Update) -> bool> RunSink for LiveSink<F> {
+impl<F: FnMut(Update)> RunSink for LiveSink<F> {
     type Output = ();
 
     fn accept(&mut self, run: RunRecord) -> Result<()> {
@@ -142,9 +139,7 @@ impl<F: FnMut(Update) -> bool> RunSink for LiveSink<F> {
 
     fn end_batch(&mut self) -> Result<()> {
         let update = self.update();
-        if !(self.send)(update) {
-            self.abandoned = true;
-        }
+        (self.send)(update);
         Ok(())
     }
 

@@ -378,7 +378,6 @@ fn simulate_live(
             // replications in flight.
             stop.request(2);
         }
-        listening
     };
     let mut sink = LiveSink::new(names, scenario.periods() as usize, total, send_update);
     let options = ExperimentOptions {
