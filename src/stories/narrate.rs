@@ -115,6 +115,16 @@ pub fn narrate(story: &Story, period_word: &str, horizon: u32) -> String {
             }
         }
         flush(&mut text, &mut quiet, &when, period_word);
+        // Friends who joined this period heard the customer at its start, before what happened
+        // to it in the period.
+        while let Some(referral) = referrals.next_if(|r| r.period == event.period) {
+            let _ = writeln!(
+                text,
+                "  {}: customer {}, a friend, joined on its word.",
+                when(referral.period),
+                referral.friend
+            );
+        }
         let line = describe(event, &mut since, &story.neighbours);
         let _ = writeln!(text, "  {}: {line}", when(event.period));
     }
