@@ -329,3 +329,45 @@ fn the_command_tells_stories_as_text_or_json_and_refuses_bad_options() {
         assert!(stderr.contains(says), "{all:?}: {stderr}");
     }
 }
+
+/// docs/teaching.md's lesson 2 quotes these stories; if the model or the choice of stories
+/// changes, the lesson must be rewritten with the new ones.
+#[test]
+fn the_stories_lesson_2_quotes_are_what_relsim_tells() {
+    let output = relsim(&[
+        "stories",
+        "default",
+        "--strategy",
+        "relationship",
+        "--customers",
+        "6",
+    ]);
+    assert!(output.status.success());
+    let text = String::from_utf8(output.stdout).unwrap();
+    let lesson = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/teaching.md"),
+    )
+    .unwrap();
+    for (quoted_in_lesson, told) in [
+        (
+            "(customer 16430)",
+            "Customer 16430 — left after an unrecovered failure",
+        ),
+        ("fell from 0.78 to 0.56", "trust 0.78 → 0.56"),
+        (
+            "rose from under 1 % to 25 %",
+            "Chance of leaving: 25 %; it left.",
+        ),
+        ("(customer 0)", "Customer 0 — a failure put right"),
+        ("from 0.72 to 0.75", "commitment 0.72 → 0.75"),
+    ] {
+        assert!(
+            lesson.contains(quoted_in_lesson),
+            "lesson lacks {quoted_in_lesson:?}"
+        );
+        assert!(
+            text.contains(told),
+            "relsim no longer tells {told:?}:\n{text}"
+        );
+    }
+}
