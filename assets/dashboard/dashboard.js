@@ -212,7 +212,13 @@ function start() {
   $("progress").textContent = "Simulating…";
   const source = new EventSource("/api/run?" + q);
   state.source = source;
-  source.addEventListener("start", (e) => buildPlots(JSON.parse(e.data)));
+  source.addEventListener("queued", () => {
+    $("progress").textContent = "Waiting for other simulations on this computer to finish…";
+  });
+  source.addEventListener("start", (e) => {
+    $("progress").textContent = "Simulating…";
+    buildPlots(JSON.parse(e.data));
+  });
   source.addEventListener("update", (e) => {
     if (state.firstAt === null) {
       state.firstAt = performance.now() - state.startedAt;

@@ -86,6 +86,19 @@ struct Dashboard {
     base: Scenario,
     /// Set when the server is stopping: running experiments end at their next batch.
     stopping: AtomicBool,
+    /// Experiments allowed at once: as many as the cores hold at `threads` each. A classroom
+    /// of tabs then queues (first come, first served) instead of every tab's experiment
+    /// fighting for the same cores.
+    experiments: Arc<tokio::sync::Semaphore>,
+}
+
+/// How many experiments of `threads` threads each (0: every core) run at once on this machine.
+fn experiments_at_once(threads: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    match threads {
+        0 => 1,
+        n => (cores / n).max(1),
+    }
 }
 
 /// Query keys that are not scenario settings.
@@ -158,10 +171,14 @@ pub fn serve(options: DashboardOptions, listening: impl FnOnce(SocketAddr)) -> R
             message: err.to_string(),
         })?;
     let address = SocketAddr::new(options.host, options.port);
+    let experiments = Arc::new(tokio::sync::Semaphore::new(experiments_at_once(
+        options.threads,
+    )));
     let state = Arc::new(Dashboard {
         options,
         base,
         stopping: AtomicBool::new(false),
+        experiments,
     });
     let served = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(address)
@@ -315,9 +332,10 @@ fn colour(strategy_idx: usize) -> String {
     format!("#{r:02x}{g:02x}{b:02x}")
 }
 
-/// The charts' data for the page's settings, as server-sent events: `start` (strategies,
-/// periods, replications), an `update` per batch of replications, then `done`; or a single
-/// `invalid` with the message when a setting is wrong.
+/// The charts' data for the page's settings, as server-sent events: `queued` if other
+/// experiments hold the cores, `start` (strategies, periods, replications), an `update` per
+/// batch of replications, then `done`; or a single `invalid` with the message when a setting is
+/// wrong.
 async fn run_stream(
     State(state): State<Arc<Dashboard>>,
     Query(settings): Query<Vec<(String, String)>>,
@@ -328,7 +346,31 @@ async fn run_stream(
             let _ = sender.try_send(Event::default().event("invalid").data(message));
         }
         Ok(scenario) => {
-            tokio::task::spawn_blocking(move || simulate_live(&state, &scenario, &sender));
+            tokio::spawn(async move {
+                let experiments = Arc::clone(&state.experiments);
+                let permit = match experiments.clone().try_acquire_owned() {
+                    Ok(permit) => permit,
+                    Err(_) => {
+                        let queued = Event::default().event("queued").data("");
+                        if sender.send(queued).await.is_err() {
+                            return;
+                        }
+                        match experiments.acquire_owned().await {
+                            Ok(permit) => permit,
+                            Err(_) => return,
+                        }
+                    }
+                };
+                // A tab that closed while it waited needs nothing more.
+                if sender.is_closed() || state.stopping.load(Ordering::Relaxed) {
+                    return;
+                }
+                let _ = tokio::task::spawn_blocking(move || {
+                    simulate_live(&state, &scenario, &sender);
+                    drop(permit);
+                })
+                .await;
+            });
         }
     }
     Sse::new(ReceiverStream::new(receiver).map(Ok)).keep_alive(KeepAlive::default())
