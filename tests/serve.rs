@@ -216,6 +216,12 @@ fn a_lever_streams_updates_until_done_and_ends_at_the_runs_own_figures() {
         for series in strategy["series"].as_array().unwrap() {
             assert_eq!(series.as_array().unwrap().len(), 60);
         }
+        // Each mean comes with the half-width of its 95 % interval.
+        for half_widths in strategy["half_widths"].as_array().unwrap() {
+            let half_widths = half_widths.as_array().unwrap();
+            assert_eq!(half_widths.len(), 60);
+            assert!(half_widths[59].as_f64().unwrap() > 0.0);
+        }
     }
 
     // The dashboard's NPV is the run's: the same replications, the same means.

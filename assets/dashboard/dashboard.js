@@ -156,9 +156,20 @@ function buildPlots(start) {
       // The summary table above is the key to the colours; a legend under every chart would
       // repeat it four times.
       legend: { show: false },
-      series: [{ label: word }].concat(start.strategies.map((name, i) => ({
-        label: name, stroke: start.colours[i], width: 2,
-      }))),
+      // Each strategy's mean, then the low and high ends of its 95 % interval, which only
+      // bound the band between them.
+      series: [{ label: word }]
+        .concat(start.strategies.map((name, i) => ({
+          label: name, stroke: start.colours[i], width: 2,
+        })))
+        .concat(start.strategies.flatMap((name) => [
+          { label: name + " low", stroke: "transparent", points: { show: false } },
+          { label: name + " high", stroke: "transparent", points: { show: false } },
+        ])),
+      bands: start.strategies.map((name, i) => {
+        const low = 1 + start.strategies.length + 2 * i;
+        return { series: [low + 1, low], fill: start.colours[i] + "2e" };
+      }),
       axes: [
         { label: word },
         {
@@ -169,7 +180,8 @@ function buildPlots(start) {
       ],
     };
     const xs = Array.from({ length: start.periods }, (_, i) => i + 1);
-    const empty = [xs].concat(start.strategies.map(() => xs.map(() => null)));
+    const empty = [xs].concat(Array.from({ length: 3 * start.strategies.length },
+      () => xs.map(() => null)));
     state.plots.push(new uPlot(options, empty, holder));
   }
 }
@@ -177,7 +189,13 @@ function buildPlots(start) {
 function draw(update) {
   const xs = Array.from({ length: update.strategies[0].series[0].length }, (_, i) => i + 1);
   state.plots.forEach((plot, c) => {
-    plot.setData([xs].concat(update.strategies.map((s) => s.series[c])));
+    const bound = (s, sign) => s.series[c].map((mean, t) => {
+      const half = s.half_widths[c][t];
+      return mean === null || half === null ? null : mean + sign * half;
+    });
+    plot.setData([xs]
+      .concat(update.strategies.map((s) => s.series[c]))
+      .concat(update.strategies.flatMap((s) => [bound(s, -1), bound(s, 1)])));
   });
   const best = Math.max(...update.strategies.map((s) => s.npv_mean));
   const body = $("summary").querySelector("tbody");
