@@ -39,6 +39,11 @@ fn means(preset: &str, sets: &[&str]) -> HashMap<(String, String), f64> {
         .collect()
 }
 
+/// The mean of `metric` for `strategy` in `means`.
+fn get(means: &HashMap<(String, String), f64>, strategy: &str, metric: &str) -> f64 {
+    means[&(strategy.to_string(), metric.to_string())]
+}
+
 fn lesson() -> String {
     std::fs::read_to_string(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/teaching.md"),
@@ -59,7 +64,6 @@ fn percent(share: f64) -> String {
 fn lesson_1_and_2_figures_are_what_relsim_gives() {
     let lesson = lesson();
     let base = means("default", &[]);
-    let get = |m: &HashMap<(String, String), f64>, s: &str, k: &str| m[&(s.into(), k.into())];
     let more_ads = means("default", &["strategies.0.acquisition_budget=60000"]);
     let no_recovery = means("default", &["strategies.1.recovery_rate=0"]);
     for quoted in [
@@ -97,7 +101,6 @@ fn lesson_3_figures_are_what_relsim_gives() {
     let lesson = lesson();
     let usual = means("b2b_it_services", &[]);
     let shortages = means("b2b_it_services", &["market.shortage_probability=0.3"]);
-    let get = |m: &HashMap<(String, String), f64>, s: &str, k: &str| m[&(s.into(), k.into())];
     let whole_millions = |value: f64| format!("{:.0} M", value / 1e6);
     for quoted in [
         format!(

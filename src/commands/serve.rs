@@ -35,7 +35,7 @@ pub fn serve(options: &ServeOptions) -> Result<()> {
             overrides,
             host: options.host,
             port: options.port,
-            threads: options.threads,
+            threads: super::resolve_threads(options.threads),
         },
         |address| {
             let mut out = std::io::stdout();

@@ -30,6 +30,7 @@ use tokio_stream::{Stream, StreamExt};
 
 use crate::error::{Error, Result};
 use crate::experiment::{run_experiment, ExperimentOptions, StopRequest};
+use crate::plot::strategy_colour_hex;
 use crate::report::stories_html::sparkline;
 use crate::scenario::{Override, ScenarioSource};
 use crate::stories::{narrate, period_word, tell, StoryRequest};
@@ -45,7 +46,8 @@ pub struct DashboardOptions {
     pub host: IpAddr,
     /// 0 picks a free port.
     pub port: u16,
-    /// Worker threads per experiment; 0 means one per core.
+    /// Worker threads per experiment (at least 1; `commands::resolve_threads` turns the
+    /// command line's 0 into one per core).
     pub threads: usize,
 }
 
@@ -92,13 +94,9 @@ struct Dashboard {
     experiments: Arc<tokio::sync::Semaphore>,
 }
 
-/// How many experiments of `threads` threads each (0: every core) run at once on this machine.
+/// How many experiments of `threads` threads each run at once on this machine.
 fn experiments_at_once(threads: usize) -> usize {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    match threads {
-        0 => 1,
-        n => (cores / n).max(1),
-    }
+    (crate::commands::resolve_threads(0) / threads.max(1)).max(1)
 }
 
 /// Query keys that are not scenario settings.
@@ -319,17 +317,11 @@ async fn sliders_json(State(state): State<Arc<Dashboard>>) -> Response {
             "description": base.description().split_whitespace().collect::<Vec<_>>().join(" "),
             "period_word": period_word(base.periods_per_year()),
             "strategies": base.strategies().iter().map(|s| &s.name).collect::<Vec<_>>(),
-            "colours": (0..base.strategies().len()).map(colour).collect::<Vec<_>>(),
+            "colours": (0..base.strategies().len()).map(strategy_colour_hex).collect::<Vec<_>>(),
             "sliders": sliders(base),
             "charts": charts,
         }),
     )
-}
-
-/// A strategy's colour as in the report's charts, `#rrggbb`.
-fn colour(strategy_idx: usize) -> String {
-    let plotters::style::RGBColor(r, g, b) = crate::plot::strategy_colour(strategy_idx);
-    format!("#{r:02x}{g:02x}{b:02x}")
 }
 
 /// The charts' data for the page's settings, as server-sent events: `queued` if other
@@ -391,7 +383,7 @@ fn simulate_live(
     let total = scenario.replications() as u64;
     let start = serde_json::json!({
         "strategies": names,
-        "colours": (0..names.len()).map(colour).collect::<Vec<_>>(),
+        "colours": (0..names.len()).map(strategy_colour_hex).collect::<Vec<_>>(),
         "periods": scenario.periods(),
         "total": total,
     });
@@ -402,10 +394,7 @@ fn simulate_live(
         return;
     }
     let stop = StopRequest::default();
-    let threads = match state.options.threads {
-        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-        n => n,
-    };
+    let threads = state.options.threads;
     let send_update = |update: Update| {
         let listening = !state.stopping.load(Ordering::Relaxed)
             && sender

@@ -88,6 +88,12 @@ pub const CHARTS: [ChartSpec; 6] = [
     },
 ];
 
+/// [`strategy_colour`] as CSS writes it, `#rrggbb` (the report's swatches, the dashboard).
+pub fn strategy_colour_hex(idx: usize) -> String {
+    let RGBColor(r, g, b) = strategy_colour(idx);
+    format!("#{r:02x}{g:02x}{b:02x}")
+}
+
 /// The colour of strategy `idx`, the same in every chart: the Okabe–Ito colours, safe for
 /// colour blindness, then Paul Tol's muted scheme, so that all 16 strategies a scenario may hold
 /// get a colour of their own.

@@ -11,7 +11,7 @@ use super::terminal::{
     TABLE_ROWS,
 };
 use crate::output::Manifest;
-use crate::plot::{strategy_colour, RenderedChart, CHART_SIZE};
+use crate::plot::{strategy_colour_hex, RenderedChart, CHART_SIZE};
 use crate::results::ExperimentResults;
 use crate::scenario::Scenario;
 use crate::stories::Stories;
@@ -72,23 +72,13 @@ fn strategy_header(names: &[String]) -> String {
         .iter()
         .enumerate()
         .map(|(idx, name)| {
-            let RGBHex(hex) = RGBHex::of(idx);
+            let hex = strategy_colour_hex(idx);
             format!(
                 "<th><span class=\"swatch\" style=\"background:{hex}\"></span>{}</th>",
                 escape(name)
             )
         })
         .collect()
-}
-
-/// A strategy's chart colour as `#rrggbb`.
-struct RGBHex(String);
-
-impl RGBHex {
-    fn of(strategy_idx: usize) -> Self {
-        let colour = strategy_colour(strategy_idx);
-        RGBHex(format!("#{:02x}{:02x}{:02x}", colour.0, colour.1, colour.2))
-    }
 }
 
 /// The whole report.

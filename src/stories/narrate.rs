@@ -86,12 +86,7 @@ pub fn narrate(story: &Story, period_word: &str, horizon: u32) -> String {
             match quiet.as_mut() {
                 Some(spell) => spell.friends.push(*referral),
                 None => {
-                    let _ = writeln!(
-                        text,
-                        "  {}: customer {}, a friend, joined on its word.",
-                        when(referral.period),
-                        referral.friend
-                    );
+                    text.push_str(&friend_joined(referral, &when));
                 }
             }
         }
@@ -118,24 +113,14 @@ pub fn narrate(story: &Story, period_word: &str, horizon: u32) -> String {
         // Friends who joined this period heard the customer at its start, before what happened
         // to it in the period.
         while let Some(referral) = referrals.next_if(|r| r.period == event.period) {
-            let _ = writeln!(
-                text,
-                "  {}: customer {}, a friend, joined on its word.",
-                when(referral.period),
-                referral.friend
-            );
+            text.push_str(&friend_joined(referral, &when));
         }
         let line = describe(event, &mut since, &story.neighbours);
         let _ = writeln!(text, "  {}: {line}", when(event.period));
     }
     flush(&mut text, &mut quiet, &when, period_word);
     for referral in referrals {
-        let _ = writeln!(
-            text,
-            "  {}: customer {}, a friend, joined on its word.",
-            when(referral.period),
-            referral.friend
-        );
+        text.push_str(&friend_joined(referral, &when));
     }
 
     // The ending: why it stayed or left.
@@ -182,6 +167,15 @@ pub fn narrate(story: &Story, period_word: &str, horizon: u32) -> String {
         human(paid)
     );
     text
+}
+
+/// The line for a friend who joined on the customer's word.
+fn friend_joined(referral: &Referral, when: &impl Fn(u32) -> String) -> String {
+    format!(
+        "  {}: customer {}, a friend, joined on its word.\n",
+        when(referral.period),
+        referral.friend
+    )
 }
 
 /// A run of uneventful periods (nothing failed, nothing changed), told in one line.
