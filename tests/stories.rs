@@ -350,16 +350,18 @@ fn the_stories_lesson_2_quotes_are_what_relsim_tells() {
     .unwrap();
     for (quoted_in_lesson, told) in [
         (
-            "(customer 16430)",
-            "Customer 16430 — left after an unrecovered failure",
+            "(customer 17330)",
+            "Customer 17330 — left after an unrecovered failure",
         ),
-        ("fell from 0.78 to 0.56", "trust 0.78 → 0.56"),
+        ("fell from 0.93 to 0.73", "trust 0.93 → 0.73"),
+        ("fell from 0.76 to 0.59", "trust 0.76 → 0.59"),
         (
-            "rose from under 1 % to 25 %",
-            "Chance of leaving: 25 %; it left.",
+            "rose from under 1 % to 10 %",
+            "Chance of leaving: 10 %; it left.",
         ),
         ("(customer 0)", "Customer 0 — a failure put right"),
-        ("from 0.72 to 0.75", "commitment 0.72 → 0.75"),
+        ("Trust stayed at 0.68", "trust 0.68 → 0.68"),
+        ("from 0.77 to 0.79", "commitment 0.77 → 0.79"),
     ] {
         assert!(
             lesson.contains(quoted_in_lesson),

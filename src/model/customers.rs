@@ -5,10 +5,10 @@
 //! (common random numbers). [`Customers`] holds the state a strategy changes.
 
 use super::distributions::BetaByMean;
-use super::math::{ln, logistic};
+use super::math::logistic;
 use super::params::{MarketParams, ModelParams, RelationshipParams, SegmentParams};
 use super::relationship::{Episode, Relationship};
-use super::rng::{mix64, SplitMix64, Xoshiro256PlusPlus};
+use super::rng::{mix64, unit_f64, Xoshiro256PlusPlus};
 use super::workers::{InOrder, Workers};
 
 /// Distributor index of customers served directly by the firm.
@@ -280,13 +280,12 @@ fn draw_individual_parameters<W: Workers>(
     // Without any spread there is nothing to draw, and no customer needs visiting (nor any
     // draw taken from `rng`).
     let customers_to_draw = if spread.varying_count() > 0 { n } else { 0 };
-    // Each customer draws each parameter from a stream of its own, keyed by one draw of `rng`,
-    // the customer's index and the parameter. A customer whose gamma variates need more or
-    // fewer tries (their rejection step depends on the distributions' parameters) then leaves
-    // every other customer's draws, and its own other parameters, as they were. So two
-    // scenarios that differ in a mean or a concentration give each customer nearby values
-    // (common random numbers customer by customer), which keeps a calibration's likelihood
-    // smooth in the parameters.
+    // Each customer draws each parameter by inversion of one uniform of its own, keyed by one
+    // draw of `rng`, the customer's index and the parameter: its value is the quantile of that
+    // uniform. Two scenarios that differ in a mean or a concentration then give each customer
+    // the value at the same rank of the new distribution, which moves smoothly with the
+    // parameters (common random numbers customer by customer, keeping a calibration's
+    // likelihood smooth), and a parameter's values do not depend on which others vary.
     let stream_key = if customers_to_draw > 0 {
         rng.next_u64()
     } else {
@@ -301,9 +300,10 @@ fn draw_individual_parameters<W: Workers>(
         relationship.initial_commitment,
         spread.initial_commitment_concentration,
     );
+    // Churn propensities are drawn on the log-odds scale, where the hazard uses them.
     let churn_distributions: Vec<BetaByMean> = churn_log_odds
         .iter()
-        .map(|&log_odds| BetaByMean::new(logistic(log_odds), spread.churn_concentration))
+        .map(|&log_odds| BetaByMean::log_odds(logistic(log_odds), spread.churn_concentration))
         .collect();
     let advocacy_distribution =
         BetaByMean::new(market.advocate_trust, spread.advocacy_concentration);
@@ -352,31 +352,30 @@ fn draw_individual_parameters<W: Workers>(
         for local in 0..n_piece {
             let customer_idx = piece.first + local;
             let key = customer_key(stream_key, customer_idx);
-            let stream = |parameter| individual_stream(key, parameter);
+            let uniform = |parameter| individual_uniform(key, parameter);
             if let Some(offsets) = &mut piece.trust {
-                let drawn = trust_distribution.sample(&mut stream(IndividualParameter::Trust));
+                let drawn = trust_distribution.quantile(uniform(IndividualParameter::Trust));
                 offsets[local] = (drawn - relationship.initial_trust) as f32;
             }
             if let Some(offsets) = &mut piece.commitment {
                 let drawn =
-                    commitment_distribution.sample(&mut stream(IndividualParameter::Commitment));
+                    commitment_distribution.quantile(uniform(IndividualParameter::Commitment));
                 offsets[local] = (drawn - relationship.initial_commitment) as f32;
             }
             if let Some(offsets) = &mut piece.churn {
                 let segment_idx = segment[customer_idx] as usize;
-                // θ is kept off 0 and 1, whose log-odds are infinite.
-                let theta = churn_distributions[segment_idx]
-                    .sample(&mut stream(IndividualParameter::Churn))
-                    .clamp(1e-12, 1.0 - 1e-12);
-                offsets[local] = (ln(theta / (1.0 - theta)) - churn_log_odds[segment_idx]) as f32;
+                // logit θᵢ, finite: a table keeps θ at least 10⁻³⁰⁰ from 0 and from 1.
+                let log_odds =
+                    churn_distributions[segment_idx].quantile(uniform(IndividualParameter::Churn));
+                offsets[local] = (log_odds - churn_log_odds[segment_idx]) as f32;
             }
             if let Some(thresholds) = &mut piece.advocacy {
                 thresholds[local] =
-                    advocacy_distribution.sample(&mut stream(IndividualParameter::Advocacy)) as f32;
+                    advocacy_distribution.quantile(uniform(IndividualParameter::Advocacy)) as f32;
             }
             if let Some(speeds) = &mut piece.learning {
                 speeds[local] = (2.0
-                    * learning_distribution.sample(&mut stream(IndividualParameter::Learning)))
+                    * learning_distribution.quantile(uniform(IndividualParameter::Learning)))
                     as f32;
             }
         }
@@ -409,7 +408,7 @@ struct IndividualPiece<'a> {
     learning: Option<&'a mut [f32]>,
 }
 
-/// The individual parameters, each drawn from a stream of its own.
+/// The individual parameters, each drawn from a uniform of its own.
 #[derive(Debug, Clone, Copy)]
 enum IndividualParameter {
     Trust = 1,
@@ -419,20 +418,20 @@ enum IndividualParameter {
     Learning,
 }
 
-/// Customer `customer_idx`'s key, from which each of its parameters' streams is seeded.
+/// Customer `customer_idx`'s key, from which each of its parameters' uniforms is drawn.
 #[inline]
 fn customer_key(stream_key: u64, customer_idx: usize) -> u64 {
     mix64(stream_key ^ (customer_idx as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15))
 }
 
-/// A customer's stream for `parameter`, from its [`customer_key`]: keyed by the replication's
+/// A customer's uniform for `parameter`, from its [`customer_key`]: keyed by the replication's
 /// stream key, the customer and the parameter, so that any one draw can be made without the
 /// others.
 #[inline]
-fn individual_stream(customer_key: u64, parameter: IndividualParameter) -> SplitMix64 {
-    SplitMix64::new(mix64(
-        customer_key.wrapping_add((parameter as u64).wrapping_mul(0xd1b5_4a32_d192_ed03)),
-    ))
+fn individual_uniform(customer_key: u64, parameter: IndividualParameter) -> f64 {
+    unit_f64(mix64(customer_key.wrapping_add(
+        (parameter as u64).wrapping_mul(0xd1b5_4a32_d192_ed03),
+    )))
 }
 
 fn cumulative_shares(segments: &[SegmentParams]) -> Vec<f64> {

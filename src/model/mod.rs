@@ -11,6 +11,7 @@ pub mod params;
 pub mod partners;
 pub mod relationship;
 pub mod rng;
+pub mod special;
 pub mod stakeholders;
 pub mod workers;
 

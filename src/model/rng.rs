@@ -57,8 +57,8 @@ pub fn derive_seed(master_seed: u64, replication: u64, stream: Stream) -> u64 {
     mix64(replication_key ^ mix64((stream as u64).wrapping_mul(GOLDEN_GAMMA)))
 }
 
-/// A source of random bits for the variates of [`super::distributions`]: a replication's
-/// Xoshiro stream, or a customer's own [`SplitMix64`] stream.
+/// A source of random bits for the variates of [`super::distributions`] (a replication's
+/// Xoshiro stream).
 pub trait RandomBits {
     /// The next 64 random bits.
     fn next_u64(&mut self) -> u64;
@@ -67,29 +67,6 @@ pub trait RandomBits {
     #[inline]
     fn uniform(&mut self) -> f64 {
         unit_f64(self.next_u64())
-    }
-}
-
-/// SplitMix64 (Steele, Lea & Flood 2014): one addition and [`mix64`] per draw, from a 64-bit
-/// state. Cheap to start, so every customer can have a stream of its own for each individual
-/// parameter (docs/model.md §2.1); such a stream gives a few dozen draws, far from the
-/// generator's period of 2⁶⁴.
-#[derive(Debug, Clone)]
-pub struct SplitMix64 {
-    state: u64,
-}
-
-impl SplitMix64 {
-    pub fn new(seed: u64) -> Self {
-        Self { state: seed }
-    }
-}
-
-impl RandomBits for SplitMix64 {
-    #[inline(always)]
-    fn next_u64(&mut self) -> u64 {
-        self.state = self.state.wrapping_add(GOLDEN_GAMMA);
-        mix64(self.state)
     }
 }
 

@@ -333,7 +333,7 @@ pub fn cases() -> Vec<Case> {
                 "market.population=5000",
                 "market.initial_active=500",
                 "periods=360",
-                "replications=30",
+                "replications=120",
             ],
             measure: Measure::RelativeDifference {
                 strategy: "relationship",
