@@ -205,7 +205,14 @@ impl BetaDistribution {
                     y - 1.0 - y.abs()
                 };
             }
-            if (next - y).abs() <= 4.0 * f64::EPSILON * y.abs().max(1.0) {
+            // Newton's error after a step is of the order of the step squared: once a Newton
+            // step is below 10⁻⁸ (of |ln x| near x = 1, where 1 − x is what must be right), the
+            // point it reaches is exact to the last bits, and checking that with a further
+            // step would only cost another evaluation of I_x.
+            let newton = next == y - residual / slope;
+            let converged = (next - y).abs() <= 4.0 * f64::EPSILON * y.abs().max(1.0)
+                || newton && (next - y).abs() <= 1e-8 * y.abs().min(1.0);
+            if converged {
                 return exp(next);
             }
             y = next;
