@@ -204,10 +204,14 @@ impl Population {
         let mut novice = Vec::with_capacity(n);
         for _ in 0..n {
             let u = rng.uniform();
+            // The first segment whose cumulative share exceeds u (the last if rounding leaves
+            // u above them all), counted rather than searched: which one it is looks random to
+            // the branch predictor.
             let segment_idx = cumulative_shares
                 .iter()
-                .position(|&c| u < c)
-                .unwrap_or(cumulative_shares.len() - 1);
+                .map(|&c| usize::from(u >= c))
+                .sum::<usize>()
+                .min(cumulative_shares.len() - 1);
             segment.push(segment_idx as u8);
             let direct = n_distributors == 0 || rng.uniform() < market.direct_share;
             distributor.push(if direct {
@@ -454,9 +458,7 @@ fn choose_initially_active(market: &MarketParams, rng: &mut Xoshiro256PlusPlus) 
         .map(|idx| {
             let remaining = n - idx;
             let chosen = (rng.uniform() * remaining as f64) < needed as f64;
-            if chosen {
-                needed -= 1;
-            }
+            needed -= usize::from(chosen);
             chosen
         })
         .collect()
