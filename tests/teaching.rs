@@ -51,6 +51,18 @@ fn lesson() -> String {
     .unwrap()
 }
 
+/// Fails listing every quote the lesson lacks, so that one run shows them all.
+fn assert_lesson_says<const N: usize>(lesson: &str, quotes: [String; N]) {
+    let missing: Vec<String> = quotes
+        .into_iter()
+        .filter(|quoted| !lesson.contains(quoted.as_str()))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "docs/teaching.md should say {missing:#?}"
+    );
+}
+
 /// `value` in millions, to one decimal, as the lessons write it ("3.8 M").
 fn millions(value: f64) -> String {
     format!("{:.1} M", value / 1e6)
@@ -66,36 +78,31 @@ fn lesson_1_and_2_figures_are_what_relsim_gives() {
     let base = means("default", &[]);
     let more_ads = means("default", &["strategies.0.acquisition_budget=60000"]);
     let no_recovery = means("default", &["strategies.1.recovery_rate=0"]);
-    // Every quote that is not in the lesson, so that one run lists them all.
-    let mut missing = Vec::new();
-    for quoted in [
-        percent(get(&base, "transactional", "retention")),
-        percent(get(&base, "relationship", "retention")),
-        format!(
-            "NPV falls from {} to\n   {}",
-            millions(get(&base, "transactional", "npv")),
-            millions(get(&more_ads, "transactional", "npv"))
-        ),
-        format!(
-            "NPV {} against {}",
-            millions(get(&base, "relationship", "npv")),
-            millions(get(&base, "transactional", "npv"))
-        ),
-        format!(
-            "NPV from {} to {}",
-            millions(get(&base, "relationship", "npv")),
-            millions(get(&no_recovery, "relationship", "npv"))
-        ),
-        format!(
-            "to {}",
-            percent(get(&no_recovery, "relationship", "retention"))
-        ),
-    ] {
-        missing.extend((!lesson.contains(&quoted)).then_some(quoted));
-    }
-    assert!(
-        missing.is_empty(),
-        "docs/teaching.md should say {missing:#?}"
+    assert_lesson_says(
+        &lesson,
+        [
+            percent(get(&base, "transactional", "retention")),
+            percent(get(&base, "relationship", "retention")),
+            format!(
+                "NPV falls from {} to\n   {}",
+                millions(get(&base, "transactional", "npv")),
+                millions(get(&more_ads, "transactional", "npv"))
+            ),
+            format!(
+                "NPV {} against {}",
+                millions(get(&base, "relationship", "npv")),
+                millions(get(&base, "transactional", "npv"))
+            ),
+            format!(
+                "NPV from {} to {}",
+                millions(get(&base, "relationship", "npv")),
+                millions(get(&no_recovery, "relationship", "npv"))
+            ),
+            format!(
+                "to {}",
+                percent(get(&no_recovery, "relationship", "retention"))
+            ),
+        ],
     );
 }
 
@@ -105,28 +112,24 @@ fn lesson_3_figures_are_what_relsim_gives() {
     let usual = means("b2b_it_services", &[]);
     let shortages = means("b2b_it_services", &["market.shortage_probability=0.3"]);
     let whole_millions = |value: f64| format!("{:.0} M", value / 1e6);
-    let mut missing = Vec::new();
-    for quoted in [
-        format!(
-            "from about {} to {}",
-            whole_millions(get(&usual, "transactional", "npv")),
-            whole_millions(get(&shortages, "transactional", "npv"))
-        ),
-        format!(
-            "retention from {} to {}",
-            percent(get(&usual, "transactional", "retention")),
-            percent(get(&shortages, "transactional", "retention"))
-        ),
-        format!(
-            "from {} to {}",
-            whole_millions(get(&usual, "relationship", "npv")),
-            whole_millions(get(&shortages, "relationship", "npv"))
-        ),
-    ] {
-        missing.extend((!lesson.contains(&quoted)).then_some(quoted));
-    }
-    assert!(
-        missing.is_empty(),
-        "docs/teaching.md should say {missing:#?}"
+    assert_lesson_says(
+        &lesson,
+        [
+            format!(
+                "from about {} to {}",
+                whole_millions(get(&usual, "transactional", "npv")),
+                whole_millions(get(&shortages, "transactional", "npv"))
+            ),
+            format!(
+                "retention from {} to {}",
+                percent(get(&usual, "transactional", "retention")),
+                percent(get(&shortages, "transactional", "retention"))
+            ),
+            format!(
+                "from {} to {}",
+                whole_millions(get(&usual, "relationship", "npv")),
+                whole_millions(get(&shortages, "relationship", "npv"))
+            ),
+        ],
     );
 }
