@@ -76,7 +76,7 @@ impl TableSide {
     fn build(distribution: BetaDistribution, scale: Scale, mirrored: bool) -> Self {
         // The quantile behaves like v^(1/a) near 0 (and 1 − x like (1 − v)^(1/b) near the
         // median when b is small): the smaller a shape, the more knots an octave needs.
-        let smallest_shape = distribution.a.min(distribution.b).min(1.0);
+        let smallest_shape = distribution.a().min(distribution.b()).min(1.0);
         let intervals = ((32.0 / smallest_shape).ceil() as usize)
             .next_power_of_two()
             .min(1024);
@@ -89,7 +89,7 @@ impl TableSide {
             median: 0.0,
         };
         // Knots from v = ½ down, each started from the one above by Taylor's formula.
-        let mean = distribution.a / (distribution.a + distribution.b);
+        let mean = distribution.a() / (distribution.a() + distribution.b());
         let mut above = side.knot(0.5, distribution.lower_quantile(0.5, mean));
         side.median = above.value;
         let mut octaves = Vec::with_capacity(OCTAVES);

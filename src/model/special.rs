@@ -95,8 +95,8 @@ fn ln_or_minus_infinity(x: f64) -> f64 {
 /// quantiles, with `ln B(a, b)` worked out once.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BetaDistribution {
-    pub a: f64,
-    pub b: f64,
+    a: f64,
+    b: f64,
     ln_beta: f64,
 }
 
@@ -108,6 +108,16 @@ impl BetaDistribution {
             b,
             ln_beta: ln_beta(a, b),
         }
+    }
+
+    /// The first shape, `a`.
+    pub fn a(&self) -> f64 {
+        self.a
+    }
+
+    /// The second shape, `b`.
+    pub fn b(&self) -> f64 {
+        self.b
     }
 
     /// The same distribution with its shapes swapped: `1 − X` for `X ~ Beta(a, b)`.
