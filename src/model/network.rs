@@ -311,27 +311,32 @@ impl SmallWorld {
                 let row = &mut piece.neighbours;
                 // Ring neighbours behind, nearest last, then ahead, nearest first: in order
                 // unless the ring wraps around here. (No remainder operation: `step < n`, so
-                // one wrap at most.)
+                // one wrap at most.) Each is written, then kept by moving the end past it
+                // unless its edge was rewired: whether it was looks random to the branch
+                // predictor.
+                let ring_len = 2 * self.half as usize;
+                row.resize(row_start + ring_len, 0);
+                let ring = &mut row[row_start..];
+                let mut kept = 0;
                 for step in (1..=self.half).rev() {
                     let behind = if node >= step {
                         node - step
                     } else {
                         node + self.n - step
                     };
-                    if !self.is_rewired(behind, step) {
-                        row.push(behind);
-                    }
+                    ring[kept] = behind;
+                    kept += usize::from(!self.is_rewired(behind, step));
                 }
                 for step in 1..=self.half {
-                    if !self.is_rewired(node, step) {
-                        let ahead = node + step;
-                        row.push(if ahead >= self.n {
-                            ahead - self.n
-                        } else {
-                            ahead
-                        });
-                    }
+                    let ahead = node + step;
+                    ring[kept] = if ahead >= self.n {
+                        ahead - self.n
+                    } else {
+                        ahead
+                    };
+                    kept += usize::from(!self.is_rewired(node, step));
                 }
+                row.truncate(row_start + kept);
                 let at = node as usize;
                 let rewired_ends = &ends[ends_at[at] as usize..ends_at[at + 1] as usize];
                 if node < self.half || node + self.half >= self.n {
