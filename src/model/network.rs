@@ -35,30 +35,29 @@ impl SocialNetwork {
         Self::generate_with(params, n_customers, rng, &InOrder)
     }
 
-    /// [`SocialNetwork::generate`], with the rows of the CSR sorted by `workers` (the same
-    /// network whoever sorts them).
+    /// [`SocialNetwork::generate`], with the rows of the CSR built or sorted in pieces by
+    /// `workers` (the same network whoever does them).
     pub fn generate_with<W: Workers>(
         params: &NetworkParams,
         n_customers: u32,
         rng: &mut Xoshiro256PlusPlus,
         workers: &W,
     ) -> Self {
-        let edges = match *params {
+        let from_edges =
+            |edges: Vec<(u32, u32)>| Self::from_edges_with(n_customers, &edges, workers);
+        match *params {
             NetworkParams::WattsStrogatz {
                 mean_degree,
                 rewiring,
-            } => {
-                return SmallWorld::draw(n_customers, mean_degree, rewiring, rng).network(workers);
-            }
+            } => SmallWorld::draw(n_customers, mean_degree, rewiring, rng).network(workers),
             NetworkParams::BarabasiAlbert { mean_degree } => {
-                barabasi_albert_edges(n_customers, mean_degree, rng)
+                from_edges(barabasi_albert_edges(n_customers, mean_degree, rng))
             }
             NetworkParams::ErdosRenyi { mean_degree } => {
-                erdos_renyi_edges(n_customers, mean_degree, rng)
+                from_edges(erdos_renyi_edges(n_customers, mean_degree, rng))
             }
-            NetworkParams::None {} | NetworkParams::Mixed {} => Vec::new(),
-        };
-        Self::from_edges_with(n_customers, &edges, workers)
+            NetworkParams::None {} | NetworkParams::Mixed {} => from_edges(Vec::new()),
+        }
     }
 
     /// CSR from an undirected edge list; self-loops and repeated edges are dropped.

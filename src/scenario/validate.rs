@@ -5,6 +5,7 @@ use super::file::ScenarioFile;
 use super::Scenario;
 use crate::error::{Error, Location, Result};
 use crate::model::customers::DIRECT;
+use crate::model::distributions::LARGEST_CONCENTRATION;
 use crate::model::params::{ModelParams, NetworkParams, PartnerPolicy, PartnerTurnover};
 use crate::strategy::{Levers, Preset, Strategy};
 use crate::sweep::design::Design;
@@ -99,13 +100,16 @@ impl<'a> Checker<'a> {
         }
     }
 
-    /// A Beta concentration: above 0, and `inf` for no spread.
+    /// A Beta concentration: above 0 and at most [`LARGEST_CONCENTRATION`], or `inf` for no
+    /// spread.
     fn concentration(&mut self, key: &str, value: f64) {
-        if value.is_nan() || value <= 0.0 {
+        let allowed = value > 0.0 && (value <= LARGEST_CONCENTRATION || value == f64::INFINITY);
+        if !allowed {
             self.fail(
                 key,
                 format!(
-                    "must be a number above 0 (larger is less spread; inf for none), got {}",
+                    "must be a number above 0 and at most {LARGEST_CONCENTRATION:e} (larger is \
+                     less spread; inf for none), got {}",
                     shown(value)
                 ),
             );
