@@ -420,8 +420,17 @@ fn bad_command_line_input_is_refused_with_a_clear_message() {
             &["market.shortage_probability", "between 0 and 1"],
         ),
         (
-            &["run", small, "--set", "heterogeneity.churn_concentration=1e16"],
-            &["heterogeneity.churn_concentration", "at most 1e12", "inf for none"],
+            &[
+                "run",
+                small,
+                "--set",
+                "heterogeneity.churn_concentration=1e16",
+            ],
+            &[
+                "heterogeneity.churn_concentration",
+                "at most 1e12",
+                "inf for none",
+            ],
         ),
         (
             &["run", small, "--set", "market.colour=2"],
