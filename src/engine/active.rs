@@ -162,8 +162,9 @@ impl Chunk {
             },
         );
         let leaves = below_logistic(draws.uniform(slot::DEFECTION), defection_index);
+        // `&`, not `&&`: whether a customer buys is a coin toss to the branch predictor.
         let buys = draws.happens(slot::PURCHASE, segment.purchase)
-            && !(leaves && model.market.cash_flow_timing == CashFlowTiming::AfterRetention);
+            & !(leaves & (model.market.cash_flow_timing == CashFlowTiming::AfterRetention));
         // Margin after the serving costs this customer causes (for lifetime value).
         let mut margin = -(variable_care_cost + if recovered { levers.recovery_cost } else { 0.0 });
         // Whether a customer buys is a coin toss to the branch predictor, so a customer who
@@ -180,9 +181,13 @@ impl Chunk {
         record.distributor_margin += channel_margin;
         record.loyalty_cost += reward;
         margin += revenue - cogs - channel_margin - reward;
-        if tenure <= terms.run.lifetime_window {
-            customers.spell_margin[local] += (margin * context.discount) as f32;
-        }
+        // A select, not a branch: which customers are still in their window looks random.
+        let spell_margin = customers.spell_margin[local];
+        customers.spell_margin[local] = if tenure <= terms.run.lifetime_window {
+            spell_margin + (margin * context.discount) as f32
+        } else {
+            spell_margin
+        };
 
         // Stylized-fact counters (docs/model.md §11).
         if unrecovered && before.commitment >= 0.7 {
