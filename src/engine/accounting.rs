@@ -91,11 +91,13 @@ impl<'a> Engine<'a> {
         workers: &W,
     ) -> RunMetrics {
         // Spells still open at the horizon are censored there, chunk by chunk.
-        let (config, run_terms) = (self.config, &self.run_terms);
+        let (config, run_terms, population) =
+            (self.config, &self.run_terms, &self.world.population);
         workers.each(&mut self.chunks, |chunk| {
-            for local in 0..chunk.customers.len() {
-                if chunk.customers.flags[local] & flag::ACTIVE != 0 {
-                    chunk.close_spell(local, config.periods, config, run_terms);
+            let mut turns = Turns::of(chunk, population);
+            for local in 0..turns.customers.flags.len() {
+                if turns.customers.flags[local] & flag::ACTIVE != 0 {
+                    turns.close_spell(local, config.periods, config, run_terms);
                 }
             }
         });

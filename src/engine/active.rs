@@ -32,7 +32,7 @@ impl<'a> Engine<'a> {
     }
 }
 
-impl Chunk {
+impl Turns<'_> {
     /// Steps 3–6 of docs/model.md §4 for an active customer: service episode, relationship
     /// update, purchase, defection.
     #[inline(always)]
@@ -40,7 +40,6 @@ impl Chunk {
         let model = terms.config.model;
         let levers = terms.config.levers;
         let context = &terms.context;
-        let population = &terms.world.population;
         let episode_params = &model.episode;
         let customer_idx = self.first + local;
         let record = &mut self.tally;
@@ -124,7 +123,7 @@ impl Chunk {
                     terms.run.switching_cost_paid
                 },
                 commitment_baseline: segment.commitment_baseline,
-                learning: population.learning.get(customer_idx) as f64,
+                learning: self.individual.learning.get(local) as f64,
             },
             &model.relationship,
         );
@@ -158,7 +157,7 @@ impl Chunk {
                 price,
                 rival_campaign: context.rival_campaign,
                 intercept: segment.defection_intercept
-                    + population.churn_offset.get(customer_idx) as f64,
+                    + self.individual.churn_offset.get(local) as f64,
             },
         );
         let leaves = below_logistic(draws.uniform(slot::DEFECTION), defection_index);
@@ -225,10 +224,11 @@ impl Chunk {
     }
 
     /// A customer leaves at the end of `period`, a detractor for a while if it left over an
-    /// unrecovered failure.
-    #[cold]
-    #[inline(never)]
+    /// unrecovered failure. Rare, so marked cold; inlined all the same, so that the turns'
+    /// state never leaves registers for a call.
+    #[inline(always)]
     pub(super) fn depart(&mut self, local: usize, terms: &PassTerms, unrecovered: bool) {
+        rare_path();
         let period = terms.context.period;
         self.close_spell(local, period, terms.config, terms.run);
         let customers = &mut self.customers;
@@ -244,6 +244,7 @@ impl Chunk {
     }
 
     /// Ends a customer's spell at `period`: its tenure and lifetime value join the totals.
+    #[inline(always)]
     pub(super) fn close_spell(
         &mut self,
         local: usize,

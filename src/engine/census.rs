@@ -50,7 +50,7 @@ pub(super) fn set_bits(mut mask: u64, base: usize) -> impl Iterator<Item = usize
 /// cool-down, at `period`.
 #[inline(always)]
 pub(super) fn is_prospect(
-    customers: &Customers,
+    customers: &CustomerRows,
     market: &MarketParams,
     local: usize,
     period: u32,
@@ -61,14 +61,13 @@ pub(super) fn is_prospect(
             || period - customers.since[local] as u32 >= market.winback_cooldown)
 }
 
-/// The [`voice`] at the start of `period` of entry `local` of `customers`, which is customer
-/// `customer_idx` of `population`, counted into `census` with its status.
+/// The [`voice`] at the start of `period` of entry `local` of `customers`, whose individual
+/// parameters are entry `local` of `individual`, counted into `census` with its status.
 #[inline(always)]
 pub(super) fn observe(
-    customers: &Customers,
+    customers: &CustomerRows,
     local: usize,
-    population: &Population,
-    customer_idx: usize,
+    individual: &IndividualParameterRows,
     market: &MarketParams,
     period: u32,
     census: &mut Census,
@@ -78,7 +77,7 @@ pub(super) fn observe(
         census.active_in_segment[customers.segment[local] as usize] += 1;
         // Each customer advocates from a trust level of its own (docs/model.md §2.1). Who
         // does is a coin toss to the branch predictor, so it is counted, not branched on.
-        let advocates = customers.trust[local] >= population.advocacy_threshold.get(customer_idx);
+        let advocates = customers.trust[local] >= individual.advocacy_threshold.get(local);
         census.advocates += u32::from(advocates);
         return voice::SILENT + u8::from(advocates) * (voice::ADVOCATE - voice::SILENT);
     }
@@ -108,14 +107,13 @@ impl Census {
     }
 }
 
-impl Chunk {
+impl Turns<'_> {
     /// Entry `local`'s turn in `period` is over: its state is the next period's snapshot, and a
-    /// changed voice is queued for [`Chunk::apply_voice_changes`].
+    /// changed voice is queued for [`Chunk::advance_census`].
     #[inline(always)]
     pub(super) fn end_turn<T: Trace>(
         &mut self,
         local: usize,
-        world: &World,
         market: &MarketParams,
         period: u32,
         trace: &mut T,
@@ -124,11 +122,10 @@ impl Chunk {
         let speaks = observe(
             &self.customers,
             local,
-            &world.population,
-            customer_idx,
+            &self.individual,
             market,
             period + 1,
-            &mut self.next_census,
+            self.next_census,
         );
         if speaks != self.voices[local] {
             self.voice_changes
@@ -139,7 +136,9 @@ impl Chunk {
             }
         }
     }
+}
 
+impl Chunk {
     /// Makes the next period's snapshot of the chunk current: moves its customers' changed
     /// voices in their neighbours' counts and swaps its censuses.
     pub(super) fn advance_census(&mut self, network: &SocialNetwork, social: &Social) {
@@ -162,20 +161,15 @@ impl<'a> Engine<'a> {
         let (world, social) = (self.world, &self.social);
         let market = &self.config.model.market;
         workers.each(&mut self.chunks, |chunk| {
-            for local in 0..chunk.customers.len() {
-                let customer_idx = chunk.first + local;
-                let speaks = observe(
-                    &chunk.customers,
-                    local,
-                    &world.population,
-                    customer_idx,
-                    market,
-                    1,
-                    &mut chunk.census,
-                );
+            let first = chunk.first;
+            let customers = chunk.customers.rows();
+            let n_customers = customers.flags.len();
+            let individual = world.population.individual_rows(first..first + n_customers);
+            for local in 0..n_customers {
+                let speaks = observe(&customers, local, &individual, market, 1, &mut chunk.census);
                 // Every voice starts silent: only those who speak are told to their neighbours.
                 if speaks != voice::SILENT {
-                    let neighbours = world.network.neighbours(customer_idx);
+                    let neighbours = world.network.neighbours(first + local);
                     social.move_voice(neighbours, voice::SILENT, speaks);
                     chunk.voices[local] = speaks;
                 }
@@ -236,13 +230,17 @@ mod tests {
                     let mut recount = Census::new(scenario.model().segments.len());
                     let mut voices = Vec::new();
                     let mut kept_voices = Vec::new();
-                    for chunk in &engine.chunks {
-                        for local in 0..chunk.customers.len() {
+                    for chunk in &mut engine.chunks {
+                        let first = chunk.first;
+                        let customers = chunk.customers.rows();
+                        let n_customers = customers.flags.len();
+                        let individual =
+                            world.population.individual_rows(first..first + n_customers);
+                        for local in 0..n_customers {
                             voices.push(observe(
-                                &chunk.customers,
+                                &customers,
                                 local,
-                                &world.population,
-                                chunk.first + local,
+                                &individual,
                                 &scenario.model().market,
                                 period + 1,
                                 &mut recount,

@@ -161,31 +161,75 @@ impl Chunk {
     /// Steps 3–7 of docs/model.md §4 for every customer of the chunk, telling `trace` what the
     /// customers it follows do.
     pub(super) fn pass<T: Trace>(&mut self, terms: &PassTerms, trace: &mut T) {
-        self.tally = PassTally::default();
-        self.sums = CustomerSums::default();
         let market = &terms.config.model.market;
         let period = terms.context.period;
+        let mut turns = Turns::of(self, &terms.world.population);
         // Blocks of 64 customers: first the block's active customers, then the others, each in
         // index order. Which customers are active looks random to the branch predictor, so
         // testing each one would mispredict about once per active customer; walking the set
         // bits of a status mask costs one misprediction per block and kind instead. Every
         // decision reads start-of-period state, so the order changes no decision (only the
         // summation order of the period's trust and commitment means, in the last bits).
-        let n_customers = self.customers.len();
+        let n_customers = turns.customers.flags.len();
         for block_start in (0..n_customers).step_by(BLOCK) {
             let block_len = BLOCK.min(n_customers - block_start);
-            let active = self.customers.active_mask(block_start, block_len);
+            let active = turns.customers.active_mask(block_start, block_len);
             for local in set_bits(active, block_start) {
-                self.serve(local, terms, trace);
-                self.end_turn(local, terms.world, market, period, trace);
+                turns.serve(local, terms, trace);
+                turns.end_turn(local, market, period, trace);
             }
             let block_mask = u64::MAX >> (BLOCK - block_len);
             for local in set_bits(!active & block_mask, block_start) {
-                if is_prospect(&self.customers, market, local, period) {
-                    self.court(local, terms, trace);
+                if is_prospect(&turns.customers, market, local, period) {
+                    turns.court(local, terms, trace);
                 }
-                self.end_turn(local, terms.world, market, period, trace);
+                turns.end_turn(local, market, period, trace);
             }
+        }
+        let (tally, sums) = (turns.tally, turns.sums);
+        self.tally = tally;
+        self.sums = sums;
+    }
+}
+
+/// One chunk's customers taking their turns of a period: the chunk's arrays borrowed as slices
+/// of one length, with the individual parameters of the same customers (see
+/// [`CustomerRows`]), and what the turns add up held by value until the pass is over. The
+/// customers' turns are its methods (active.rs, prospects.rs, census.rs); everything they call
+/// is inlined, so the compiler keeps these fields in registers or in stack slots no store to a
+/// customer array can touch.
+pub(super) struct Turns<'c> {
+    /// The index of the chunk's first customer in the market: entry `local` of every slice is
+    /// customer `first + local`.
+    pub(super) first: usize,
+    pub(super) customers: CustomerRows<'c>,
+    pub(super) individual: IndividualParameterRows<'c>,
+    pub(super) voices: &'c [u8],
+    pub(super) care_quota: &'c mut [u32],
+    pub(super) voice_changes: &'c mut Vec<u32>,
+    pub(super) next_census: &'c mut Census,
+    pub(super) totals: &'c mut CustomerTotals,
+    pub(super) tally: PassTally,
+    pub(super) sums: CustomerSums,
+}
+
+impl<'c> Turns<'c> {
+    /// `chunk`'s customers, whose individual parameters `population` holds.
+    #[inline(always)]
+    pub(super) fn of(chunk: &'c mut Chunk, population: &'c Population) -> Self {
+        let customers = chunk.customers.rows();
+        let n_customers = customers.flags.len();
+        Self {
+            first: chunk.first,
+            individual: population.individual_rows(chunk.first..chunk.first + n_customers),
+            customers,
+            voices: &chunk.voices[..n_customers],
+            care_quota: &mut chunk.care_quota,
+            voice_changes: &mut chunk.voice_changes,
+            next_census: &mut chunk.next_census,
+            totals: &mut chunk.totals,
+            tally: PassTally::default(),
+            sums: CustomerSums::default(),
         }
     }
 }

@@ -22,7 +22,9 @@ use crate::model::customer::{
     advertising_reach, defection_index, failure_probability, mixed_adoption_probability,
     not_deterred, share_of_wallet, word_of_mouth_reach, DefectionDrivers,
 };
-use crate::model::customers::{flag, Customers, History, Population, DIRECT};
+use crate::model::customers::{
+    flag, CustomerRows, Customers, History, IndividualParameterRows, Population, DIRECT,
+};
 use crate::model::economics::discount_factor;
 use crate::model::math::{below_logistic, logistic};
 use crate::model::network::SocialNetwork;
@@ -39,7 +41,7 @@ use accounting::{CustomerSums, CustomerTotals, RunTotals};
 use census::{is_prospect, set_bits, Census, BLOCK};
 use chunk::Chunk;
 pub use chunk::CHUNK_CUSTOMERS;
-use chunk::{PassTerms, Social};
+use chunk::{PassTerms, Social, Turns};
 use partners::TurnoverState;
 pub use records::{PeriodRecord, RunMetrics};
 use tables::{AreaTerms, PeriodContext, RunTerms, SegmentTerms};
@@ -61,6 +63,13 @@ mod slot {
     pub const RECOVERY: u32 = 6;
     pub const DETERRENCE: u32 = 7;
 }
+
+/// Marks the path that calls it as rare, for the code layout and the branch hints (what
+/// `std::hint::cold_path` does, which is newer than this crate's minimum Rust). An empty call,
+/// paid only on that path.
+#[cold]
+#[inline(never)]
+fn rare_path() {}
 
 /// What a customer says to its neighbours this period (start-of-period snapshot).
 mod voice {

@@ -2,7 +2,7 @@
 
 use super::*;
 
-impl Chunk {
+impl Turns<'_> {
     /// Step 7 of docs/model.md §4 for a prospect: advertising and word of mouth.
     #[inline(always)]
     pub(super) fn court<T: Trace>(&mut self, local: usize, terms: &PassTerms, trace: &mut T) {
@@ -71,7 +71,7 @@ impl Chunk {
                 self.tally.acquired_paid + self.tally.acquired_referred >= capacity as f64
             });
             if !at_capacity {
-                self.acquire(local, customer_idx, referred, terms);
+                self.acquire(local, referred, terms);
                 if T::FOLLOWS && trace.follows(customer_idx) {
                     let customers = &self.customers;
                     let event = TraceEvent::Acquired {
@@ -90,16 +90,12 @@ impl Chunk {
         }
     }
 
-    /// A prospect becomes a customer in `period`, won by word of mouth if `referred`.
-    #[cold]
-    #[inline(never)]
-    pub(super) fn acquire(
-        &mut self,
-        local: usize,
-        customer_idx: usize,
-        referred: bool,
-        terms: &PassTerms,
-    ) {
+    /// A prospect becomes a customer in `period`, won by word of mouth if `referred`. Rare, so
+    /// marked cold; inlined all the same, so that the turns' state never leaves registers for a
+    /// call.
+    #[inline(always)]
+    pub(super) fn acquire(&mut self, local: usize, referred: bool, terms: &PassTerms) {
+        rare_path();
         let relationship = &terms.config.model.relationship;
         let period = terms.context.period;
         let customers = &mut self.customers;
@@ -108,16 +104,15 @@ impl Chunk {
         customers.flags[local] = kept | flag::ACTIVE | if referred { flag::REFERRED } else { 0 };
         // The customer's own starting state (docs/model.md §2.1): the scenario's plus an
         // offset that is 0 where customers do not differ.
-        let population = &terms.world.population;
         let trust = relationship.initial_trust
-            + population.trust_offset.get(customer_idx) as f64
+            + self.individual.trust_offset.get(local) as f64
             + if referred {
                 relationship.referred_trust_bonus
             } else {
                 0.0
             };
         let commitment =
-            relationship.initial_commitment + population.commitment_offset.get(customer_idx) as f64;
+            relationship.initial_commitment + self.individual.commitment_offset.get(local) as f64;
         let start = Relationship {
             trust: trust.clamp(0.0, 1.0),
             reciprocity: 0.0,

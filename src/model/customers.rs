@@ -73,6 +73,49 @@ impl Individual {
     pub fn varies(&self) -> bool {
         !self.each.is_empty()
     }
+
+    /// The values of customers `range`, entry `i` being customer `range.start + i`'s (see
+    /// [`IndividualRows`]).
+    #[inline(always)]
+    pub fn rows(&self, range: std::ops::Range<usize>) -> IndividualRows<'_> {
+        IndividualRows {
+            shared: self.shared,
+            each: if self.each.is_empty() {
+                &[]
+            } else {
+                &self.each[range]
+            },
+        }
+    }
+}
+
+/// One individual parameter of a run of consecutive customers, for a loop over them: the
+/// values as a slice of the run's length, or none when every customer has the shared value.
+#[derive(Debug, Clone, Copy)]
+pub struct IndividualRows<'a> {
+    shared: f32,
+    each: &'a [f32],
+}
+
+impl IndividualRows<'_> {
+    /// Entry `local`'s value: one comparison decides both whether customers differ and
+    /// whether `local` is in range.
+    #[inline(always)]
+    pub fn get(&self, local: usize) -> f32 {
+        debug_assert!(self.each.is_empty() || local < self.each.len());
+        self.each.get(local).copied().unwrap_or(self.shared)
+    }
+}
+
+/// Each customer's individual parameters (docs/model.md §2.1) for a run of consecutive
+/// customers (see [`Population::individual_rows`]).
+#[derive(Debug, Clone, Copy)]
+pub struct IndividualParameterRows<'a> {
+    pub trust_offset: IndividualRows<'a>,
+    pub commitment_offset: IndividualRows<'a>,
+    pub churn_offset: IndividualRows<'a>,
+    pub advocacy_threshold: IndividualRows<'a>,
+    pub learning: IndividualRows<'a>,
 }
 
 /// Fixed attributes of every customer of one replication.
@@ -176,6 +219,19 @@ impl History {
 }
 
 impl Population {
+    /// The individual parameters of customers `range`, entry `i` being customer
+    /// `range.start + i`'s.
+    #[inline(always)]
+    pub fn individual_rows(&self, range: std::ops::Range<usize>) -> IndividualParameterRows<'_> {
+        IndividualParameterRows {
+            trust_offset: self.trust_offset.rows(range.clone()),
+            commitment_offset: self.commitment_offset.rows(range.clone()),
+            churn_offset: self.churn_offset.rows(range.clone()),
+            advocacy_threshold: self.advocacy_threshold.rows(range.clone()),
+            learning: self.learning.rows(range),
+        }
+    }
+
     /// Draws segments (by share), distributor areas, novice flags and exactly
     /// `initial_active` starting customers from `rng`, and each customer's individual parameters
     /// from `heterogeneity_rng` (no draw at all where a distribution has no spread).
@@ -555,29 +611,78 @@ impl Customers {
     /// of `block_start..block_start + block_len`.
     #[inline(always)]
     pub fn active_mask(&self, block_start: usize, block_len: usize) -> u64 {
-        debug_assert!(block_len <= 64);
-        let block = &self.flags[block_start..block_start + block_len];
-        let mut mask = 0;
-        const _: () = assert!(flag::ACTIVE == 1, "the gather below reads bit 0");
-        let mut eights = block.chunks_exact(8);
-        for (chunk_idx, eight) in eights.by_ref().enumerate() {
-            // The ACTIVE bit (bit 0) of eight flag bytes at once: isolate it in every byte,
-            // then one multiplication gathers the eight bits into the top byte, first customer
-            // lowest.
-            let bytes = u64::from_le_bytes(eight.try_into().expect("chunks of eight"));
-            let gathered =
-                ((bytes & 0x0101_0101_0101_0101).wrapping_mul(0x0102_0408_1020_4080)) >> 56;
-            mask |= gathered << (8 * chunk_idx);
+        active_mask(&self.flags, block_start, block_len)
+    }
+
+    /// Every array borrowed at once, as slices of the customers' number (see [`CustomerRows`]).
+    #[inline(always)]
+    pub fn rows(&mut self) -> CustomerRows<'_> {
+        let n_customers = self.len();
+        CustomerRows {
+            trust: &mut self.trust[..n_customers],
+            reciprocity: &mut self.reciprocity[..n_customers],
+            commitment: &mut self.commitment[..n_customers],
+            flags: &mut self.flags[..n_customers],
+            segment: &self.segment[..n_customers],
+            distributor: &self.distributor[..n_customers],
+            since: &mut self.since[..n_customers],
+            detractor_until: &mut self.detractor_until[..n_customers],
+            spell_margin: &mut self.spell_margin[..n_customers],
         }
-        let done = block_len - eights.remainder().len();
-        for (j, &flags) in eights.remainder().iter().enumerate() {
-            mask |= u64::from(flags & flag::ACTIVE) << (done + j);
-        }
-        mask
     }
 
     /// Bytes of state per customer.
     pub const BYTES_PER_CUSTOMER: usize = 4 * 4 + 3 + 2 * 2;
+}
+
+/// The arrays of [`Customers`] borrowed at once, as slices of one length. A loop that reads and
+/// writes several of them per customer indexes these rather than the `Vec`s: once an index has
+/// been checked against one slice the compiler knows it fits every other (they have the same
+/// length), and their addresses stay in registers instead of being reloaded from the `Vec`s
+/// after every store.
+#[derive(Debug)]
+pub struct CustomerRows<'a> {
+    pub trust: &'a mut [f32],
+    pub reciprocity: &'a mut [f32],
+    pub commitment: &'a mut [f32],
+    pub flags: &'a mut [u8],
+    pub segment: &'a [u8],
+    pub distributor: &'a [u8],
+    pub since: &'a mut [u16],
+    pub detractor_until: &'a mut [u16],
+    pub spell_margin: &'a mut [f32],
+}
+
+impl CustomerRows<'_> {
+    /// As [`Customers::active_mask`].
+    #[inline(always)]
+    pub fn active_mask(&self, block_start: usize, block_len: usize) -> u64 {
+        active_mask(self.flags, block_start, block_len)
+    }
+}
+
+/// Bit `j` set when the customer of `flags[block_start + j]` is active, for the (at most 64)
+/// customers of `block_start..block_start + block_len`.
+#[inline(always)]
+fn active_mask(flags: &[u8], block_start: usize, block_len: usize) -> u64 {
+    debug_assert!(block_len <= 64);
+    let block = &flags[block_start..block_start + block_len];
+    let mut mask = 0;
+    const _: () = assert!(flag::ACTIVE == 1, "the gather below reads bit 0");
+    let mut eights = block.chunks_exact(8);
+    for (chunk_idx, eight) in eights.by_ref().enumerate() {
+        // The ACTIVE bit (bit 0) of eight flag bytes at once: isolate it in every byte,
+        // then one multiplication gathers the eight bits into the top byte, first customer
+        // lowest.
+        let bytes = u64::from_le_bytes(eight.try_into().expect("chunks of eight"));
+        let gathered = ((bytes & 0x0101_0101_0101_0101).wrapping_mul(0x0102_0408_1020_4080)) >> 56;
+        mask |= gathered << (8 * chunk_idx);
+    }
+    let done = block_len - eights.remainder().len();
+    for (j, &customer_flags) in eights.remainder().iter().enumerate() {
+        mask |= u64::from(customer_flags & flag::ACTIVE) << (done + j);
+    }
+    mask
 }
 
 #[cfg(test)]
