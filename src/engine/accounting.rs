@@ -91,10 +91,10 @@ impl<'a> Engine<'a> {
         workers: &W,
     ) -> RunMetrics {
         // Spells still open at the horizon are censored there, chunk by chunk.
-        let (config, run_terms, population) =
-            (self.config, &self.run_terms, &self.world.population);
+        let (config, run_terms) = (self.config, &self.run_terms);
+        let (population, social) = (&self.world.population, &self.social);
         workers.each(&mut self.chunks, |chunk| {
-            let mut turns = Turns::of(chunk, population);
+            let mut turns = Turns::of(chunk, population, social);
             for local in 0..turns.customers.flags.len() {
                 if turns.customers.flags[local] & flag::ACTIVE != 0 {
                     turns.close_spell(local, config.periods, config, run_terms);

@@ -46,7 +46,7 @@ impl Turns<'_> {
         let customers = &mut self.customers;
         let flags = customers.flags[local];
         let segment_idx = customers.segment[local] as usize;
-        let segment = terms.run.segments[segment_idx];
+        let segment = &terms.run.segments[segment_idx];
         let area = customers.distributor[local] as usize;
         let draws = CounterDraws::new(terms.seeds.agents, context.period, customer_idx as u32);
 

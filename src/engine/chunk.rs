@@ -96,14 +96,24 @@ impl Social {
         }
     }
 
-    /// How many of customer `customer_idx`'s neighbours are advocates.
+    /// The counts of customers `range`, entry `i` being customer `range.start + i`'s.
     #[inline(always)]
+    pub(super) fn rows(&self, range: std::ops::Range<usize>) -> SocialRows<'_> {
+        SocialRows {
+            advocate_neighbours: &self.advocate_neighbours[range.clone()],
+            detractor_neighbours: &self.detractor_neighbours[range],
+        }
+    }
+
+    /// How many of customer `customer_idx`'s neighbours are advocates (the pass reads
+    /// [`SocialRows`]; this is for the tests' recount).
+    #[cfg(test)]
     pub(super) fn advocates_around(&self, customer_idx: usize) -> u32 {
         self.advocate_neighbours[customer_idx].load(Ordering::Relaxed)
     }
 
     /// How many of customer `customer_idx`'s neighbours are detractors.
-    #[inline(always)]
+    #[cfg(test)]
     pub(super) fn detractors_around(&self, customer_idx: usize) -> u32 {
         self.detractor_neighbours[customer_idx].load(Ordering::Relaxed)
     }
@@ -125,6 +135,27 @@ impl Social {
                 counts[neighbour as usize].fetch_add(1, Ordering::Relaxed);
             }
         }
+    }
+}
+
+/// [`Social`]'s counts of a run of consecutive customers, for a loop over them.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct SocialRows<'s> {
+    advocate_neighbours: &'s [AtomicU32],
+    detractor_neighbours: &'s [AtomicU32],
+}
+
+impl SocialRows<'_> {
+    /// How many of entry `local`'s neighbours are advocates.
+    #[inline(always)]
+    pub(super) fn advocates_around(&self, local: usize) -> u32 {
+        self.advocate_neighbours[local].load(Ordering::Relaxed)
+    }
+
+    /// How many of entry `local`'s neighbours are detractors.
+    #[inline(always)]
+    pub(super) fn detractors_around(&self, local: usize) -> u32 {
+        self.detractor_neighbours[local].load(Ordering::Relaxed)
     }
 }
 
@@ -163,7 +194,7 @@ impl Chunk {
     pub(super) fn pass<T: Trace>(&mut self, terms: &PassTerms, trace: &mut T) {
         let market = &terms.config.model.market;
         let period = terms.context.period;
-        let mut turns = Turns::of(self, &terms.world.population);
+        let mut turns = Turns::of(self, &terms.world.population, terms.social);
         // Blocks of 64 customers: first the block's active customers, then the others, each in
         // index order. Which customers are active looks random to the branch predictor, so
         // testing each one would mispredict about once per active customer; walking the set
@@ -204,6 +235,8 @@ pub(super) struct Turns<'c> {
     pub(super) first: usize,
     pub(super) customers: CustomerRows<'c>,
     pub(super) individual: IndividualParameterRows<'c>,
+    /// How many of each customer's neighbours speak for and against the firm.
+    pub(super) social: SocialRows<'c>,
     pub(super) voices: &'c [u8],
     pub(super) care_quota: &'c mut [u32],
     pub(super) voice_changes: &'c mut Vec<u32>,
@@ -214,14 +247,17 @@ pub(super) struct Turns<'c> {
 }
 
 impl<'c> Turns<'c> {
-    /// `chunk`'s customers, whose individual parameters `population` holds.
+    /// `chunk`'s customers, whose individual parameters `population` holds and whose
+    /// neighbours' voices `social` counts.
     #[inline(always)]
-    pub(super) fn of(chunk: &'c mut Chunk, population: &'c Population) -> Self {
+    pub(super) fn of(chunk: &'c mut Chunk, population: &'c Population, social: &'c Social) -> Self {
         let customers = chunk.customers.rows();
-        let n_customers = customers.flags.len();
+        let range = chunk.first..chunk.first + customers.flags.len();
+        let n_customers = range.len();
         Self {
             first: chunk.first,
-            individual: population.individual_rows(chunk.first..chunk.first + n_customers),
+            individual: population.individual_rows(range.clone()),
+            social: social.rows(range),
             customers,
             voices: &chunk.voices[..n_customers],
             care_quota: &mut chunk.care_quota,

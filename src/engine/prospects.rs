@@ -9,7 +9,7 @@ impl Turns<'_> {
         let market = &terms.config.model.market;
         let context = &terms.context;
         let run = terms.run;
-        let social = terms.social;
+        let social = self.social;
         let customer_idx = self.first + local;
         let flags = self.customers.flags[local];
         let area = self.customers.distributor[local] as usize;
@@ -38,7 +38,7 @@ impl Turns<'_> {
             // price of one; a prospect without advocates looks up a zero chance instead of
             // branching (who has advocates looks random to the branch predictor).
             let burned = usize::from(burned);
-            let advocates = social.advocates_around(customer_idx) as usize;
+            let advocates = social.advocates_around(local) as usize;
             let by_advertising = draws.happens(
                 slot::ADVERTISING,
                 terms.areas.advertising_chance[area][burned],
@@ -54,10 +54,10 @@ impl Turns<'_> {
             let deterred = converted
                 && !draws.happens(
                     slot::DETERRENCE,
-                    run.not_deterred_chance[social.detractors_around(customer_idx) as usize],
+                    run.not_deterred_chance[social.detractors_around(local) as usize],
                 );
             if T::FOLLOWS && deterred && trace.follows(customer_idx) {
-                let detractors_around = social.detractors_around(customer_idx);
+                let detractors_around = social.detractors_around(local);
                 trace.record(
                     context.period,
                     customer_idx,
@@ -77,7 +77,7 @@ impl Turns<'_> {
                     let event = TraceEvent::Acquired {
                         referred,
                         won_back: flags & flag::LAPSED != 0,
-                        advocates_around: social.advocates_around(customer_idx),
+                        advocates_around: social.advocates_around(local),
                         start: Relationship {
                             trust: customers.trust[local] as f64,
                             reciprocity: 0.0,
