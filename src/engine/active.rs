@@ -34,7 +34,7 @@ impl<'a> Engine<'a> {
 
 impl Turns<'_> {
     /// Steps 3–6 of docs/model.md §4 for an active customer: service episode, relationship
-    /// update, purchase, defection.
+    /// update, purchase, defection; then its turn ends.
     #[inline(always)]
     pub(super) fn serve<T: Trace>(&mut self, local: usize, terms: &PassTerms, trace: &mut T) {
         let model = terms.config.model;
@@ -215,11 +215,15 @@ impl Turns<'_> {
             trace.record(context.period, customer_idx, TraceEvent::Episode(episode));
         }
         self.customers.flags[local] = new_flags;
+        let market = &model.market;
         if leaves {
             self.depart(local, terms, unrecovered);
             self.tally.defections += 1.0;
+            self.end_turn(local, market, context.period, trace);
         } else {
             self.sums.add_active(after, new_flags & flag::INITIAL != 0);
+            let trust = after.trust as f32;
+            self.end_staying_turn(local, segment_idx, trust, context.period, trace);
         }
     }
 

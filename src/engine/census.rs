@@ -74,21 +74,56 @@ pub(super) fn observe(
 ) -> u8 {
     let flags = customers.flags[local];
     if flags & flag::ACTIVE != 0 {
-        census.active_in_segment[customers.segment[local] as usize] += 1;
+        return census.count_active(
+            customers.segment[local] as usize,
+            customers.trust[local],
+            individual.advocacy_threshold.get(local),
+        );
+    }
+    census.count_inactive(
+        is_prospect(customers, market, local, period),
+        flags & flag::LAPSED != 0,
+        customers.detractor_until[local],
+        period,
+    )
+}
+
+impl Census {
+    /// Counts a customer active at the start of a period, of segment `segment_idx`, with
+    /// `trust` and its own `advocacy_threshold`, and returns its [`voice`].
+    #[inline(always)]
+    pub(super) fn count_active(
+        &mut self,
+        segment_idx: usize,
+        trust: f32,
+        advocacy_threshold: f32,
+    ) -> u8 {
+        self.active_in_segment[segment_idx] += 1;
         // Each customer advocates from a trust level of its own (docs/model.md §2.1). Who
         // does is a coin toss to the branch predictor, so it is counted, not branched on.
-        let advocates = customers.trust[local] >= individual.advocacy_threshold.get(local);
-        census.advocates += u32::from(advocates);
-        return voice::SILENT + u8::from(advocates) * (voice::ADVOCATE - voice::SILENT);
+        let advocates = trust >= advocacy_threshold;
+        self.advocates += u32::from(advocates);
+        voice::SILENT + u8::from(advocates) * (voice::ADVOCATE - voice::SILENT)
     }
-    if is_prospect(customers, market, local, period) {
-        census.prospects += 1;
+
+    /// Counts a customer not active at the start of `period`: a prospect or not, `lapsed` or
+    /// never a customer, speaking against the firm until `detractor_until`; returns its
+    /// [`voice`].
+    #[inline(always)]
+    pub(super) fn count_inactive(
+        &mut self,
+        prospect: bool,
+        lapsed: bool,
+        detractor_until: u16,
+        period: u32,
+    ) -> u8 {
+        self.prospects += u32::from(prospect);
+        if lapsed && period <= detractor_until as u32 {
+            self.detractors += 1;
+            return voice::DETRACTOR;
+        }
+        voice::SILENT
     }
-    if flags & flag::LAPSED != 0 && period <= customers.detractor_until[local] as u32 {
-        census.detractors += 1;
-        return voice::DETRACTOR;
-    }
-    voice::SILENT
 }
 
 impl Census {
@@ -118,7 +153,6 @@ impl Turns<'_> {
         period: u32,
         trace: &mut T,
     ) {
-        let customer_idx = self.first + local;
         let speaks = observe(
             &self.customers,
             local,
@@ -127,6 +161,42 @@ impl Turns<'_> {
             period + 1,
             self.next_census,
         );
+        self.speak(local, speaks, period, trace);
+    }
+
+    /// [`Turns::end_turn`] for an active customer who stays, of segment `segment_idx`, its
+    /// trust now `trust`: what the turn already knows is not read again.
+    #[inline(always)]
+    pub(super) fn end_staying_turn<T: Trace>(
+        &mut self,
+        local: usize,
+        segment_idx: usize,
+        trust: f32,
+        period: u32,
+        trace: &mut T,
+    ) {
+        let threshold = self.individual.advocacy_threshold.get(local);
+        let speaks = self.next_census.count_active(segment_idx, trust, threshold);
+        self.speak(local, speaks, period, trace);
+    }
+
+    /// [`Turns::end_turn`] for a prospect who stays one: a prospect in `period` is one in the
+    /// next period too.
+    #[inline(always)]
+    pub(super) fn end_prospect_turn<T: Trace>(&mut self, local: usize, period: u32, trace: &mut T) {
+        let lapsed = self.customers.flags[local] & flag::LAPSED != 0;
+        let detractor_until = self.customers.detractor_until[local];
+        let speaks = self
+            .next_census
+            .count_inactive(true, lapsed, detractor_until, period + 1);
+        self.speak(local, speaks, period, trace);
+    }
+
+    /// Entry `local` says `speaks` from the next period: queued for
+    /// [`Chunk::advance_census`] if it says something else now.
+    #[inline(always)]
+    fn speak<T: Trace>(&mut self, local: usize, speaks: u8, period: u32, trace: &mut T) {
+        let customer_idx = self.first + local;
         if speaks != self.voices[local] {
             self.voice_changes
                 .push((customer_idx as u32) << 2 | u32::from(speaks));

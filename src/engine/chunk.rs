@@ -207,14 +207,14 @@ impl Chunk {
             let active = turns.customers.active_mask(block_start, block_len);
             for local in set_bits(active, block_start) {
                 turns.serve(local, terms, trace);
-                turns.end_turn(local, market, period, trace);
             }
             let block_mask = u64::MAX >> (BLOCK - block_len);
             for local in set_bits(!active & block_mask, block_start) {
                 if is_prospect(&turns.customers, market, local, period) {
                     turns.court(local, terms, trace);
+                } else {
+                    turns.end_turn(local, market, period, trace);
                 }
-                turns.end_turn(local, market, period, trace);
             }
         }
         let (tally, sums) = (turns.tally, turns.sums);

@@ -3,7 +3,8 @@
 use super::*;
 
 impl Turns<'_> {
-    /// Step 7 of docs/model.md §4 for a prospect: advertising and word of mouth.
+    /// Step 7 of docs/model.md §4 for a prospect: advertising and word of mouth; then its turn
+    /// ends.
     #[inline(always)]
     pub(super) fn court<T: Trace>(&mut self, local: usize, terms: &PassTerms, trace: &mut T) {
         let market = &terms.config.model.market;
@@ -66,28 +67,31 @@ impl Turns<'_> {
             }
             (converted && !deterred, by_word)
         };
-        if acquired {
-            let at_capacity = market.acquisition_capacity.is_some_and(|capacity| {
+        let at_capacity = || {
+            market.acquisition_capacity.is_some_and(|capacity| {
                 self.tally.acquired_paid + self.tally.acquired_referred >= capacity as f64
-            });
-            if !at_capacity {
-                self.acquire(local, referred, terms);
-                if T::FOLLOWS && trace.follows(customer_idx) {
-                    let customers = &self.customers;
-                    let event = TraceEvent::Acquired {
-                        referred,
-                        won_back: flags & flag::LAPSED != 0,
-                        advocates_around: social.advocates_around(local),
-                        start: Relationship {
-                            trust: customers.trust[local] as f64,
-                            reciprocity: 0.0,
-                            commitment: customers.commitment[local] as f64,
-                        },
-                    };
-                    trace.record(context.period, customer_idx, event);
-                }
-            }
+            })
+        };
+        if !acquired || at_capacity() {
+            self.end_prospect_turn(local, context.period, trace);
+            return;
         }
+        self.acquire(local, referred, terms);
+        if T::FOLLOWS && trace.follows(customer_idx) {
+            let customers = &self.customers;
+            let event = TraceEvent::Acquired {
+                referred,
+                won_back: flags & flag::LAPSED != 0,
+                advocates_around: social.advocates_around(local),
+                start: Relationship {
+                    trust: customers.trust[local] as f64,
+                    reciprocity: 0.0,
+                    commitment: customers.commitment[local] as f64,
+                },
+            };
+            trace.record(context.period, customer_idx, event);
+        }
+        self.end_turn(local, market, context.period, trace);
     }
 
     /// A prospect becomes a customer in `period`, won by word of mouth if `referred`. Rare, so
