@@ -328,6 +328,7 @@ mod tests {
                             engine.census.detractors
                         )
                     );
+                    let social = engine.social.rows(0..world.population.len());
                     for idx in 0..world.population.len() {
                         let neighbours = world.network.neighbours(idx);
                         let count = |speaks: u8| {
@@ -336,11 +337,8 @@ mod tests {
                                 .filter(|&&j| voices[j as usize] == speaks)
                                 .count() as u32
                         };
-                        assert_eq!(engine.social.advocates_around(idx), count(voice::ADVOCATE));
-                        assert_eq!(
-                            engine.social.detractors_around(idx),
-                            count(voice::DETRACTOR)
-                        );
+                        assert_eq!(social.advocates_around(idx), count(voice::ADVOCATE));
+                        assert_eq!(social.detractors_around(idx), count(voice::DETRACTOR));
                     }
                 }
             }

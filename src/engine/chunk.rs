@@ -105,19 +105,6 @@ impl Social {
         }
     }
 
-    /// How many of customer `customer_idx`'s neighbours are advocates (the pass reads
-    /// [`SocialRows`]; this is for the tests' recount).
-    #[cfg(test)]
-    pub(super) fn advocates_around(&self, customer_idx: usize) -> u32 {
-        self.advocate_neighbours[customer_idx].load(Ordering::Relaxed)
-    }
-
-    /// How many of customer `customer_idx`'s neighbours are detractors.
-    #[cfg(test)]
-    pub(super) fn detractors_around(&self, customer_idx: usize) -> u32 {
-        self.detractor_neighbours[customer_idx].load(Ordering::Relaxed)
-    }
-
     /// Moves a customer's voice from `previous` to `now` in the counts of its `neighbours`.
     pub(super) fn move_voice(&self, neighbours: &[u32], previous: u8, now: u8) {
         let counts = |speaks: u8| match speaks {
