@@ -264,8 +264,14 @@ impl SmallWorld {
     }
 
     /// The CSR built row by row, its rows in pieces of consecutive customers by `workers`.
+    ///
+    /// Every row is written straight into the network's one array of neighbours: a piece of
+    /// rows owns the room its rows could take at most (their rings and all their rewired
+    /// ends) and writes them one after another from its start; the pieces are then moved
+    /// together.
     fn network<W: Workers>(&self, workers: &W) -> SocialNetwork {
         let n = self.n as usize;
+        let ring_len = 2 * self.half as usize;
         // The rewired edges' ends by node (both ends of each; self-loops dropped).
         let mut ends_at = vec![0u32; n + 1];
         for &(node, target) in &self.rewired {
@@ -287,97 +293,129 @@ impl SmallWorld {
                 cursor[target as usize] += 1;
             }
         }
-        struct Piece {
-            rows: std::ops::Range<u32>,
-            degree: Vec<u32>,
-            neighbours: Vec<u32>,
+        drop(cursor);
+        // The most room rows `..i` can take.
+        let room_before = |i: usize| i * ring_len + ends_at[i] as usize;
+        let mut neighbours = vec![0u32; room_before(n)];
+        let mut degree = vec![0u32; n];
+        struct Piece<'a> {
+            first: usize,
+            /// The piece's room, its rows written from the front.
+            neighbours: &'a mut [u32],
+            degree: &'a mut [u32],
+            written: usize,
         }
-        let mut pieces: Vec<Piece> = (0..self.n)
-            .step_by(ROW_PIECE)
-            .map(|first| Piece {
-                rows: first..(first + ROW_PIECE as u32).min(self.n),
-                degree: Vec::new(),
-                neighbours: Vec::new(),
-            })
-            .collect();
+        let mut pieces = Vec::with_capacity(n.div_ceil(ROW_PIECE));
+        let mut rest: &mut [u32] = &mut neighbours;
+        for (piece_idx, degree) in degree.chunks_mut(ROW_PIECE).enumerate() {
+            let first = piece_idx * ROW_PIECE;
+            let room = room_before(first + degree.len()) - room_before(first);
+            let (part, tail) = std::mem::take(&mut rest).split_at_mut(room);
+            rest = tail;
+            pieces.push(Piece {
+                first,
+                neighbours: part,
+                degree,
+                written: 0,
+            });
+        }
         workers.each(&mut pieces, |piece| {
-            let rows = piece.rows.clone();
-            let ring = rows.len() * 2 * self.half as usize;
-            piece.neighbours.reserve(ring + ring / 4);
-            piece.degree.reserve(rows.len());
-            for node in rows {
-                let row_start = piece.neighbours.len();
-                let row = &mut piece.neighbours;
-                // Ring neighbours behind, nearest last, then ahead, nearest first: in order
-                // unless the ring wraps around here. (No remainder operation: `step < n`, so
-                // one wrap at most.) Each is written, then kept by moving the end past it
-                // unless its edge was rewired: whether it was looks random to the branch
-                // predictor.
-                let ring_len = 2 * self.half as usize;
-                row.resize(row_start + ring_len, 0);
-                let ring = &mut row[row_start..];
-                let mut kept = 0;
-                for step in (1..=self.half).rev() {
-                    let behind = if node >= step {
-                        node - step
-                    } else {
-                        node + self.n - step
-                    };
-                    ring[kept] = behind;
-                    kept += usize::from(!self.is_rewired(behind, step));
-                }
-                for step in 1..=self.half {
-                    let ahead = node + step;
-                    ring[kept] = if ahead >= self.n {
-                        ahead - self.n
-                    } else {
-                        ahead
-                    };
-                    kept += usize::from(!self.is_rewired(node, step));
-                }
-                row.truncate(row_start + kept);
-                let at = node as usize;
-                let rewired_ends = &ends[ends_at[at] as usize..ends_at[at + 1] as usize];
-                if node < self.half || node + self.half >= self.n {
-                    // Where the ring wraps, sort the row whole and drop repeats.
-                    row.extend_from_slice(rewired_ends);
-                    row[row_start..].sort_unstable();
-                    let mut kept = row_start;
-                    for read in row_start..row.len() {
-                        if read == row_start || row[read] != row[kept - 1] {
-                            row[kept] = row[read];
-                            kept += 1;
-                        }
-                    }
-                    row.truncate(kept);
-                } else {
-                    // Elsewhere the ring part is sorted: the few rewired ends go in their
-                    // places, unless already there.
-                    for &end in rewired_ends {
-                        if let Err(place) = row[row_start..].binary_search(&end) {
-                            row.insert(row_start + place, end);
-                        }
-                    }
-                }
-                piece
-                    .degree
-                    .push((piece.neighbours.len() - row_start) as u32);
+            let mut written = 0;
+            for (local, degree) in piece.degree.iter_mut().enumerate() {
+                let node = piece.first + local;
+                let rewired_ends = &ends[ends_at[node] as usize..ends_at[node + 1] as usize];
+                let room = &mut piece.neighbours[written..written + ring_len + rewired_ends.len()];
+                let len = self.write_row(node as u32, rewired_ends, room);
+                *degree = len as u32;
+                written += len;
             }
+            piece.written = written;
         });
+        let moves: Vec<(usize, usize)> = pieces
+            .iter()
+            .map(|piece| (room_before(piece.first), piece.written))
+            .collect();
+        drop(pieces);
+        let mut written = 0;
+        for (start, len) in moves {
+            neighbours.copy_within(start..start + len, written);
+            written += len;
+        }
+        neighbours.truncate(written);
+        neighbours.shrink_to_fit();
         let mut offsets = Vec::with_capacity(n + 1);
-        offsets.push(0u32);
-        let total = pieces.iter().map(|piece| piece.neighbours.len()).sum();
-        let mut neighbours = Vec::with_capacity(total);
-        // Each piece is freed once copied, so the rows are held about once, not twice.
-        for piece in pieces {
-            for &degree in &piece.degree {
-                offsets.push(offsets.last().copied().unwrap_or(0) + degree);
-            }
-            neighbours.extend_from_slice(&piece.neighbours);
+        let mut end = 0u32;
+        offsets.push(end);
+        for &degree in &degree {
+            end += degree;
+            offsets.push(end);
         }
         SocialNetwork {
             offsets,
             neighbours,
+        }
+    }
+
+    /// Writes `node`'s row, sorted and without repeats, at the front of `room` (room for its
+    /// whole ring and `rewired_ends`, the ends of its rewired edges), and returns its length.
+    #[inline(always)]
+    fn write_row(&self, node: u32, rewired_ends: &[u32], room: &mut [u32]) -> usize {
+        let half = self.half;
+        // Ring neighbours behind, nearest last, then ahead, nearest first. Each is written,
+        // then kept by moving the end past it unless its edge was rewired: whether it was looks
+        // random to the branch predictor.
+        let mut kept = 0;
+        if node >= half && node + half < self.n {
+            // Away from where the ring wraps, the ring part comes out sorted: the few rewired
+            // ends go in their places, unless already there.
+            for step in (1..=half).rev() {
+                room[kept] = node - step;
+                kept += usize::from(!self.is_rewired(node - step, step));
+            }
+            for step in 1..=half {
+                room[kept] = node + step;
+                kept += usize::from(!self.is_rewired(node, step));
+            }
+            for &end in rewired_ends {
+                if let Err(place) = room[..kept].binary_search(&end) {
+                    room.copy_within(place..kept, place + 1);
+                    room[place] = end;
+                    kept += 1;
+                }
+            }
+            kept
+        } else {
+            // Where the ring wraps (no remainder operation: `step < n`, so one wrap at most),
+            // the row is sorted whole and repeats dropped.
+            for step in (1..=half).rev() {
+                room[kept] = if node >= step {
+                    node - step
+                } else {
+                    node + self.n - step
+                };
+                kept += usize::from(!self.is_rewired(room[kept], step));
+            }
+            for step in 1..=half {
+                let ahead = node + step;
+                room[kept] = if ahead >= self.n {
+                    ahead - self.n
+                } else {
+                    ahead
+                };
+                kept += usize::from(!self.is_rewired(node, step));
+            }
+            let len = kept + rewired_ends.len();
+            room[kept..len].copy_from_slice(rewired_ends);
+            let row = &mut room[..len];
+            row.sort_unstable();
+            let mut unique = 0;
+            for read in 0..row.len() {
+                if read == 0 || row[read] != row[unique - 1] {
+                    row[unique] = row[read];
+                    unique += 1;
+                }
+            }
+            unique
         }
     }
 }
