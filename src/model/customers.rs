@@ -411,35 +411,58 @@ fn draw_individual_parameters<W: Workers>(
         .iter()
         .find_map(|part| part.as_ref().map(|part| part.len()))
         .unwrap_or(0);
-        for local in 0..n_piece {
-            let customer_idx = piece.first + local;
-            let key = customer_key(stream_key, customer_idx);
-            let uniform = |parameter| individual_uniform(key, parameter);
-            if let Some(offsets) = &mut piece.trust {
-                let drawn = trust_distribution.quantile(uniform(IndividualParameter::Trust));
-                offsets[local] = (drawn - relationship.initial_trust) as f32;
-            }
-            if let Some(offsets) = &mut piece.commitment {
-                let drawn =
-                    commitment_distribution.quantile(uniform(IndividualParameter::Commitment));
-                offsets[local] = (drawn - relationship.initial_commitment) as f32;
-            }
-            if let Some(offsets) = &mut piece.churn {
-                let segment_idx = segment[customer_idx] as usize;
+        let first = piece.first;
+        let keys: Vec<u64> = (first..first + n_piece)
+            .map(|customer_idx| customer_key(stream_key, customer_idx))
+            .collect();
+        // One parameter after another, each over the piece's customers.
+        if let Some(offsets) = &mut piece.trust {
+            let initial = relationship.initial_trust;
+            draw_parameter(
+                &trust_distribution,
+                &keys,
+                IndividualParameter::Trust,
+                offsets,
+                |drawn| (drawn - initial) as f32,
+            );
+        }
+        if let Some(offsets) = &mut piece.commitment {
+            let initial = relationship.initial_commitment;
+            draw_parameter(
+                &commitment_distribution,
+                &keys,
+                IndividualParameter::Commitment,
+                offsets,
+                |drawn| (drawn - initial) as f32,
+            );
+        }
+        if let Some(offsets) = &mut piece.churn {
+            let segment = &segment[first..first + n_piece];
+            for ((offset, &key), &segment_idx) in offsets.iter_mut().zip(&keys).zip(segment) {
+                let segment_idx = segment_idx as usize;
                 // logit θᵢ, finite: a table keeps θ at least 10⁻³⁰⁰ from 0 and from 1.
-                let log_odds =
-                    churn_distributions[segment_idx].quantile(uniform(IndividualParameter::Churn));
-                offsets[local] = (log_odds - churn_log_odds[segment_idx]) as f32;
+                let log_odds = churn_distributions[segment_idx]
+                    .quantile(individual_uniform(key, IndividualParameter::Churn));
+                *offset = (log_odds - churn_log_odds[segment_idx]) as f32;
             }
-            if let Some(thresholds) = &mut piece.advocacy {
-                thresholds[local] =
-                    advocacy_distribution.quantile(uniform(IndividualParameter::Advocacy)) as f32;
-            }
-            if let Some(speeds) = &mut piece.learning {
-                speeds[local] = (2.0
-                    * learning_distribution.quantile(uniform(IndividualParameter::Learning)))
-                    as f32;
-            }
+        }
+        if let Some(thresholds) = &mut piece.advocacy {
+            draw_parameter(
+                &advocacy_distribution,
+                &keys,
+                IndividualParameter::Advocacy,
+                thresholds,
+                |drawn| drawn as f32,
+            );
+        }
+        if let Some(speeds) = &mut piece.learning {
+            draw_parameter(
+                &learning_distribution,
+                &keys,
+                IndividualParameter::Learning,
+                speeds,
+                |drawn| (2.0 * drawn) as f32,
+            );
         }
     });
     drop(pieces);
@@ -452,6 +475,26 @@ fn draw_individual_parameters<W: Workers>(
         churn_offset: individual(churn, 0.0),
         advocacy_threshold: individual(advocacy, market.advocate_trust as f32),
         learning: individual(learning, 1.0),
+    }
+}
+
+/// One parameter of consecutive customers, whose [`customer_key`]s are `keys`: each value is
+/// `value` of `distribution`'s quantile of the customer's uniform for `parameter`.
+#[inline(always)]
+fn draw_parameter(
+    distribution: &BetaByMean,
+    keys: &[u64],
+    parameter: IndividualParameter,
+    values: &mut [f32],
+    value: impl Fn(f64) -> f32,
+) {
+    match distribution.table() {
+        Some(table) => {
+            for (entry, &key) in values.iter_mut().zip(keys) {
+                *entry = value(table.quantile(individual_uniform(key, parameter)));
+            }
+        }
+        None => values.fill(value(distribution.without_spread())),
     }
 }
 

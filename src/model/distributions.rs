@@ -68,6 +68,10 @@ struct TableSide {
     /// `log₂` of the intervals per octave: the interval of `v` is read off the top bits of its
     /// mantissa.
     interval_bits: u32,
+    /// The table's first interval (the one from `v = 2⁻²⁵`) as [`TableSide::at`] numbers them:
+    /// `v`'s biased exponent and the top `interval_bits` bits of its mantissa, read as one
+    /// integer.
+    first_interval: usize,
     /// Per interval, in increasing `v`, the coefficients of its quintic in `t ∈ [0, 1)`, lowest
     /// power first.
     coefficients: Vec<[f64; 6]>,
@@ -92,6 +96,7 @@ impl TableSide {
             scale,
             mirrored,
             interval_bits: intervals.trailing_zeros(),
+            first_interval: ((1023 - OCTAVES - 1) << intervals.trailing_zeros()),
             coefficients: Vec::new(),
             median: 0.0,
         };
@@ -175,8 +180,8 @@ impl TableSide {
         // start 2⁻²⁵, number its interval: no division, no conversion of a double to an integer.
         // Below 2⁻²⁵ the count wraps around, and v = ½ is one past the end.
         let bits = v.to_bits();
-        let lowest_octave = ((1023 - OCTAVES as u64 - 1) << self.interval_bits) as usize;
-        let interval = ((bits >> (52 - self.interval_bits)) as usize).wrapping_sub(lowest_octave);
+        let interval =
+            ((bits >> (52 - self.interval_bits)) as usize).wrapping_sub(self.first_interval);
         let Some(&[c0, c1, c2, c3, c4, c5]) = self.coefficients.get(interval) else {
             return self.outside(v);
         };
@@ -330,8 +335,14 @@ impl BetaByMean {
     pub fn quantile(&self, u: f64) -> f64 {
         match &self.table {
             Some(table) => table.quantile(u),
-            None => self.fixed(),
+            None => self.without_spread(),
         }
+    }
+
+    /// The distribution's table; `None` without spread.
+    #[inline(always)]
+    pub fn table(&self) -> Option<&QuantileTable> {
+        self.table.as_deref()
     }
 
     /// One variate: the quantile of one uniform of `rng`; without spread the mean, and no
@@ -340,11 +351,12 @@ impl BetaByMean {
     pub fn sample<R: RandomBits>(&self, rng: &mut R) -> f64 {
         match &self.table {
             Some(table) => table.quantile(rng.uniform()),
-            None => self.fixed(),
+            None => self.without_spread(),
         }
     }
 
-    fn fixed(&self) -> f64 {
+    /// The value without spread: the mean, on the distribution's scale.
+    pub fn without_spread(&self) -> f64 {
         match self.scale {
             Scale::Value => self.mean,
             Scale::LogOdds => ln(self.mean / (1.0 - self.mean)),
