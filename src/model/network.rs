@@ -221,15 +221,17 @@ impl SmallWorld {
         let edges = n as usize * half as usize;
         let mut rewired_bits = vec![0u64; edges.div_ceil(64)];
         let mut rewired = Vec::new();
-        for node in 0..n {
-            for step in 1..=half {
-                if rng.uniform() < rewiring {
-                    rewired.push((node, rng.below(n)));
-                    let bit = node as usize * half as usize + step as usize - 1;
-                    rewired_bits[bit / 64] |= 1 << (bit % 64);
-                }
+        // The stream drawn from a copy in registers (the pushes would otherwise make it
+        // stored back at every draw), handed back at the end.
+        let mut stream = rng.clone();
+        for bit in 0..edges {
+            if stream.uniform() < rewiring {
+                // Edge `bit` is node `bit / half`'s of step `bit % half + 1`.
+                rewired.push(((bit / half as usize) as u32, stream.below(n)));
+                rewired_bits[bit / 64] |= 1 << (bit % 64);
             }
         }
+        *rng = stream;
         Self {
             n,
             half,
@@ -280,11 +282,13 @@ impl SmallWorld {
                 ends_at[target as usize + 1] += 1;
             }
         }
-        for i in 0..n {
-            ends_at[i + 1] += ends_at[i];
+        let mut total = 0;
+        for count in &mut ends_at {
+            total += *count;
+            *count = total;
         }
         let mut cursor = ends_at.clone();
-        let mut ends = vec![0u32; ends_at[n] as usize];
+        let mut ends = vec![0u32; total as usize];
         for &(node, target) in &self.rewired {
             if node != target {
                 ends[cursor[node as usize] as usize] = target;
@@ -377,11 +381,19 @@ impl SmallWorld {
                 kept += usize::from(!self.is_rewired(node, step));
             }
             for &end in rewired_ends {
-                if let Err(place) = room[..kept].binary_search(&end) {
-                    room.copy_within(place..kept, place + 1);
-                    room[place] = end;
-                    kept += 1;
+                // Its place, found from the back (rows are short), and shifted into.
+                let mut place = kept;
+                while place > 0 && room[place - 1] > end {
+                    place -= 1;
                 }
+                if place > 0 && room[place - 1] == end {
+                    continue;
+                }
+                for i in (place..kept).rev() {
+                    room[i + 1] = room[i];
+                }
+                room[place] = end;
+                kept += 1;
             }
             kept
         } else {
