@@ -69,6 +69,15 @@ impl Individual {
         }
     }
 
+    /// `value` of each of the `n` customers' values, as one array.
+    pub fn map_to_each(&self, n: usize, value: impl Fn(f32) -> f32) -> Vec<f32> {
+        if self.each.is_empty() {
+            vec![value(self.shared); n]
+        } else {
+            self.each.iter().map(|&each| value(each)).collect()
+        }
+    }
+
     /// Whether customers differ in this parameter.
     pub fn varies(&self) -> bool {
         !self.each.is_empty()
@@ -172,46 +181,55 @@ impl History {
         let relationship = &model.relationship;
         let episode = &model.episode;
         let n = population.len();
+        // Every customer's own starting state: the history of those not active at the start.
+        let starting = |initial: f64, offset: f32| (initial + offset as f64).clamp(0.0, 1.0);
         let mut history = Self {
             age: vec![0; n],
-            trust: vec![0.0; n],
+            trust: population.trust_offset.map_to_each(n, |offset| {
+                starting(relationship.initial_trust, offset) as f32
+            }),
             reciprocity: vec![0.0; n],
-            commitment: vec![0.0; n],
+            commitment: population.commitment_offset.map_to_each(n, |offset| {
+                starting(relationship.initial_commitment, offset) as f32
+            }),
         };
         for customer_idx in 0..n {
-            let mut state = Relationship {
-                trust: (relationship.initial_trust
-                    + population.trust_offset.get(customer_idx) as f64)
-                    .clamp(0.0, 1.0),
-                reciprocity: 0.0,
-                commitment: (relationship.initial_commitment
-                    + population.commitment_offset.get(customer_idx) as f64)
-                    .clamp(0.0, 1.0),
-            };
-            if population.initially_active[customer_idx] {
-                let age = rng.below(periods.min(u16::MAX as u32) + 1);
-                let segment = &model.segments[population.segment[customer_idx] as usize];
-                for _ in 0..age {
-                    let failed = rng.uniform() < model.market.base_failure;
-                    state = state.after_episode(
-                        &Episode {
-                            disconfirmation: if failed {
-                                episode.unrecovered
-                            } else {
-                                episode.success
-                            },
-                            favour: 0.0,
-                            opportunism: 0.0,
-                            benefits: 0.0,
-                            switching_cost: 0.0,
-                            commitment_baseline: segment.commitment_baseline,
-                            learning: population.learning.get(customer_idx) as f64,
-                        },
-                        relationship,
-                    );
-                }
-                history.age[customer_idx] = age as u16;
+            if !population.initially_active[customer_idx] {
+                continue;
             }
+            let mut state = Relationship {
+                trust: starting(
+                    relationship.initial_trust,
+                    population.trust_offset.get(customer_idx),
+                ),
+                reciprocity: 0.0,
+                commitment: starting(
+                    relationship.initial_commitment,
+                    population.commitment_offset.get(customer_idx),
+                ),
+            };
+            let age = rng.below(periods.min(u16::MAX as u32) + 1);
+            let segment = &model.segments[population.segment[customer_idx] as usize];
+            for _ in 0..age {
+                let failed = rng.uniform() < model.market.base_failure;
+                state = state.after_episode(
+                    &Episode {
+                        disconfirmation: if failed {
+                            episode.unrecovered
+                        } else {
+                            episode.success
+                        },
+                        favour: 0.0,
+                        opportunism: 0.0,
+                        benefits: 0.0,
+                        switching_cost: 0.0,
+                        commitment_baseline: segment.commitment_baseline,
+                        learning: population.learning.get(customer_idx) as f64,
+                    },
+                    relationship,
+                );
+            }
+            history.age[customer_idx] = age as u16;
             history.trust[customer_idx] = state.trust as f32;
             history.reciprocity[customer_idx] = state.reciprocity as f32;
             history.commitment[customer_idx] = state.commitment as f32;

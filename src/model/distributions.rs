@@ -55,6 +55,41 @@ pub struct QuantileTable {
     /// keep their precision too. Chosen by index: which side a uniform falls on is a coin toss
     /// to the branch predictor.
     sides: [TableSide; 2],
+    /// How both sides number their intervals.
+    intervals: Intervals,
+}
+
+/// How a [`TableSide`] finds the interval of `v` (the same for both sides of a table: the
+/// number of knots depends on the smaller shape).
+#[derive(Debug, Clone, Copy)]
+struct Intervals {
+    /// `log₂` of the intervals per octave: the interval of `v` is read off the top bits of its
+    /// mantissa.
+    bits: u32,
+    /// The table's first interval (the one from `v = 2⁻²⁵`) as [`TableSide::at`] numbers them:
+    /// `v`'s biased exponent and the top `bits` bits of its mantissa, read as one integer.
+    first: usize,
+}
+
+impl Intervals {
+    /// For `Beta(a, b)`. The quantile behaves like v^(1/a) near 0 (and 1 − x like
+    /// (1 − v)^(1/b) near the median when b is small): the smaller a shape, the more knots an
+    /// octave needs.
+    fn of(distribution: &BetaDistribution) -> Self {
+        let smallest_shape = distribution.a().min(distribution.b()).min(1.0);
+        let per_octave = ((32.0 / smallest_shape).ceil() as usize)
+            .next_power_of_two()
+            .min(1024);
+        let bits = per_octave.trailing_zeros();
+        Self {
+            bits,
+            first: (1023 - OCTAVES - 1) << bits,
+        }
+    }
+
+    fn per_octave(self) -> usize {
+        1 << self.bits
+    }
 }
 
 /// One half of a [`QuantileTable`]: the lower quantiles `x̃(v)`, `v ∈ (0, ½]`, of one beta
@@ -65,13 +100,6 @@ struct TableSide {
     scale: Scale,
     /// Whether this is the upper side, whose values are `1 − x̃` or `−logit x̃`.
     mirrored: bool,
-    /// `log₂` of the intervals per octave: the interval of `v` is read off the top bits of its
-    /// mantissa.
-    interval_bits: u32,
-    /// The table's first interval (the one from `v = 2⁻²⁵`) as [`TableSide::at`] numbers them:
-    /// `v`'s biased exponent and the top `interval_bits` bits of its mantissa, read as one
-    /// integer.
-    first_interval: usize,
     /// Per interval, in increasing `v`, the coefficients of its quintic in `t ∈ [0, 1)`, lowest
     /// power first.
     coefficients: Vec<[f64; 6]>,
@@ -84,19 +112,17 @@ const ONE_BITS: u64 = 0x3FF0_0000_0000_0000;
 const MANTISSA_BITS: u64 = 0x000F_FFFF_FFFF_FFFF;
 
 impl TableSide {
-    fn build(distribution: BetaDistribution, scale: Scale, mirrored: bool) -> Self {
-        // The quantile behaves like v^(1/a) near 0 (and 1 − x like (1 − v)^(1/b) near the
-        // median when b is small): the smaller a shape, the more knots an octave needs.
-        let smallest_shape = distribution.a().min(distribution.b()).min(1.0);
-        let intervals = ((32.0 / smallest_shape).ceil() as usize)
-            .next_power_of_two()
-            .min(1024);
+    fn build(
+        distribution: BetaDistribution,
+        scale: Scale,
+        mirrored: bool,
+        intervals: Intervals,
+    ) -> Self {
+        let intervals = intervals.per_octave();
         let mut side = Self {
             distribution,
             scale,
             mirrored,
-            interval_bits: intervals.trailing_zeros(),
-            first_interval: ((1023 - OCTAVES - 1) << intervals.trailing_zeros()),
             coefficients: Vec::new(),
             median: 0.0,
         };
@@ -175,18 +201,17 @@ impl TableSide {
 
     /// The side's value at `v ∈ [0, ½]`.
     #[inline(always)]
-    fn at(&self, v: f64) -> f64 {
+    fn at(&self, v: f64, intervals: Intervals) -> f64 {
         // v's exponent and the top bits of its mantissa, counted from the lowest octave's
         // start 2⁻²⁵, number its interval: no division, no conversion of a double to an integer.
         // Below 2⁻²⁵ the count wraps around, and v = ½ is one past the end.
         let bits = v.to_bits();
-        let interval =
-            ((bits >> (52 - self.interval_bits)) as usize).wrapping_sub(self.first_interval);
+        let interval = ((bits >> (52 - intervals.bits)) as usize).wrapping_sub(intervals.first);
         let Some(&[c0, c1, c2, c3, c4, c5]) = self.coefficients.get(interval) else {
             return self.outside(v);
         };
         // Where v lies in its interval: the mantissa's remaining bits.
-        let t = f64::from_bits(((bits << self.interval_bits) & MANTISSA_BITS) | ONE_BITS) - 1.0;
+        let t = f64::from_bits(((bits << intervals.bits) & MANTISSA_BITS) | ONE_BITS) - 1.0;
         // Estrin's scheme: three short chains instead of Horner's one of five steps.
         let t2 = t * t;
         (c0 + c1 * t) + t2 * ((c2 + c3 * t) + t2 * (c4 + c5 * t))
@@ -246,18 +271,24 @@ impl QuantileTable {
     /// `Beta(a, b)`'s table on `scale` (`a, b > 0`).
     pub fn build(a: f64, b: f64, scale: Scale) -> Self {
         let distribution = BetaDistribution::new(a, b);
+        let intervals = Intervals::of(&distribution);
         Self {
             sides: [
-                TableSide::build(distribution, scale, false),
-                TableSide::build(distribution.mirrored(), scale, true),
+                TableSide::build(distribution, scale, false, intervals),
+                TableSide::build(distribution.mirrored(), scale, true, intervals),
             ],
+            intervals,
         }
     }
 
     /// The quantile of `u ∈ [0, 1)` on the table's scale.
     #[inline(always)]
     pub fn quantile(&self, u: f64) -> f64 {
-        self.sides[usize::from(u >= 0.5)].at(u.min(1.0 - u))
+        // min(u, 1 − u) as a comparison, which compiles to one instruction (`f64::min`'s care
+        // for NaN costs five more; u is never NaN).
+        let mirrored = 1.0 - u;
+        let v = if u < mirrored { u } else { mirrored };
+        self.sides[usize::from(u >= 0.5)].at(v, self.intervals)
     }
 }
 
