@@ -544,12 +544,18 @@ fn chunks_decide_as_one_pass_over_the_market_would() {
     assert_eq!(first.personal_care_customers, 2500.0, "every place taken");
 }
 
-/// Runs the pieces last to first: what any order of workers might do.
+/// Runs the pieces last to first: what any order of workers might do. It says it may run them
+/// at once, so the engine shares its neighbour counts between the pieces as it does on many
+/// threads (where `InOrder` has the engine move every voice itself).
 struct LastFirst;
 
 impl relsim::engine::Workers for LastFirst {
     fn each<T: Send, F: Fn(&mut T) + Sync>(&self, items: &mut [T], work: F) {
         items.iter_mut().rev().for_each(work);
+    }
+
+    fn at_once(&self) -> bool {
+        true
     }
 }
 

@@ -210,13 +210,18 @@ impl Turns<'_> {
 
 impl Chunk {
     /// Makes the next period's snapshot of the chunk current: moves its customers' changed
-    /// voices in their neighbours' counts and swaps its censuses.
-    pub(super) fn advance_census(&mut self, network: &SocialNetwork, social: &Social) {
+    /// voices in their neighbours' counts by `move_voice(neighbours, previous, now)` and swaps
+    /// its censuses.
+    pub(super) fn advance_census(
+        &mut self,
+        network: &SocialNetwork,
+        mut move_voice: impl FnMut(&[u32], u8, u8),
+    ) {
         for &change in &self.voice_changes {
             let customer_idx = (change >> 2) as usize;
             let speaks = (change & 0b11) as u8;
             let local = customer_idx - self.first;
-            social.move_voice(network.neighbours(customer_idx), self.voices[local], speaks);
+            move_voice(network.neighbours(customer_idx), self.voices[local], speaks);
             self.voices[local] = speaks;
         }
         self.voice_changes.clear();
@@ -253,10 +258,22 @@ impl<'a> Engine<'a> {
     /// Makes the next period's snapshot current, chunk by chunk (perhaps at once), and adds
     /// the chunks' censuses up.
     pub(super) fn advance_census<W: Workers>(&mut self, workers: &W) {
-        let (network, social) = (&self.world.network, &self.social);
-        workers.each(&mut self.chunks, |chunk| {
-            chunk.advance_census(network, social)
-        });
+        let network = &self.world.network;
+        if workers.at_once() {
+            let social = &self.social;
+            workers.each(&mut self.chunks, |chunk| {
+                chunk.advance_census(network, |neighbours, previous, now| {
+                    social.move_voice(neighbours, previous, now)
+                })
+            });
+        } else {
+            let social = &mut self.social;
+            for chunk in &mut self.chunks {
+                chunk.advance_census(network, |neighbours, previous, now| {
+                    social.move_voice_alone(neighbours, previous, now)
+                });
+            }
+        }
         self.census.reset();
         for chunk in &self.chunks {
             self.census.add(&chunk.census);

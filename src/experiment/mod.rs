@@ -175,6 +175,10 @@ impl Workers for PoolWorkers {
             _ => items.iter_mut().for_each(work),
         }
     }
+
+    fn at_once(&self) -> bool {
+        self.at_once && rayon::current_num_threads() > 1
+    }
 }
 
 /// Simulates every strategy of one replication on `world`, which must be the replication's

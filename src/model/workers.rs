@@ -8,6 +8,11 @@
 /// is the same to the bit.
 pub trait Workers: Sync {
     fn each<T: Send, F: Fn(&mut T) + Sync>(&self, items: &mut [T], work: F);
+
+    /// Whether [`Workers::each`] may run calls at the same time. When it may not, work that
+    /// would share state between the calls can instead be done by the caller alone, without
+    /// synchronisation (the result is the same to the bit).
+    fn at_once(&self) -> bool;
 }
 
 /// One piece after another on the calling thread.
@@ -17,5 +22,9 @@ pub struct InOrder;
 impl Workers for InOrder {
     fn each<T: Send, F: Fn(&mut T) + Sync>(&self, items: &mut [T], work: F) {
         items.iter_mut().for_each(work);
+    }
+
+    fn at_once(&self) -> bool {
+        false
     }
 }
