@@ -78,9 +78,10 @@ impl PassTally {
 /// start-of-period snapshot. Kept up to date as voices change (few do in a period), so a
 /// prospect reads two numbers instead of scanning its neighbours. Read during the passes,
 /// changed only between them: each chunk then moves its own customers' changed voices in their
-/// neighbours' counts, which may sit in any chunk, so the counts are atomic. Integer additions
-/// give the same counts in any order, and a count never goes below zero on the way (a customer
-/// is taken off only the counts it was on).
+/// neighbours' counts, which may sit in any chunk, so the counts are atomic; when the chunks
+/// run one after another, the engine moves them all itself with plain additions
+/// ([`Social::move_voice_alone`]). Integer additions give the same counts in any order, and a
+/// count never goes below zero on the way (a customer is taken off only the counts it was on).
 #[derive(Debug)]
 pub(super) struct Social {
     advocate_neighbours: Vec<AtomicU32>,
