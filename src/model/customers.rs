@@ -572,12 +572,14 @@ fn cumulative_shares(segments: &[SegmentParams]) -> Vec<f64> {
 /// Exactly `initial_active` customers, chosen uniformly (selection sampling, Knuth's algorithm S).
 fn choose_initially_active(market: &MarketParams, rng: &mut Xoshiro256PlusPlus) -> Vec<bool> {
     let n = market.population as usize;
-    let mut needed = market.initial_active as usize;
+    // Counted in a double (exact for whole numbers this size), so that the next comparison
+    // waits only for a select, not for an integer's conversion.
+    let mut needed = f64::from(market.initial_active);
     (0..n)
         .map(|idx| {
             let remaining = n - idx;
-            let chosen = (rng.uniform() * remaining as f64) < needed as f64;
-            needed -= usize::from(chosen);
+            let chosen = (rng.uniform() * remaining as f64) < needed;
+            needed = if chosen { needed - 1.0 } else { needed };
             chosen
         })
         .collect()
