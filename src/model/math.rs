@@ -199,6 +199,19 @@ pub fn powi(base: f64, exponent: i32) -> f64 {
     }
 }
 
+/// `x.clamp(low, high)` for an `x` that is a number, as two comparisons that compile to one
+/// `maxsd` and one `minsd` (`f64::clamp` also carries NaN through, at several instructions and
+/// two branches).
+#[inline(always)]
+pub fn clamp(x: f64, low: f64, high: f64) -> f64 {
+    let above = if x < low { low } else { x };
+    if above > high {
+        high
+    } else {
+        above
+    }
+}
+
 /// The logistic function by piecewise cubic Hermite interpolation on a grid of step 1/32, with
 /// [`logistic`] itself outside `[−16, 16]`. The absolute error is below `4·10⁻¹⁰` (tested):
 /// far inside the `6·10⁻⁸` resolution of the `f32` in which customers' commitment is stored,

@@ -3,7 +3,7 @@
 //! Each equation of §3 is one function here; [`Relationship::after_episode`] composes them in
 //! the order the model gives (trust, then reciprocity, then commitment).
 
-use super::math::logistic_interpolated;
+use super::math::{clamp, logistic_interpolated};
 use super::params::RelationshipParams;
 
 /// The state of one firm–partner relationship, as the partner sees it.
@@ -51,19 +51,24 @@ pub fn learn_trust(
     } else {
         trust + params.trust_loss * learning * disconfirmation * trust
     };
-    updated.clamp(0.0, 1.0)
+    clamp(updated, 0.0, 1.0)
 }
 
 /// Trust lost to an opportunistic act `o` (§3): `τ − λ_opp·o`, floored at 0.
 #[inline(always)]
 pub fn erode_trust(trust: f64, opportunism: f64, params: &RelationshipParams) -> f64 {
-    (trust - params.opportunism_trust_loss * opportunism).max(0.0)
+    let eroded = trust - params.opportunism_trust_loss * opportunism;
+    if eroded < 0.0 {
+        0.0
+    } else {
+        eroded
+    }
 }
 
 /// Reciprocity balance (§3): `clamp((1 − φ)·β + g − o, −1, 1)`.
 #[inline(always)]
 pub fn update_reciprocity(balance: f64, favour: f64, opportunism: f64, decay: f64) -> f64 {
-    ((1.0 - decay) * balance + favour - opportunism).clamp(-1.0, 1.0)
+    clamp((1.0 - decay) * balance + favour - opportunism, -1.0, 1.0)
 }
 
 /// Commitment target of the KMV model (§3):
