@@ -104,8 +104,9 @@ impl Turns<'_> {
                 0.0
             }
             + loyalty(levers.loyalty_favour);
-        let benefits =
-            (levers.care_benefits * care_level + loyalty(levers.loyalty_benefits)).min(1.0);
+        // At most 1, by a comparison (one minsd; f64::min's care for NaN costs more).
+        let benefits = levers.care_benefits * care_level + loyalty(levers.loyalty_benefits);
+        let benefits = if benefits > 1.0 { 1.0 } else { benefits };
         let before = Relationship {
             trust: customers.trust[local] as f64,
             reciprocity: customers.reciprocity[local] as f64,
