@@ -226,8 +226,9 @@ impl Default for DefectionParams {
 }
 
 /// How customers differ from one another (docs/model.md §2.1). Each spread is the concentration
-/// `c = a + b` of a Beta distribution around the mean the rest of the scenario sets; `inf` (the
-/// default) means no spread at all, which is the homogeneous model exactly.
+/// `c = a + b` of a Beta distribution around the mean the rest of the scenario sets (the
+/// defaults below, as in docs/model.md's table); `inf` means no spread at all, which is the
+/// homogeneous model exactly ([`HeterogeneityParams::NONE`]).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct HeterogeneityParams {
