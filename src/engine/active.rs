@@ -267,8 +267,7 @@ impl Turns<'_> {
         let window_observed = since + run.lifetime_window <= config.periods;
         if flags & flag::INITIAL == 0 && window_observed {
             // Discounted to period 0 while accumulating; bring it back to the acquisition period.
-            let value = self.customers.spell_margin[local] as f64
-                / discount_factor(config.discount_rate, since);
+            let value = self.customers.spell_margin[local] as f64 / run.discount_at[since as usize];
             if flags & flag::REFERRED != 0 {
                 totals.referred_value += value;
                 totals.referred_spells += 1;

@@ -341,6 +341,9 @@ impl<'a> Engine<'a> {
                 .min(1.0),
             mixed_mode: matches!(model.network, NetworkParams::Mixed {}),
             lifetime_window: (config.periods / 2).max(1),
+            discount_at: (0..=config.periods)
+                .map(|period| discount_factor(config.discount_rate, period))
+                .collect(),
             input_cost_factor,
             area_channel_margin: std::array::from_fn(|area| {
                 if area == DIRECT as usize {

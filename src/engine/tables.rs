@@ -55,6 +55,9 @@ pub(super) struct RunTerms {
     /// Lifetime values compare spells over their first `lifetime_window` periods, counting only
     /// spells that began early enough to be observed that long (no censoring bias).
     pub(super) lifetime_window: u32,
+    /// The discount factor of each period `0..=periods`, which brings a spell's margin,
+    /// discounted to period 0 while it accumulates, back to the period the spell began.
+    pub(super) discount_at: Vec<f64>,
     /// The supplier policy's factor on the cost of goods.
     pub(super) input_cost_factor: f64,
     /// The distributor's share of revenue by area: 0 for the direct channel.
