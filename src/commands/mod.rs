@@ -280,6 +280,7 @@ pub fn run(options: &RunOptions) -> Result<RunReport> {
         active_customer_steps: info.active_customer_steps,
     }
     .manifest();
+    manifest.time_split = info.time_split;
     if let (Some(plan), Some(outcome)) = (&adaptive, &adaptive_outcome) {
         manifest.adaptive = Some(adaptive_manifest(plan, outcome, &results.strategy_names));
     }
@@ -371,9 +372,16 @@ pub(crate) fn publish(
             scenario,
         },
     )?;
+    // Building the worlds' share of the time, where it was recorded.
+    let world_share = manifest.time_split.world_build_share();
+    let world_share = if world_share.is_finite() {
+        format!("; {:.0} % of it building worlds", 100.0 * world_share)
+    } else {
+        String::new()
+    };
     let title = format!(
         "relsim · {} · {} × {} · {} periods · {:.1} s ({:.0}M customer-steps/s, {:.0}M of \
-         them active)",
+         them active{world_share})",
         scenario.name(),
         count(manifest.replications, "replication"),
         count(scenario.strategies().len() as u64, "strategy"),
@@ -636,6 +644,7 @@ impl RunFacts<'_> {
             customer_steps_per_second: customer_steps as f64 / wall_time.max(1e-9),
             active_customer_steps,
             active_customer_steps_per_second: active_customer_steps as f64 / wall_time.max(1e-9),
+            time_split: Default::default(),
             files: Default::default(),
             sweep: None,
             adaptive: None,

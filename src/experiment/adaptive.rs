@@ -85,6 +85,7 @@ pub fn run_until_precise(
         replications: 0,
         customer_steps: 0,
         active_customer_steps: 0,
+        time_split: Default::default(),
     };
     loop {
         let end = (run + plan.batch).min(plan.max_replications);
@@ -102,6 +103,7 @@ pub fn run_until_precise(
             replications: info.replications + batch_info.replications,
             customer_steps: info.customer_steps + batch_info.customer_steps,
             active_customer_steps: info.active_customer_steps + batch_info.active_customer_steps,
+            time_split: info.time_split.plus(batch_info.time_split),
         };
         run = end;
         let widest = widest_difference(collector, plan.metric_idx, plan.target);

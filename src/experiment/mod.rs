@@ -13,11 +13,13 @@ pub mod sweep;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Instant;
 
 use rayon::prelude::*;
 
 use crate::engine::{simulate_with, ReplicationSeeds, Workers, World};
 use crate::error::{Error, Result};
+use crate::output::TimeSplit;
 use crate::results::{RunRecord, RunSink};
 use crate::scenario::Scenario;
 pub use levers::{npv_of_lever_sets, LeverSetNpv};
@@ -75,7 +77,7 @@ impl Default for ExperimentOptions {
 }
 
 /// What the experiment did, for the manifest.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ExperimentInfo {
     pub threads: usize,
     pub replications: u64,
@@ -83,6 +85,8 @@ pub struct ExperimentInfo {
     /// The part of them spent on active customers
     /// ([`crate::engine::RunOutput::active_customer_steps`]).
     pub active_customer_steps: u64,
+    /// Where the replications' time went (world against strategies).
+    pub time_split: TimeSplit,
 }
 
 /// A pool of `threads` workers (0: one per core).
@@ -108,9 +112,26 @@ pub(crate) fn simulate_replication_by(
     replication: u64,
     workers: PoolWorkers,
 ) -> Vec<RunRecord> {
+    simulate_replication_timed(scenario, replication, workers).0
+}
+
+/// [`simulate_replication_by`], and the time it took to build the world and to simulate the
+/// strategies on it.
+fn simulate_replication_timed(
+    scenario: &Scenario,
+    replication: u64,
+    workers: PoolWorkers,
+) -> (Vec<RunRecord>, TimeSplit) {
+    let started = Instant::now();
     let seeds = ReplicationSeeds::derive(scenario.seed(), replication);
     let world = World::generate_with(scenario.model(), &seeds, &workers);
-    simulate_replication_on_by(scenario, replication, &world, workers)
+    let built = Instant::now();
+    let runs = simulate_replication_on_by(scenario, replication, &world, workers);
+    let split = TimeSplit {
+        world_build_seconds: (built - started).as_secs_f64(),
+        simulation_seconds: built.elapsed().as_secs_f64(),
+    };
+    (runs, split)
 }
 
 /// The stories (`crate::stories::tell_on`) of `customers` customers under every strategy of
@@ -229,19 +250,20 @@ pub fn run_experiment<S: RunSink + ?Sized>(
     };
     let replications = to_run.len() as u64;
     let mut active_customer_steps = 0u64;
+    let mut time_split = TimeSplit::default();
     let mut finished = 0u64;
     for batch_replications in to_run.chunks(options.batch_size.max(1)) {
         let workers = PoolWorkers::for_batch(batch_replications.len(), pool.current_num_threads());
-        let batch: Vec<Vec<RunRecord>> = pool.install(|| {
+        let batch: Vec<(Vec<RunRecord>, TimeSplit)> = pool.install(|| {
             batch_replications
                 .par_iter()
                 .map(|&replication| {
                     if options.stop.signal().is_some() {
-                        return Vec::new();
+                        return (Vec::new(), TimeSplit::default());
                     }
-                    let runs = simulate_replication_by(scenario, replication, workers);
+                    let timed = simulate_replication_timed(scenario, replication, workers);
                     on_replication_done();
-                    runs
+                    timed
                 })
                 .collect()
         });
@@ -250,11 +272,12 @@ pub fn run_experiment<S: RunSink + ?Sized>(
         // replications up to the first unfinished one; one that keeps unfinished batches gets
         // every finished one.
         let in_order = stopped.is_some() && !sink.keeps_unfinished_batches();
-        for runs in batch {
+        for (runs, split) in batch {
             if runs.is_empty() && in_order {
                 break;
             }
             finished += u64::from(!runs.is_empty());
+            time_split = time_split.plus(split);
             for run in runs {
                 active_customer_steps += run.output.active_customer_steps;
                 sink.accept(run)?;
@@ -275,6 +298,7 @@ pub fn run_experiment<S: RunSink + ?Sized>(
         replications,
         customer_steps: replications * scenario.customer_steps_per_replication(),
         active_customer_steps,
+        time_split,
     })
 }
 

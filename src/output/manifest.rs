@@ -35,6 +35,12 @@ pub struct Manifest {
     pub active_customer_steps: u64,
     #[serde(default)]
     pub active_customer_steps_per_second: f64,
+    /// Where the replications' time went: building their worlds against simulating their
+    /// strategies. Recorded by `relsim run`; absent (0) where not recorded (sweeps, break-even
+    /// and decomposition studies, merged shards) and in manifests of relsim versions that did
+    /// not record it.
+    #[serde(default)]
+    pub time_split: TimeSplit,
     /// SHA-256 of every other file of the folder, by file name. Filled in when the folder is
     /// committed; empty in manifests of relsim versions that did not record it.
     #[serde(default)]
@@ -45,6 +51,36 @@ pub struct Manifest {
     /// How `--target-ci` chose the number of replications. Absent otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub adaptive: Option<AdaptiveManifest>,
+}
+
+/// Where an experiment's replications spent their time, each phase timed on the thread that
+/// ran the replication and summed over replications: building each replication's world
+/// (population, network, the starting customers' histories), and simulating every strategy on
+/// it. Their sum exceeds the wall time when replications run on several threads at once.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct TimeSplit {
+    pub world_build_seconds: f64,
+    pub simulation_seconds: f64,
+}
+
+impl TimeSplit {
+    /// Building the worlds' share of the replications' time (NaN if nothing was timed).
+    pub fn world_build_share(&self) -> f64 {
+        let total = self.world_build_seconds + self.simulation_seconds;
+        if total > 0.0 {
+            self.world_build_seconds / total
+        } else {
+            f64::NAN
+        }
+    }
+
+    /// This split and `other`'s together.
+    pub fn plus(self, other: TimeSplit) -> TimeSplit {
+        TimeSplit {
+            world_build_seconds: self.world_build_seconds + other.world_build_seconds,
+            simulation_seconds: self.simulation_seconds + other.simulation_seconds,
+        }
+    }
 }
 
 /// What `relsim run --target-ci` asked for and why it stopped.
@@ -105,6 +141,7 @@ impl Manifest {
             customer_steps_per_second: 0.0,
             active_customer_steps: 0,
             active_customer_steps_per_second: 0.0,
+            time_split: TimeSplit::default(),
             files: BTreeMap::new(),
             sweep: None,
             adaptive: None,

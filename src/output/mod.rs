@@ -23,7 +23,7 @@ use crate::error::{Error, Result};
 use crate::results::ExperimentResults;
 use crate::scenario::Scenario;
 pub use folder::{StagedFolder, StreamedFile, MANIFEST_FILE};
-pub use manifest::{AdaptiveManifest, Manifest, SweepManifest};
+pub use manifest::{AdaptiveManifest, Manifest, SweepManifest, TimeSplit};
 pub use read::{load_output, load_results, OutputFolder};
 
 /// What exporters read: the results, the manifest describing the run, and the scenario.
