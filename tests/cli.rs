@@ -9,6 +9,9 @@ use predicates::prelude::*;
 #[path = "support/progress_stream.rs"]
 mod progress_stream;
 use progress_stream::{assert_progress_stream, progress_lines};
+#[path = "support/time_split.rs"]
+mod time_split;
+use time_split::assert_time_split_recorded;
 
 fn relsim() -> Command {
     Command::cargo_bin("relsim").expect("the relsim binary is built")
@@ -107,18 +110,7 @@ fn run_prints_table_and_verdict_and_writes_every_file() {
         assert!(manifest.get(key).is_some(), "manifest lacks {key}");
     }
     assert_eq!(manifest["customer_steps"], 3000 * 24 * 3 * 8);
-    // Where the replications' time went: both phases timed, their sum within the time the
-    // threads had (timed inside the wall time, on at most `threads` threads at once).
-    let split = &manifest["time_split"];
-    let world = split["world_build_seconds"].as_f64().unwrap();
-    let simulation = split["simulation_seconds"].as_f64().unwrap();
-    assert!(world > 0.0 && simulation > 0.0, "{split}");
-    let wall = manifest["wall_time_seconds"].as_f64().unwrap();
-    let threads = manifest["threads"].as_f64().unwrap();
-    assert!(
-        world + simulation <= wall * threads,
-        "{split} in {wall} s on {threads} threads"
-    );
+    assert_time_split_recorded(&out);
     assert_eq!(manifest["master_seed"], 99);
     assert_eq!(manifest["scenario_sha256"].as_str().unwrap().len(), 64);
     // No temporary files are left behind.

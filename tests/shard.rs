@@ -9,6 +9,10 @@ use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
 
+#[path = "support/time_split.rs"]
+mod time_split;
+use time_split::assert_time_split_recorded;
+
 fn relsim() -> Command {
     Command::cargo_bin("relsim").expect("the relsim binary is built")
 }
@@ -126,6 +130,8 @@ fn sharded_and_merged_equals_one_process_for_1_2_3_and_7_shards() {
         let merged = dir.path().join(format!("merged{n}"));
         merge(&shuffled, &merged).success();
         assert_same_results(&plain, &merged);
+        // The merge adds up where the parts' time went.
+        assert_time_split_recorded(&merged);
     }
 }
 
@@ -618,6 +624,7 @@ fn sharded_sweeps_merge_into_the_one_process_sweep_for_1_2_3_and_7_shards() {
         let merged = dir.path().join(format!("merged{n}"));
         merge(&parts, &merged).success();
         assert_same_sweep(&plain, &merged);
+        assert_time_split_recorded(&merged);
     }
     // A units journal copied under another name: those units would count twice.
     let doubled = dir.path().join("doubled");

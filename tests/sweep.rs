@@ -21,6 +21,9 @@ use relsim::sweep::PreparedSweep;
 #[path = "support/progress_stream.rs"]
 mod progress_stream;
 use progress_stream::{assert_progress_stream, progress_lines};
+#[path = "support/time_split.rs"]
+mod time_split;
+use time_split::assert_time_split_recorded;
 
 fn relsim() -> Command {
     Command::cargo_bin("relsim").expect("the relsim binary is built")
@@ -133,6 +136,7 @@ fn every_point_runs_bit_for_bit_as_relsim_run_with_its_values() {
     let manifest = fs::read_to_string(out.join("manifest.json")).unwrap();
     assert!(manifest.contains("\"design_sha256\""));
     assert!(manifest.contains("\"kind\": \"list\""));
+    assert_time_split_recorded(&out);
     // `relsim plot` redraws runs, not sweeps, and says so.
     relsim()
         .arg("plot")

@@ -13,7 +13,9 @@ use crate::experiment::adaptive::{run_until_precise, AdaptiveOutcome, AdaptivePl
 use crate::experiment::{
     estimate_memory_bytes, run_experiment, ExperimentInfo, ExperimentOptions, StopRequest,
 };
-use crate::output::{self, AdaptiveManifest, ExportInput, Manifest, OutputFolder, StagedFolder};
+use crate::output::{
+    self, AdaptiveManifest, ExportInput, Manifest, OutputFolder, StagedFolder, TimeSplit,
+};
 use crate::plot::ChartSpec;
 use crate::report::{count, html_report, terminal_report};
 use crate::results::{ResultsCollector, RunSink};
@@ -372,13 +374,7 @@ pub(crate) fn publish(
             scenario,
         },
     )?;
-    // Building the worlds' share of the time, where it was recorded.
-    let world_share = manifest.time_split.world_build_share();
-    let world_share = if world_share.is_finite() {
-        format!("; {:.0} % of it building worlds", 100.0 * world_share)
-    } else {
-        String::new()
-    };
+    let world_share = world_share_note(&manifest.time_split);
     let title = format!(
         "relsim · {} · {} × {} · {} periods · {:.1} s ({:.0}M customer-steps/s, {:.0}M of \
          them active{world_share})",
@@ -682,4 +678,14 @@ pub(crate) fn total_memory_bytes() -> Option<u64> {
     let line = meminfo.lines().find(|l| l.starts_with("MemTotal:"))?;
     let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib * 1024)
+}
+
+/// "; N % of it building worlds" for a speed line, where the time split was recorded.
+pub(crate) fn world_share_note(split: &TimeSplit) -> String {
+    let share = split.world_build_share();
+    if share.is_finite() {
+        format!("; {:.0} % of it building worlds", 100.0 * share)
+    } else {
+        String::new()
+    }
 }

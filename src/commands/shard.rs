@@ -18,7 +18,7 @@ use crate::experiment::{
 use crate::output::part::{
     PartCompletion, PartFolder, PartInfo, PartKind, PartWriter, RunStream, Session,
 };
-use crate::output::{Manifest, StagedFolder};
+use crate::output::{Manifest, StagedFolder, TimeSplit};
 use crate::results::{ResultsCollector, RunSink};
 use crate::scenario::{parse, Override, Scenario, ScenarioSource};
 use crate::sweep::PreparedSweep;
@@ -114,13 +114,10 @@ impl<'a> ShardCall<'a> {
         &self,
         writer: &PartWriter,
         outcome: Result<T>,
-        (wall_time_seconds, threads): (f64, usize),
+        session: Session,
         (done_before, share, units): (u64, u64, &'static str),
     ) -> Result<T> {
-        writer.record_session(Session {
-            wall_time_seconds,
-            threads,
-        })?;
+        writer.record_session(session)?;
         outcome.map_err(|err| match err {
             Error::Interrupted {
                 signal, finished, ..
@@ -195,10 +192,17 @@ pub fn run_shard(options: &RunOptions) -> Result<ShardReport> {
     );
     progress.finish();
     let wall_time = started.elapsed().as_secs_f64();
+    let session = Session {
+        wall_time_seconds: wall_time,
+        threads,
+        time_split: outcome
+            .as_ref()
+            .map_or(TimeSplit::default(), |info| info.time_split),
+    };
     call.end_session(
         &writer,
         outcome,
-        (wall_time, threads),
+        session,
         (
             done.len() as u64,
             share.len() as u64,
@@ -215,6 +219,7 @@ pub fn run_shard(options: &RunOptions) -> Result<ShardReport> {
         threads: sessions.threads,
         customer_steps: share.len() as u64 * scenario.customer_steps_per_replication(),
         active_customer_steps,
+        time_split: sessions.time_split,
     })?;
     Ok(ShardReport {
         part_dir,
@@ -306,10 +311,17 @@ pub fn sweep_shard(options: &SweepOptions) -> Result<ShardReport> {
     );
     progress.finish();
     let wall_time = started.elapsed().as_secs_f64();
+    let session = Session {
+        wall_time_seconds: wall_time,
+        threads,
+        time_split: outcome
+            .as_ref()
+            .map_or(TimeSplit::default(), |info| info.time_split),
+    };
     call.end_session(
         &writer,
         outcome,
-        (wall_time, threads),
+        session,
         (done.len() as u64, share, "the shard's point-replications"),
     )?;
     let folder = PartFolder::open(&part_dir)?;
@@ -321,6 +333,7 @@ pub fn sweep_shard(options: &SweepOptions) -> Result<ShardReport> {
         threads: sessions.threads,
         customer_steps,
         active_customer_steps,
+        time_split: sessions.time_split,
     })?;
     Ok(ShardReport {
         part_dir,
@@ -375,6 +388,7 @@ fn merge_sweep(parts: &[PartFolder], options: &MergeOptions) -> Result<MergeRepo
         units: total,
         customer_steps: completions.iter().map(|c| c.customer_steps).sum(),
         active_customer_steps: completions.iter().map(|c| c.active_customer_steps).sum(),
+        time_split: total_time_split(&completions),
     };
     let wall_time = completions.iter().map(|c| c.wall_time_seconds).sum();
     let scenario = parse(&parts[0].scenario_text, &reference.scenario_source, &[])?;
@@ -615,6 +629,7 @@ pub fn merge(options: &MergeOptions) -> Result<MergeReport> {
         scenario_source: reference.info.scenario_source.clone(),
         scenario_sha256: reference.info.scenario_source_sha256.clone(),
         overrides: reference.info.overrides.clone(),
+        time_split: total_time_split(&completions),
         ..RunFacts::manifest_of(
             &scenario,
             results.strategy_names.clone(),
@@ -645,4 +660,11 @@ pub fn merge(options: &MergeOptions) -> Result<MergeReport> {
         table: published.table,
         plot_seconds: published.plot_seconds,
     })
+}
+
+/// The parts' time splits together.
+fn total_time_split(completions: &[&PartCompletion]) -> TimeSplit {
+    completions
+        .iter()
+        .fold(TimeSplit::default(), |total, c| total.plus(c.time_split))
 }

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use sha2::{Digest, Sha256};
 
-use super::{load_scenario, Progress, ProgressOutput, RunFacts, StopOnSignals};
+use super::{load_scenario, world_share_note, Progress, ProgressOutput, RunFacts, StopOnSignals};
 use crate::error::{Error, Result};
 use crate::experiment::StopRequest;
 use crate::experiment::{run_sweep, ExecutionOptions, SweepInfo};
@@ -205,6 +205,7 @@ pub(super) fn sweep_scenario(
         scenario_source: source_name,
         scenario_sha256: source_sha256,
         overrides,
+        time_split: info.time_split,
         ..RunFacts::manifest_of(
             &scenario,
             strategy_names.clone(),
@@ -218,7 +219,7 @@ pub(super) fn sweep_scenario(
 
     let mut text = format!(
         "relsim sweep · {} · {} design, {} points × {} replications × {} strategies · {:.1} s \
-         ({:.0}M customer-steps/s, {:.0}M of them active)\n",
+         ({:.0}M customer-steps/s, {:.0}M of them active{})\n",
         scenario.name(),
         design.kind.name(),
         n_points,
@@ -226,7 +227,8 @@ pub(super) fn sweep_scenario(
         strategy_names.len(),
         wall_time,
         manifest.customer_steps_per_second / 1e6,
-        manifest.active_customer_steps_per_second / 1e6
+        manifest.active_customer_steps_per_second / 1e6,
+        world_share_note(&manifest.time_split),
     );
     text.push_str("varied:\n");
     for parameter in &prepared.parameters {

@@ -117,7 +117,7 @@ pub(crate) fn simulate_replication_by(
 
 /// [`simulate_replication_by`], and the time it took to build the world and to simulate the
 /// strategies on it.
-fn simulate_replication_timed(
+pub(crate) fn simulate_replication_timed(
     scenario: &Scenario,
     replication: u64,
     workers: PoolWorkers,

@@ -3,10 +3,15 @@
 
 use rayon::prelude::*;
 
-use super::{simulate_replication_by, simulate_replication_on_by, PoolWorkers, Shard, StopRequest};
+use std::time::Instant;
+
+use super::{
+    simulate_replication_on_by, simulate_replication_timed, PoolWorkers, Shard, StopRequest,
+};
 use crate::engine::{ReplicationSeeds, World};
 use crate::error::{Error, Result};
 use crate::model::ModelParams;
+use crate::output::TimeSplit;
 use crate::results::UnitResult;
 use crate::scenario::Scenario;
 use crate::sweep::points::PreparedSweep;
@@ -45,13 +50,15 @@ impl<F: FnMut(UnitResult) -> Result<()>> UnitSink for F {
 }
 
 /// What the sweep did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SweepInfo {
     pub threads: usize,
     pub units: u64,
     pub customer_steps: u64,
     /// The part of them spent on active customers.
     pub active_customer_steps: u64,
+    /// Where the units' time went: building worlds (shared ones once) against simulating.
+    pub time_split: TimeSplit,
 }
 
 /// Units (point × replication) simulated before they are handed on: bounds memory whatever the
@@ -100,6 +107,7 @@ pub fn run_sweep(
     let points_per_batch = (UNITS_PER_BATCH / replications.max(1) as usize).max(1);
     let mut customer_steps = 0u64;
     let mut active_customer_steps = 0u64;
+    let mut time_split = TimeSplit::default();
     let mut done = 0u64;
     let mut shared: Option<SharedWorlds> = None;
     // Strategies' levers are not part of the model.
@@ -126,13 +134,21 @@ pub fn run_sweep(
         if !cached && !worth_sharing {
             shared = None;
         } else if !cached {
-            let by_replication = pool.install(|| {
+            let timed: Vec<(World, f64)> = pool.install(|| {
                 (0..replications)
                     .into_par_iter()
                     .map(|r| {
-                        World::generate(reference, &ReplicationSeeds::derive(scenario.seed(), r))
+                        let started = Instant::now();
+                        let seeds = ReplicationSeeds::derive(scenario.seed(), r);
+                        let world = World::generate(reference, &seeds);
+                        (world, started.elapsed().as_secs_f64())
                     })
                     .collect()
+            });
+            let (by_replication, seconds): (Vec<World>, Vec<f64>) = timed.into_iter().unzip();
+            time_split = time_split.plus(TimeSplit {
+                world_build_seconds: seconds.iter().sum(),
+                simulation_seconds: 0.0,
             });
             shared = Some(SharedWorlds {
                 model: reference.clone(),
@@ -147,7 +163,7 @@ pub fn run_sweep(
             continue;
         }
         let workers = PoolWorkers::for_batch(units.len(), pool.current_num_threads());
-        let batch: Vec<Option<UnitResult>> = pool.install(|| {
+        let batch: Vec<Option<(UnitResult, TimeSplit)>> = pool.install(|| {
             units
                 .par_iter()
                 .map(|&(idx, replication)| {
@@ -155,33 +171,41 @@ pub fn run_sweep(
                         return None;
                     }
                     let at_point = &scenarios[idx - first];
-                    let records = match &shared {
+                    let (records, split) = match &shared {
                         Some(worlds) if worlds.model == *at_point.model() => {
-                            simulate_replication_on_by(
+                            let started = Instant::now();
+                            let records = simulate_replication_on_by(
                                 at_point,
                                 replication,
                                 &worlds.by_replication[replication as usize],
                                 workers,
-                            )
+                            );
+                            let split = TimeSplit {
+                                world_build_seconds: 0.0,
+                                simulation_seconds: started.elapsed().as_secs_f64(),
+                            };
+                            (records, split)
                         }
-                        _ => simulate_replication_by(at_point, replication, workers),
+                        _ => simulate_replication_timed(at_point, replication, workers),
                     };
                     on_unit_done();
                     let active: u64 = records.iter().map(|r| r.output.active_customer_steps).sum();
-                    Some(UnitResult {
+                    let unit = UnitResult {
                         point: idx as u32,
                         replication,
                         seed: records.first().map_or(0, |r| r.seed),
                         metrics: records.into_iter().map(|r| r.output.metrics).collect(),
                         customer_steps: at_point.customer_steps_per_replication(),
                         active_customer_steps: active,
-                    })
+                    };
+                    Some((unit, split))
                 })
                 .collect()
         });
         let stopped = options.stop.signal();
         if stopped.is_none() || options.keep_unfinished_batches {
-            for unit in batch.into_iter().flatten() {
+            for (unit, split) in batch.into_iter().flatten() {
+                time_split = time_split.plus(split);
                 customer_steps += unit.customer_steps;
                 active_customer_steps += unit.active_customer_steps;
                 sink.accept(unit)?;
@@ -203,5 +227,6 @@ pub fn run_sweep(
         units: total,
         customer_steps,
         active_customer_steps,
+        time_split,
     })
 }

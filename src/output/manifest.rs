@@ -36,9 +36,10 @@ pub struct Manifest {
     #[serde(default)]
     pub active_customer_steps_per_second: f64,
     /// Where the replications' time went: building their worlds against simulating their
-    /// strategies. Recorded by `relsim run`; absent (0) where not recorded (sweeps, break-even
-    /// and decomposition studies, merged shards) and in manifests of relsim versions that did
-    /// not record it.
+    /// strategies. Recorded by `relsim run`, `sweep`, `breakeven` and `merge` (the parts' sums;
+    /// a shard's session that was stopped hands on none). Absent (0) for `decompose` and in
+    /// manifests of relsim versions that did not record it; a resumed run counts only the
+    /// replications it ran itself.
     #[serde(default)]
     pub time_split: TimeSplit,
     /// SHA-256 of every other file of the folder, by file name. Filled in when the folder is

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::write_atomically;
+use super::{write_atomically, TimeSplit};
 use crate::engine::{PeriodRecord, RunMetrics, RunOutput};
 use crate::error::{Error, Result};
 use crate::experiment::UnitSink;
@@ -73,6 +73,9 @@ pub struct PartCompletion {
     pub threads: usize,
     pub customer_steps: u64,
     pub active_customer_steps: u64,
+    /// Where the sessions' time went ([`Session::time_split`], summed).
+    #[serde(default)]
+    pub time_split: TimeSplit,
 }
 
 pub const PART_FILE: &str = "part.json";
@@ -195,11 +198,15 @@ impl PartWriter {
     }
 }
 
-/// One process's work on a shard: how long it simulated, on how many threads.
+/// One process's work on a shard: how long it simulated, on how many threads, and where the
+/// time of the replications it finished went (none if it was stopped: an interrupted session
+/// hands on no timings; and absent in part folders of relsim versions that did not record it).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Session {
     pub wall_time_seconds: f64,
     pub threads: usize,
+    #[serde(default)]
+    pub time_split: TimeSplit,
 }
 
 fn read_sessions(dir: &Path) -> Result<Vec<Session>> {
@@ -400,6 +407,9 @@ impl PartFolder {
         Ok(Session {
             wall_time_seconds: sessions.iter().map(|s| s.wall_time_seconds).sum(),
             threads: sessions.iter().map(|s| s.threads).max().unwrap_or(1),
+            time_split: sessions
+                .iter()
+                .fold(TimeSplit::default(), |total, s| total.plus(s.time_split)),
         })
     }
 }
