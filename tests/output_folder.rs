@@ -6,10 +6,14 @@ use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command as Process, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use assert_cmd::Command;
 use predicates::prelude::*;
+
+#[path = "support/child_process.rs"]
+mod child_process;
+use child_process::stop_by_signal;
 
 fn relsim() -> Command {
     Command::cargo_bin("relsim").expect("the relsim binary is built")
@@ -326,20 +330,7 @@ fn interrupt_a_long_run(out: &Path, signal: i32) -> (Option<i32>, String) {
     // The progress bar is hidden when stderr is not a terminal, so wait a fixed while: long
     // enough for the run to be simulating, far shorter than the run.
     std::thread::sleep(Duration::from_millis(1500));
-    // SAFETY: kill(2) on our own child's process id has no memory-safety preconditions.
-    let sent = unsafe { libc::kill(child.id() as i32, signal) };
-    assert_eq!(sent, 0);
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(120),
-            "the run did not stop after the signal"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let status = stop_by_signal(&mut child, signal, Duration::from_secs(120));
     let mut stderr = String::new();
     child
         .stderr

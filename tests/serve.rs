@@ -4,9 +4,13 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use relsim::scenario::parse;
+
+#[path = "support/child_process.rs"]
+mod child_process;
+use child_process::stop_by_signal;
 
 /// A `relsim serve` on a free port, stopped when dropped.
 struct Server {
@@ -372,19 +376,7 @@ fn ctrl_c_stops_it_cleanly_even_while_it_simulates() {
     .unwrap();
     let mut first = [0u8; 64];
     let _ = stream.read(&mut first).unwrap();
-    let pid = server.child.id() as i32;
-    unsafe { libc::kill(pid, libc::SIGINT) };
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = server.child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "still running 10 s after Ctrl-C"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = stop_by_signal(&mut server.child, libc::SIGINT, Duration::from_secs(10));
     assert!(status.success(), "{status:?}");
     let stderr = server.stderr();
     assert!(stderr.contains("relsim serve: stopped"), "{stderr}");
@@ -448,8 +440,8 @@ fn listening_beyond_this_computer_comes_with_a_warning() {
         address: format!("127.0.0.1:{port}"),
     };
     assert_eq!(local.get("/").0, 200);
-    unsafe { libc::kill(server.child.id() as i32, libc::SIGTERM) };
-    assert!(server.child.wait().unwrap().success());
+    let status = stop_by_signal(&mut server.child, libc::SIGTERM, Duration::from_secs(10));
+    assert!(status.success(), "{status:?}");
     let stderr = server.stderr();
     assert!(
         stderr.contains("warning: serving on 0.0.0.0: anyone who can reach this computer"),

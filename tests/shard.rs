@@ -5,10 +5,13 @@ use std::fs;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command as Process, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use assert_cmd::Command;
 
+#[path = "support/child_process.rs"]
+mod child_process;
+use child_process::stop_by_signal;
 #[path = "support/time_split.rs"]
 mod time_split;
 use time_split::assert_time_split_recorded;
@@ -286,19 +289,7 @@ fn signal_during(args: &[&str], signal: i32, delay: Duration) -> (Option<i32>, S
     let mut first = String::new();
     stderr.read_line(&mut first).unwrap();
     std::thread::sleep(delay);
-    // SAFETY: kill(2) on our own child's process id has no memory-safety preconditions.
-    assert_eq!(unsafe { libc::kill(child.id() as i32, signal) }, 0);
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(120),
-            "no stop after the signal"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = stop_by_signal(&mut child, signal, Duration::from_secs(120));
     let mut rest = String::new();
     std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
     (status.code(), first, rest)
