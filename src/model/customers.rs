@@ -508,6 +508,7 @@ fn draw_parameter(
 ) {
     match distribution.table() {
         Some(table) => {
+            let table = table.reader();
             for (entry, &key) in values.iter_mut().zip(keys) {
                 *entry = value(table.quantile(individual_uniform(key, parameter)));
             }

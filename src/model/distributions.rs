@@ -202,19 +202,7 @@ impl TableSide {
     /// The side's value at `v ∈ [0, ½]`.
     #[inline(always)]
     fn at(&self, v: f64, intervals: Intervals) -> f64 {
-        // v's exponent and the top bits of its mantissa, counted from the lowest octave's
-        // start 2⁻²⁵, number its interval: no division, no conversion of a double to an integer.
-        // Below 2⁻²⁵ the count wraps around, and v = ½ is one past the end.
-        let bits = v.to_bits();
-        let interval = ((bits >> (52 - intervals.bits)) as usize).wrapping_sub(intervals.first);
-        let Some(&[c0, c1, c2, c3, c4, c5]) = self.coefficients.get(interval) else {
-            return self.outside(v);
-        };
-        // Where v lies in its interval: the mantissa's remaining bits.
-        let t = f64::from_bits(((bits << intervals.bits) & MANTISSA_BITS) | ONE_BITS) - 1.0;
-        // Estrin's scheme: three short chains instead of Horner's one of five steps.
-        let t2 = t * t;
-        (c0 + c1 * t) + t2 * ((c2 + c3 * t) + t2 * (c4 + c5 * t))
+        interpolate(&self.coefficients, v, intervals).unwrap_or_else(|| self.outside(v))
     }
 
     /// `v = ½`, or below the table's octaves.
@@ -232,6 +220,23 @@ impl TableSide {
         let x = self.distribution.lower_quantile(v, -1.0);
         self.knot(v, x).value
     }
+}
+
+/// The value at `v ∈ [0, ½]` of the side whose quintics are `coefficients`, or `None` at
+/// `v = ½` and below the table's octaves ([`TableSide::outside`]).
+#[inline(always)]
+fn interpolate(coefficients: &[[f64; 6]], v: f64, intervals: Intervals) -> Option<f64> {
+    // v's exponent and the top bits of its mantissa, counted from the lowest octave's start
+    // 2⁻²⁵, number its interval: no division, no conversion of a double to an integer. Below
+    // 2⁻²⁵ the count wraps around, and v = ½ is one past the end.
+    let bits = v.to_bits();
+    let interval = ((bits >> (52 - intervals.bits)) as usize).wrapping_sub(intervals.first);
+    let &[c0, c1, c2, c3, c4, c5] = coefficients.get(interval)?;
+    // Where v lies in its interval: the mantissa's remaining bits.
+    let t = f64::from_bits(((bits << intervals.bits) & MANTISSA_BITS) | ONE_BITS) - 1.0;
+    // Estrin's scheme: three short chains instead of Horner's one of five steps.
+    let t2 = t * t;
+    Some((c0 + c1 * t) + t2 * ((c2 + c3 * t) + t2 * (c4 + c5 * t)))
 }
 
 /// A knot of a [`TableSide`]: where it is, the quantile and its derivatives, and the side's
@@ -281,6 +286,17 @@ impl QuantileTable {
         }
     }
 
+    /// The table for a loop of many quantiles: what every look-up reads, held by value (see
+    /// [`QuantileReader`]).
+    #[inline(always)]
+    pub fn reader(&self) -> QuantileReader<'_> {
+        QuantileReader {
+            table: self,
+            coefficients: [&self.sides[0].coefficients, &self.sides[1].coefficients],
+            intervals: self.intervals,
+        }
+    }
+
     /// The quantile of `u ∈ [0, 1)` on the table's scale.
     #[inline(always)]
     pub fn quantile(&self, u: f64) -> f64 {
@@ -289,6 +305,28 @@ impl QuantileTable {
         let mirrored = 1.0 - u;
         let v = if u < mirrored { u } else { mirrored };
         self.sides[usize::from(u >= 0.5)].at(v, self.intervals)
+    }
+}
+
+/// A [`QuantileTable`] read in a loop: both sides' coefficients and the intervals copied out,
+/// so that they stay in registers whatever the loop stores (the table itself sits behind an
+/// `Arc`, which the compiler cannot tell apart from the arrays a loop writes).
+#[derive(Debug, Clone, Copy)]
+pub struct QuantileReader<'t> {
+    table: &'t QuantileTable,
+    coefficients: [&'t [[f64; 6]]; 2],
+    intervals: Intervals,
+}
+
+impl QuantileReader<'_> {
+    /// [`QuantileTable::quantile`].
+    #[inline(always)]
+    pub fn quantile(&self, u: f64) -> f64 {
+        let mirrored = 1.0 - u;
+        let v = if u < mirrored { u } else { mirrored };
+        let side = usize::from(u >= 0.5);
+        interpolate(self.coefficients[side], v, self.intervals)
+            .unwrap_or_else(|| self.table.sides[side].outside(v))
     }
 }
 
