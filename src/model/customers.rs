@@ -8,7 +8,7 @@ use super::distributions::BetaByMean;
 use super::math::logistic;
 use super::params::{MarketParams, ModelParams, RelationshipParams, SegmentParams};
 use super::relationship::{Episode, Relationship};
-use super::rng::{mix64, unit_f64, Xoshiro256PlusPlus};
+use super::rng::{mix64, unit_f64, StreamChance, Xoshiro256PlusPlus};
 use super::workers::{InOrder, Workers};
 
 /// Distributor index of customers served directly by the firm.
@@ -193,6 +193,7 @@ impl History {
                 starting(relationship.initial_commitment, offset) as f32
             }),
         };
+        let failure = StreamChance::new(model.market.base_failure);
         for customer_idx in 0..n {
             if !population.initially_active[customer_idx] {
                 continue;
@@ -211,7 +212,7 @@ impl History {
             let age = rng.below(periods.min(u16::MAX as u32) + 1);
             let segment = &model.segments[population.segment[customer_idx] as usize];
             for _ in 0..age {
-                let failed = rng.uniform() < model.market.base_failure;
+                let failed = rng.happens(failure);
                 state = state.after_episode(
                     &Episode {
                         disconfirmation: if failed {
@@ -278,6 +279,12 @@ impl Population {
         let mut segment = Vec::with_capacity(n);
         let mut distributor = Vec::with_capacity(n);
         let mut novice = Vec::with_capacity(n);
+        let direct_chance = StreamChance::new(market.direct_share);
+        let novice_chance: Vec<StreamChance> = model
+            .segments
+            .iter()
+            .map(|segment| StreamChance::new(segment.novice_share))
+            .collect();
         for _ in 0..n {
             let u = rng.uniform();
             // The first segment whose cumulative share exceeds u (the last if rounding leaves
@@ -289,13 +296,13 @@ impl Population {
                 .sum::<usize>()
                 .min(cumulative_shares.len() - 1);
             segment.push(segment_idx as u8);
-            let direct = n_distributors == 0 || rng.uniform() < market.direct_share;
+            let direct = n_distributors == 0 || rng.happens(direct_chance);
             distributor.push(if direct {
                 DIRECT
             } else {
                 rng.below(n_distributors) as u8
             });
-            novice.push(rng.uniform() < model.segments[segment_idx].novice_share);
+            novice.push(rng.happens(novice_chance[segment_idx]));
         }
         let initially_active = choose_initially_active(market, rng);
         let individual = draw_individual_parameters(model, &segment, heterogeneity_rng, workers);

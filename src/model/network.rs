@@ -6,7 +6,7 @@
 //! network costs 4 bytes per edge endpoint plus 4 bytes per customer of offsets.
 
 use super::params::NetworkParams;
-use super::rng::Xoshiro256PlusPlus;
+use super::rng::{StreamChance, Xoshiro256PlusPlus};
 use super::workers::{InOrder, Workers};
 
 /// An undirected graph over customers in CSR form.
@@ -224,8 +224,9 @@ impl SmallWorld {
         // The stream drawn from a copy in registers (the pushes would otherwise make it
         // stored back at every draw), handed back at the end.
         let mut stream = rng.clone();
+        let rewired_chance = StreamChance::new(rewiring);
         for bit in 0..edges {
-            if stream.uniform() < rewiring {
+            if stream.happens(rewired_chance) {
                 // Edge `bit` is node `bit / half`'s of step `bit % half + 1`.
                 rewired.push(((bit / half as usize) as u32, stream.below(n)));
                 rewired_bits[bit / 64] |= 1 << (bit % 64);
