@@ -274,7 +274,11 @@ impl Population {
     ) -> Self {
         let market = &model.market;
         let n = market.population as usize;
-        let cumulative_shares = cumulative_shares(&model.segments);
+        // Whether a uniform falls below each segment's cumulative share.
+        let below_cumulative_share: Vec<StreamChance> = cumulative_shares(&model.segments)
+            .into_iter()
+            .map(StreamChance::new)
+            .collect();
         let n_distributors = model.distributors.count;
         let mut segment = Vec::with_capacity(n);
         let mut distributor = Vec::with_capacity(n);
@@ -286,15 +290,15 @@ impl Population {
             .map(|segment| StreamChance::new(segment.novice_share))
             .collect();
         for _ in 0..n {
-            let u = rng.uniform();
-            // The first segment whose cumulative share exceeds u (the last if rounding leaves
-            // u above them all), counted rather than searched: which one it is looks random to
-            // the branch predictor.
-            let segment_idx = cumulative_shares
+            let bits = rng.next_u64();
+            // The first segment whose cumulative share exceeds the draw's uniform (the last if
+            // rounding leaves it above them all), counted rather than searched: which one it is
+            // looks random to the branch predictor.
+            let segment_idx = below_cumulative_share
                 .iter()
-                .map(|&c| usize::from(u >= c))
+                .map(|&below| usize::from(!below.happens_by(bits)))
                 .sum::<usize>()
-                .min(cumulative_shares.len() - 1);
+                .min(below_cumulative_share.len() - 1);
             segment.push(segment_idx as u8);
             let direct = n_distributors == 0 || rng.happens(direct_chance);
             distributor.push(if direct {

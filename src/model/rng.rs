@@ -122,7 +122,7 @@ impl Xoshiro256PlusPlus {
     /// the conversion to a double is most of the cost).
     #[inline(always)]
     pub fn happens(&mut self, chance: StreamChance) -> bool {
-        (self.next_u64() >> 11) < chance.draws_below
+        chance.happens_by(self.next_u64())
     }
 
     /// A uniform integer in `0..bound` (Lemire's multiply-shift; bias below 2^-32 for the
@@ -213,6 +213,13 @@ impl StreamChance {
         Self {
             draws_below: (probability * TWO_TO_53).ceil() as u64,
         }
+    }
+
+    /// Whether the event happens by the draw `bits` (a [`Xoshiro256PlusPlus`] output): the same
+    /// answer as `unit_f64(bits) < probability`. For several events decided by one draw.
+    #[inline(always)]
+    pub fn happens_by(self, bits: u64) -> bool {
+        (bits >> 11) < self.draws_below
     }
 }
 
