@@ -108,16 +108,21 @@ impl<'a> ShardCall<'a> {
         }
     }
 
-    /// Records the session that just ran in the part folder, and turns an interruption into
-    /// the error that says what was kept and how to continue.
+    /// Records the session that just ran in the part folder (how long, on how many threads,
+    /// and where its time went by `time_split` of its outcome, if it finished), and turns an
+    /// interruption into the error that says what was kept and how to continue.
     fn end_session<T>(
         &self,
         writer: &PartWriter,
         outcome: Result<T>,
-        session: Session,
+        (wall_time_seconds, threads, time_split): (f64, usize, fn(&T) -> TimeSplit),
         (done_before, share, units): (u64, u64, &'static str),
     ) -> Result<T> {
-        writer.record_session(session)?;
+        writer.record_session(Session {
+            wall_time_seconds,
+            threads,
+            time_split: outcome.as_ref().map_or(TimeSplit::default(), time_split),
+        })?;
         outcome.map_err(|err| match err {
             Error::Interrupted {
                 signal, finished, ..
@@ -192,17 +197,10 @@ pub fn run_shard(options: &RunOptions) -> Result<ShardReport> {
     );
     progress.finish();
     let wall_time = started.elapsed().as_secs_f64();
-    let session = Session {
-        wall_time_seconds: wall_time,
-        threads,
-        time_split: outcome
-            .as_ref()
-            .map_or(TimeSplit::default(), |info| info.time_split),
-    };
     call.end_session(
         &writer,
         outcome,
-        session,
+        (wall_time, threads, |info| info.time_split),
         (
             done.len() as u64,
             share.len() as u64,
@@ -311,17 +309,10 @@ pub fn sweep_shard(options: &SweepOptions) -> Result<ShardReport> {
     );
     progress.finish();
     let wall_time = started.elapsed().as_secs_f64();
-    let session = Session {
-        wall_time_seconds: wall_time,
-        threads,
-        time_split: outcome
-            .as_ref()
-            .map_or(TimeSplit::default(), |info| info.time_split),
-    };
     call.end_session(
         &writer,
         outcome,
-        session,
+        (wall_time, threads, |info| info.time_split),
         (done.len() as u64, share, "the shard's point-replications"),
     )?;
     let folder = PartFolder::open(&part_dir)?;
