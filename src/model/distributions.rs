@@ -199,12 +199,6 @@ impl TableSide {
         }
     }
 
-    /// The side's value at `v ∈ [0, ½]`.
-    #[inline(always)]
-    fn at(&self, v: f64, intervals: Intervals) -> f64 {
-        interpolate(&self.coefficients, v, intervals).unwrap_or_else(|| self.outside(v))
-    }
-
     /// `v = ½`, or below the table's octaves.
     #[cold]
     fn outside(&self, v: f64) -> f64 {
@@ -300,11 +294,7 @@ impl QuantileTable {
     /// The quantile of `u ∈ [0, 1)` on the table's scale.
     #[inline(always)]
     pub fn quantile(&self, u: f64) -> f64 {
-        // min(u, 1 − u) as a comparison, which compiles to one instruction (`f64::min`'s care
-        // for NaN costs five more; u is never NaN).
-        let mirrored = 1.0 - u;
-        let v = if u < mirrored { u } else { mirrored };
-        self.sides[usize::from(u >= 0.5)].at(v, self.intervals)
+        self.reader().quantile(u)
     }
 }
 
@@ -322,6 +312,9 @@ impl QuantileReader<'_> {
     /// [`QuantileTable::quantile`].
     #[inline(always)]
     pub fn quantile(&self, u: f64) -> f64 {
+        // min(u, 1 − u) as a comparison, which compiles to one instruction (`f64::min`'s care
+        // for NaN costs five more; u is never NaN). Which side a uniform falls on is a coin
+        // toss to the branch predictor, so the side is chosen by index.
         let mirrored = 1.0 - u;
         let v = if u < mirrored { u } else { mirrored };
         let side = usize::from(u >= 0.5);
