@@ -138,6 +138,45 @@ fn sharded_and_merged_equals_one_process_for_1_2_3_and_7_shards() {
     }
 }
 
+/// Part folders written by a relsim that did not record time splits (no `time_split` in their
+/// sessions or completion) still merge, to the same results, and the merge claims no split.
+#[test]
+fn parts_written_before_time_splits_still_merge() {
+    let dir = tempfile::tempdir().unwrap();
+    let parts: Vec<PathBuf> = (1..=2)
+        .map(|i| {
+            let part = dir.path().join(format!("part{i}"));
+            shard(&SMALL, &format!("{i}/2"), &part, &[]);
+            part
+        })
+        .collect();
+    for part in &parts {
+        for file in ["sessions.json", "complete.json"] {
+            let path = part.join(file);
+            let text = fs::read_to_string(&path).unwrap();
+            let mut value: serde_json::Value = serde_json::from_str(&text).unwrap();
+            let records = match value.as_array_mut() {
+                Some(sessions) => sessions.iter_mut().collect::<Vec<_>>(),
+                None => vec![&mut value],
+            };
+            for record in records {
+                let removed = record.as_object_mut().unwrap().remove("time_split");
+                assert!(removed.is_some(), "{path:?} records a time split");
+            }
+            fs::write(&path, serde_json::to_string_pretty(&value).unwrap()).unwrap();
+        }
+    }
+    let merged = dir.path().join("merged");
+    merge(&parts, &merged).success();
+    let plain = dir.path().join("plain");
+    plain_run(&SMALL, &plain);
+    assert_same_results(&plain, &merged);
+    let text = fs::read_to_string(merged.join("manifest.json")).unwrap();
+    let manifest: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(manifest["time_split"]["world_build_seconds"], 0.0);
+    assert_eq!(manifest["time_split"]["simulation_seconds"], 0.0);
+}
+
 #[test]
 fn slurm_shards_come_from_the_array_task() {
     let dir = tempfile::tempdir().unwrap();
