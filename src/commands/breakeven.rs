@@ -10,7 +10,7 @@ use super::sweep::{run_design, DesignRun};
 use super::{load_scenario, ProgressOutput, RunFacts};
 use crate::error::{Error, Result};
 use crate::output::csv::{number, text as csv_text};
-use crate::output::{Manifest, StagedFolder};
+use crate::output::StagedFolder;
 use crate::plot::breakeven::{render_png, render_svg, BreakevenChart};
 use crate::report::format::human;
 use crate::results::points::pair_quantity;
@@ -293,21 +293,19 @@ pub fn breakeven(options: &BreakevenOptions) -> Result<BreakevenReport> {
     folder.write("scenario.toml", |out| {
         out.write_all(scenario.to_toml().as_bytes())
     })?;
-    let manifest = Manifest {
+    let manifest = RunFacts {
+        source: &source,
+        scenario: &scenario,
+        overrides: &applied,
+        strategies: names.clone(),
+        replications: scenario.replications() as u64,
+        threads: info.threads,
+        wall_time,
+        customer_steps: info.customer_steps,
+        active_customer_steps: info.active_customer_steps,
         time_split: info.time_split,
-        ..RunFacts {
-            source: &source,
-            scenario: &scenario,
-            overrides: &applied,
-            strategies: names.clone(),
-            replications: scenario.replications() as u64,
-            threads: info.threads,
-            wall_time,
-            customer_steps: info.customer_steps,
-            active_customer_steps: info.active_customer_steps,
-        }
-        .manifest()
-    };
+    }
+    .manifest();
     let out_dir = folder.commit(manifest)?;
     Ok(BreakevenReport { out_dir, text })
 }

@@ -174,6 +174,8 @@ pub fn decompose(options: &DecomposeOptions) -> Result<DecomposeReport> {
         wall_time,
         customer_steps,
         active_customer_steps: runs.active_customer_steps,
+        // Lever sets are simulated on shared worlds; where their time went is not timed.
+        time_split: Default::default(),
     }
     .manifest();
 

@@ -280,9 +280,9 @@ pub fn run(options: &RunOptions) -> Result<RunReport> {
         wall_time,
         customer_steps: info.customer_steps,
         active_customer_steps: info.active_customer_steps,
+        time_split: info.time_split,
     }
     .manifest();
-    manifest.time_split = info.time_split;
     if let (Some(plan), Some(outcome)) = (&adaptive, &adaptive_outcome) {
         manifest.adaptive = Some(adaptive_manifest(plan, outcome, &results.strategy_names));
     }
@@ -588,6 +588,8 @@ pub(crate) struct RunFacts<'a> {
     pub wall_time: f64,
     pub customer_steps: u64,
     pub active_customer_steps: u64,
+    /// Where the replications' time went (default where not recorded).
+    pub time_split: TimeSplit,
 }
 
 impl RunFacts<'_> {
@@ -600,6 +602,7 @@ impl RunFacts<'_> {
                 .iter()
                 .map(|o| o.assignment.clone())
                 .collect(),
+            time_split: self.time_split,
             ..Self::manifest_of(
                 self.scenario,
                 self.strategies,
