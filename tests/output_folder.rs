@@ -110,6 +110,11 @@ fn one_to_sixteen_strategies_run_and_plot_end_to_end() {
             assert!(svg.contains(&name_of(idx)), "{n}: legend lacks {idx}");
             assert!(report.contains(&name_of(idx)), "{n}: report lacks {idx}");
         }
+        // Its speed line says, as the terminal does, how much of the time built worlds.
+        assert!(
+            report.contains("of them active;") && report.contains("% of it building worlds)"),
+            "{n}: the report's speed line lacks the worlds' share"
+        );
         if n == 16 {
             // Strategies repeat presets, so the two best are the same policy: an exact tie is
             // said as such, and only the leader's pairs are listed.

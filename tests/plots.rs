@@ -305,6 +305,11 @@ fn a_sweep_draws_its_charts_and_a_self_contained_report() {
             "sweep_report.html contains {forbidden:?}"
         );
     }
+    // Its speed line says, as the terminal does, how much of the time built worlds.
+    assert!(
+        html.contains("of them active;") && html.contains("% of it building worlds)"),
+        "the sweep report's speed line lacks the worlds' share"
+    );
     // Robustness, then a Sobol chart and a hinge chart for each pair with the leader.
     let charts: Vec<&str> = ["robustness", "sensitivity_1", "hinge_1"].to_vec();
     for name in &charts {

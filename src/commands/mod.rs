@@ -374,17 +374,14 @@ pub(crate) fn publish(
             scenario,
         },
     )?;
-    let world_share = world_share_note(&manifest.time_split);
     let title = format!(
-        "relsim · {} · {} × {} · {} periods · {:.1} s ({:.0}M customer-steps/s, {:.0}M of \
-         them active{world_share})",
+        "relsim · {} · {} × {} · {} periods · {:.1} s ({})",
         scenario.name(),
         count(manifest.replications, "replication"),
         count(scenario.strategies().len() as u64, "strategy"),
         scenario.periods(),
         manifest.wall_time_seconds,
-        manifest.customer_steps_per_second / 1e6,
-        manifest.active_customer_steps_per_second / 1e6
+        manifest.speed_note(),
     );
     let table_width = match table_width {
         0 => usize::MAX,
@@ -681,14 +678,4 @@ pub(crate) fn total_memory_bytes() -> Option<u64> {
     let line = meminfo.lines().find(|l| l.starts_with("MemTotal:"))?;
     let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib * 1024)
-}
-
-/// "; N % of it building worlds" for a speed line, where the time split was recorded.
-pub(crate) fn world_share_note(split: &TimeSplit) -> String {
-    let share = split.world_build_share();
-    if share.is_finite() {
-        format!("; {:.0} % of it building worlds", 100.0 * share)
-    } else {
-        String::new()
-    }
 }

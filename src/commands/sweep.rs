@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use sha2::{Digest, Sha256};
 
-use super::{load_scenario, world_share_note, Progress, ProgressOutput, RunFacts, StopOnSignals};
+use super::{load_scenario, Progress, ProgressOutput, RunFacts, StopOnSignals};
 use crate::error::{Error, Result};
 use crate::experiment::StopRequest;
 use crate::experiment::{run_sweep, ExecutionOptions, SweepInfo};
@@ -219,16 +219,14 @@ pub(super) fn sweep_scenario(
 
     let mut text = format!(
         "relsim sweep · {} · {} design, {} points × {} replications × {} strategies · {:.1} s \
-         ({:.0}M customer-steps/s, {:.0}M of them active{})\n",
+         ({})\n",
         scenario.name(),
         design.kind.name(),
         n_points,
         replications,
         strategy_names.len(),
         wall_time,
-        manifest.customer_steps_per_second / 1e6,
-        manifest.active_customer_steps_per_second / 1e6,
-        world_share_note(&manifest.time_split),
+        manifest.speed_note(),
     );
     text.push_str("varied:\n");
     for parameter in &prepared.parameters {

@@ -122,6 +122,23 @@ pub struct SweepManifest {
 }
 
 impl Manifest {
+    /// The run's speed in words, as the terminal's title and the reports give it: "126M
+    /// customer-steps/s, 44M of them active; 7 % of it building worlds" (the last part only
+    /// when the manifest records a time split).
+    pub fn speed_note(&self) -> String {
+        let share = self.time_split.world_build_share();
+        let worlds = if share.is_finite() {
+            format!("; {:.0} % of it building worlds", 100.0 * share)
+        } else {
+            String::new()
+        };
+        format!(
+            "{:.0}M customer-steps/s, {:.0}M of them active{worlds}",
+            self.customer_steps_per_second / 1e6,
+            self.active_customer_steps_per_second / 1e6,
+        )
+    }
+
     /// A manifest with placeholder values, for tests of the folder machinery.
     #[cfg(test)]
     pub(crate) fn for_tests() -> Self {
@@ -147,5 +164,29 @@ impl Manifest {
             sweep: None,
             adaptive: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn speed_note_gives_both_rates_and_the_worlds_share_when_recorded() {
+        let mut manifest = Manifest::for_tests();
+        manifest.customer_steps_per_second = 126.4e6;
+        manifest.active_customer_steps_per_second = 43.6e6;
+        assert_eq!(
+            manifest.speed_note(),
+            "126M customer-steps/s, 44M of them active"
+        );
+        manifest.time_split = TimeSplit {
+            world_build_seconds: 0.07,
+            simulation_seconds: 0.93,
+        };
+        assert_eq!(
+            manifest.speed_note(),
+            "126M customer-steps/s, 44M of them active; 7 % of it building worlds"
+        );
     }
 }

@@ -100,7 +100,7 @@ pub fn html_report(
          <p class=\"verdict\">{verdict}</p>\n\
          <p class=\"meta\">{replications} × {strategies} × {periods} months · \
          master seed {seed} · relsim {version} · {wall:.1} s on {threads} threads \
-         ({speed:.0}M customer-steps/s)</p>\n",
+         ({speed})</p>\n",
         name = escape(&manifest.scenario_name),
         description = escape(
             &scenario
@@ -117,7 +117,7 @@ pub fn html_report(
         version = escape(&manifest.relsim_version),
         wall = manifest.wall_time_seconds,
         threads = manifest.threads,
-        speed = manifest.customer_steps_per_second / 1e6,
+        speed = escape(&manifest.speed_note()),
     );
 
     if let Some(calibration) = scenario.calibration() {

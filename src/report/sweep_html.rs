@@ -149,7 +149,7 @@ pub fn sweep_html_report(input: &SweepReportInput) -> String {
          <p class=\"description\">{description}</p>\n<p class=\"verdict\">{verdict}</p>\n\
          <p class=\"meta\">{kind} design · {points} points × {replications} replications × \
          {strategies} strategies · master seed {seed} · relsim {version} · {wall:.1} s on \
-         {threads} threads ({speed:.0}M customer-steps/s)</p>\n",
+         {threads} threads ({speed})</p>\n",
         name = escape(&manifest.scenario_name),
         description = escape(
             &input
@@ -172,7 +172,7 @@ pub fn sweep_html_report(input: &SweepReportInput) -> String {
         version = escape(&manifest.relsim_version),
         wall = manifest.wall_time_seconds,
         threads = manifest.threads,
-        speed = manifest.customer_steps_per_second / 1e6,
+        speed = escape(&manifest.speed_note()),
     );
 
     html.push_str(
