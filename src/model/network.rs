@@ -275,12 +275,16 @@ impl SmallWorld {
     fn network<W: Workers>(&self, workers: &W) -> SocialNetwork {
         let n = self.n as usize;
         let ring_len = 2 * self.half as usize;
-        // The rewired edges' ends by node (both ends of each; self-loops dropped).
-        let mut ends_at = vec![0u32; n + 1];
+        // The rewired edges' ends by node (both ends of each; self-loops dropped), node `i`'s
+        // from `ends_at[i]` to `ends_at[i + 1]`. Each node's count is put two places on, so that
+        // after the running sum `ends_at[i + 1]` is where node `i`'s ends start: it serves as
+        // the node's cursor while they are written and ends where the next node's start. No
+        // copy of the array is needed for the cursors (40 MB for ten million customers).
+        let mut ends_at = vec![0u32; n + 2];
         for &(node, target) in &self.rewired {
             if node != target {
-                ends_at[node as usize + 1] += 1;
-                ends_at[target as usize + 1] += 1;
+                ends_at[node as usize + 2] += 1;
+                ends_at[target as usize + 2] += 1;
             }
         }
         let mut total = 0;
@@ -288,21 +292,23 @@ impl SmallWorld {
             total += *count;
             *count = total;
         }
-        let mut cursor = ends_at.clone();
         let mut ends = vec![0u32; total as usize];
         for &(node, target) in &self.rewired {
             if node != target {
-                ends[cursor[node as usize] as usize] = target;
-                cursor[node as usize] += 1;
-                ends[cursor[target as usize] as usize] = node;
-                cursor[target as usize] += 1;
+                let cursor = &mut ends_at[node as usize + 1];
+                ends[*cursor as usize] = target;
+                *cursor += 1;
+                let cursor = &mut ends_at[target as usize + 1];
+                ends[*cursor as usize] = node;
+                *cursor += 1;
             }
         }
-        drop(cursor);
+        ends_at.truncate(n + 1);
         // The most room rows `..i` can take.
         let room_before = |i: usize| i * ring_len + ends_at[i] as usize;
         let mut neighbours = vec![0u32; room_before(n)];
-        let mut degree = vec![0u32; n];
+        // Each row's length at `offsets[i + 1]`, summed into the rows' ends at the last.
+        let mut offsets = vec![0u32; n + 1];
         struct Piece<'a> {
             first: usize,
             /// The piece's room, its rows written from the front.
@@ -312,7 +318,7 @@ impl SmallWorld {
         }
         let mut pieces = Vec::with_capacity(n.div_ceil(ROW_PIECE));
         let mut rest: &mut [u32] = &mut neighbours;
-        for (piece_idx, degree) in degree.chunks_mut(ROW_PIECE).enumerate() {
+        for (piece_idx, degree) in offsets[1..].chunks_mut(ROW_PIECE).enumerate() {
             let first = piece_idx * ROW_PIECE;
             let room = room_before(first + degree.len()) - room_before(first);
             let (part, tail) = std::mem::take(&mut rest).split_at_mut(room);
@@ -348,12 +354,10 @@ impl SmallWorld {
         }
         neighbours.truncate(written);
         neighbours.shrink_to_fit();
-        let mut offsets = Vec::with_capacity(n + 1);
         let mut end = 0u32;
-        offsets.push(end);
-        for &degree in &degree {
-            end += degree;
-            offsets.push(end);
+        for offset in &mut offsets {
+            end += *offset;
+            *offset = end;
         }
         SocialNetwork {
             offsets,
