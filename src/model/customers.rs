@@ -69,12 +69,13 @@ impl Individual {
         }
     }
 
-    /// `value` of each of the `n` customers' values, as one array.
-    pub fn map_to_each(&self, n: usize, value: impl Fn(f32) -> f32) -> Vec<f32> {
+    /// `value` of the values of customers `range`, as one array (entry `i` for customer
+    /// `range.start + i`).
+    pub fn map_range(&self, range: std::ops::Range<usize>, value: impl Fn(f32) -> f32) -> Vec<f32> {
         if self.each.is_empty() {
-            vec![value(self.shared); n]
+            vec![value(self.shared); range.len()]
         } else {
-            self.each.iter().map(|&each| value(each)).collect()
+            self.each[range].iter().map(|&each| value(each)).collect()
         }
     }
 
@@ -156,10 +157,15 @@ pub struct Population {
 }
 
 /// What the customers active at the start have lived through before the run (docs/model.md
-/// §2.2): each one's age in periods and relationship state, indexed by customer (customers not
-/// active at the start keep the starting state of a new customer).
+/// §2.2): for each of them, in increasing order of customer, its age in periods and its
+/// relationship state. Customers not listed (those not active at the start) keep the starting
+/// state of a new customer. Only the starting customers are stored: a tenth of the population
+/// in the default scenario, 130 MB less for ten million customers than arrays over everyone.
 #[derive(Debug, Clone, PartialEq)]
 pub struct History {
+    /// The customers active at the start, in increasing order; entry `k` of every other field
+    /// is customer `customers[k]`'s.
+    pub customers: Vec<u32>,
     pub age: Vec<u16>,
     pub trust: Vec<f32>,
     pub reciprocity: Vec<f32>,
@@ -180,24 +186,21 @@ impl History {
     ) -> Self {
         let relationship = &model.relationship;
         let episode = &model.episode;
-        let n = population.len();
-        // Every customer's own starting state: the history of those not active at the start.
         let starting = |initial: f64, offset: f32| (initial + offset as f64).clamp(0.0, 1.0);
+        let customers: Vec<u32> = (0..population.len() as u32)
+            .filter(|&customer_idx| population.initially_active[customer_idx as usize])
+            .collect();
+        let starters = customers.len();
         let mut history = Self {
-            age: vec![0; n],
-            trust: population.trust_offset.map_to_each(n, |offset| {
-                starting(relationship.initial_trust, offset) as f32
-            }),
-            reciprocity: vec![0.0; n],
-            commitment: population.commitment_offset.map_to_each(n, |offset| {
-                starting(relationship.initial_commitment, offset) as f32
-            }),
+            customers,
+            age: vec![0; starters],
+            trust: vec![0.0; starters],
+            reciprocity: vec![0.0; starters],
+            commitment: vec![0.0; starters],
         };
         let failure = StreamChance::new(model.market.base_failure);
-        for customer_idx in 0..n {
-            if !population.initially_active[customer_idx] {
-                continue;
-            }
+        for entry in 0..starters {
+            let customer_idx = history.customers[entry] as usize;
             let mut state = Relationship {
                 trust: starting(
                     relationship.initial_trust,
@@ -230,12 +233,23 @@ impl History {
                     relationship,
                 );
             }
-            history.age[customer_idx] = age as u16;
-            history.trust[customer_idx] = state.trust as f32;
-            history.reciprocity[customer_idx] = state.reciprocity as f32;
-            history.commitment[customer_idx] = state.commitment as f32;
+            history.age[entry] = age as u16;
+            history.trust[entry] = state.trust as f32;
+            history.reciprocity[entry] = state.reciprocity as f32;
+            history.commitment[entry] = state.commitment as f32;
         }
         history
+    }
+
+    /// The entries of customers `range`: `entries.start..entries.end` index every field.
+    pub fn entries_of(&self, range: &std::ops::Range<usize>) -> std::ops::Range<usize> {
+        let first = self
+            .customers
+            .partition_point(|&customer_idx| (customer_idx as usize) < range.start);
+        let end = self
+            .customers
+            .partition_point(|&customer_idx| (customer_idx as usize) < range.end);
+        first..end
     }
 }
 
@@ -642,27 +656,26 @@ impl Customers {
             })
             .collect();
         let starting = |mean: f64, offsets: &Individual| -> Vec<f32> {
-            range
-                .clone()
-                .map(|idx| (mean + offsets.get(idx) as f64).clamp(0.0, 1.0) as f32)
-                .collect()
+            offsets.map_range(range.clone(), |offset| {
+                (mean + offset as f64).clamp(0.0, 1.0) as f32
+            })
         };
         let n = range.len();
-        let (trust, reciprocity, commitment) = match &population.history {
-            Some(history) => (
-                history.trust[range.clone()].to_vec(),
-                history.reciprocity[range.clone()].to_vec(),
-                history.commitment[range.clone()].to_vec(),
-            ),
-            None => (
-                starting(relationship.initial_trust, &population.trust_offset),
-                vec![0.0; n],
-                starting(
-                    relationship.initial_commitment,
-                    &population.commitment_offset,
-                ),
-            ),
-        };
+        // A new customer's state, then the starting customers' histories over it.
+        let mut trust = starting(relationship.initial_trust, &population.trust_offset);
+        let mut reciprocity = vec![0.0; n];
+        let mut commitment = starting(
+            relationship.initial_commitment,
+            &population.commitment_offset,
+        );
+        if let Some(history) = &population.history {
+            for entry in history.entries_of(&range) {
+                let local = history.customers[entry] as usize - range.start;
+                trust[local] = history.trust[entry];
+                reciprocity[local] = history.reciprocity[entry];
+                commitment[local] = history.commitment[entry];
+            }
+        }
         Self {
             trust,
             reciprocity,
@@ -972,40 +985,56 @@ mod tests {
             36,
             &mut Xoshiro256PlusPlus::seed_from_u64(13),
         );
-        let initial: Vec<usize> = (0..population.len())
-            .filter(|&i| population.initially_active[i])
+        // One entry per customer active at the start, in order.
+        let initial: Vec<u32> = (0..population.len() as u32)
+            .filter(|&i| population.initially_active[i as usize])
             .collect();
+        assert_eq!(history.customers, initial);
         // Ages spread over 0..=36, about uniformly (mean 18).
-        let ages: Vec<f64> = initial.iter().map(|&i| history.age[i] as f64).collect();
+        let ages: Vec<f64> = history.age.iter().map(|&age| age as f64).collect();
         assert!(ages.iter().all(|&a| a <= 36.0));
         let mean_age = ages.iter().sum::<f64>() / ages.len() as f64;
         assert!((mean_age - 18.0).abs() < 1.0, "{mean_age}");
         // Older customers are more committed; a customer of age 0 is new.
-        for &i in &initial {
-            if history.age[i] == 0 {
-                assert_eq!(history.trust[i], 0.5);
-                assert_eq!(history.commitment[i], 0.2);
+        for entry in 0..initial.len() {
+            if history.age[entry] == 0 {
+                assert_eq!(history.trust[entry], 0.5);
+                assert_eq!(history.commitment[entry], 0.2);
             }
         }
         let mean = |filter: &dyn Fn(u16) -> bool| {
-            let chosen: Vec<f64> = initial
-                .iter()
-                .filter(|&&i| filter(history.age[i]))
-                .map(|&i| history.commitment[i] as f64)
+            let chosen: Vec<f64> = (0..initial.len())
+                .filter(|&entry| filter(history.age[entry]))
+                .map(|entry| history.commitment[entry] as f64)
                 .collect();
             chosen.iter().sum::<f64>() / chosen.len() as f64
         };
         assert!(mean(&|age| age >= 24) > mean(&|age| age <= 12));
-        // Customers not active at the start keep a new customer's state.
-        let prospect = (0..population.len())
-            .find(|&i| !population.initially_active[i])
-            .unwrap();
-        assert_eq!((history.age[prospect], history.trust[prospect]), (0, 0.5));
-        // The customers' state at period 0 is the history's.
+        // The customers' state at period 0 is the history's for the customers active at the
+        // start and a new customer's for the others, whichever range of customers is built.
         let mut with_history = population.clone();
         with_history.history = Some(history.clone());
         let customers = Customers::new(&with_history, &model.relationship);
-        assert_eq!(customers.commitment, history.commitment);
+        let cold = Customers::new(&population, &model.relationship);
+        for i in 0..population.len() {
+            match history.customers.binary_search(&(i as u32)) {
+                Ok(entry) => assert_eq!(
+                    (customers.trust[i], customers.commitment[i]),
+                    (history.trust[entry], history.commitment[entry])
+                ),
+                Err(_) => assert_eq!(
+                    (customers.trust[i], customers.commitment[i]),
+                    (cold.trust[i], cold.commitment[i])
+                ),
+            }
+        }
+        let n = population.len();
+        for range in [0..n / 3, n / 3..n / 3 + 1, n / 3..n, n..n] {
+            let part = Customers::of_range(&with_history, &model.relationship, range.clone());
+            assert_eq!(part.trust, customers.trust[range.clone()]);
+            assert_eq!(part.reciprocity, customers.reciprocity[range.clone()]);
+            assert_eq!(part.commitment, customers.commitment[range]);
+        }
     }
 
     #[test]
