@@ -303,8 +303,11 @@ impl Population {
             .iter()
             .map(|segment| StreamChance::new(segment.novice_share))
             .collect();
+        // The stream drawn from a copy in registers (the pushes would otherwise make it
+        // stored back at every draw), handed back after the customers.
+        let mut stream = rng.clone();
         for _ in 0..n {
-            let bits = rng.next_u64();
+            let bits = stream.next_u64();
             // The first segment whose cumulative share exceeds the draw's uniform (the last if
             // rounding leaves it above them all), counted rather than searched: which one it is
             // looks random to the branch predictor.
@@ -314,14 +317,15 @@ impl Population {
                 .sum::<usize>()
                 .min(below_cumulative_share.len() - 1);
             segment.push(segment_idx as u8);
-            let direct = n_distributors == 0 || rng.happens(direct_chance);
+            let direct = n_distributors == 0 || stream.happens(direct_chance);
             distributor.push(if direct {
                 DIRECT
             } else {
-                rng.below(n_distributors) as u8
+                stream.below(n_distributors) as u8
             });
-            novice.push(rng.happens(novice_chance[segment_idx]));
+            novice.push(stream.happens(novice_chance[segment_idx]));
         }
+        *rng = stream;
         let initially_active = choose_initially_active(market, rng);
         let individual = draw_individual_parameters(model, &segment, heterogeneity_rng, workers);
         Self {
