@@ -23,7 +23,7 @@ use crate::model::customer::{
     not_deterred, share_of_wallet, word_of_mouth_reach, DefectionDrivers,
 };
 use crate::model::customers::{
-    flag, CustomerRows, Customers, History, IndividualParameterRows, Population, DIRECT,
+    flag, own_start, CustomerRows, Customers, History, IndividualParameterRows, Population, DIRECT,
 };
 use crate::model::economics::discount_factor;
 use crate::model::math::{below_logistic, logistic};

@@ -115,12 +115,13 @@ impl Turns<'_> {
             } else {
                 0.0
             };
-        let commitment =
-            relationship.initial_commitment + self.individual.commitment_offset.get(local) as f64;
         let start = Relationship {
             trust: trust.clamp(0.0, 1.0),
             reciprocity: 0.0,
-            commitment: commitment.clamp(0.0, 1.0),
+            commitment: own_start(
+                relationship.initial_commitment,
+                self.individual.commitment_offset.get(local),
+            ),
         };
         customers.trust[local] = start.trust as f32;
         customers.reciprocity[local] = 0.0;

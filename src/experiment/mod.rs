@@ -122,16 +122,23 @@ pub(crate) fn simulate_replication_timed(
     replication: u64,
     workers: PoolWorkers,
 ) -> (Vec<RunRecord>, TimeSplit) {
-    let started = Instant::now();
     let seeds = ReplicationSeeds::derive(scenario.seed(), replication);
-    let world = World::generate_with(scenario.model(), &seeds, &workers);
-    let built = Instant::now();
-    let runs = simulate_replication_on_by(scenario, replication, &world, workers);
+    let (world, world_build_seconds) =
+        timed(|| World::generate_with(scenario.model(), &seeds, &workers));
+    let (runs, simulation_seconds) =
+        timed(|| simulate_replication_on_by(scenario, replication, &world, workers));
     let split = TimeSplit {
-        world_build_seconds: (built - started).as_secs_f64(),
-        simulation_seconds: built.elapsed().as_secs_f64(),
+        world_build_seconds,
+        simulation_seconds,
     };
     (runs, split)
+}
+
+/// What `work` returns, and the seconds it took (for a [`TimeSplit`]).
+pub(crate) fn timed<T>(work: impl FnOnce() -> T) -> (T, f64) {
+    let started = Instant::now();
+    let result = work();
+    (result, started.elapsed().as_secs_f64())
 }
 
 /// The stories (`crate::stories::tell_on`) of `customers` customers under every strategy of

@@ -3,10 +3,8 @@
 
 use rayon::prelude::*;
 
-use std::time::Instant;
-
 use super::{
-    simulate_replication_on_by, simulate_replication_timed, PoolWorkers, Shard, StopRequest,
+    simulate_replication_on_by, simulate_replication_timed, timed, PoolWorkers, Shard, StopRequest,
 };
 use crate::engine::{ReplicationSeeds, World};
 use crate::error::{Error, Result};
@@ -138,10 +136,8 @@ pub fn run_sweep(
                 (0..replications)
                     .into_par_iter()
                     .map(|r| {
-                        let started = Instant::now();
                         let seeds = ReplicationSeeds::derive(scenario.seed(), r);
-                        let world = World::generate(reference, &seeds);
-                        (world, started.elapsed().as_secs_f64())
+                        timed(|| World::generate(reference, &seeds))
                     })
                     .collect()
             });
@@ -173,16 +169,17 @@ pub fn run_sweep(
                     let at_point = &scenarios[idx - first];
                     let (records, split) = match &shared {
                         Some(worlds) if worlds.model == *at_point.model() => {
-                            let started = Instant::now();
-                            let records = simulate_replication_on_by(
-                                at_point,
-                                replication,
-                                &worlds.by_replication[replication as usize],
-                                workers,
-                            );
+                            let (records, simulation_seconds) = timed(|| {
+                                simulate_replication_on_by(
+                                    at_point,
+                                    replication,
+                                    &worlds.by_replication[replication as usize],
+                                    workers,
+                                )
+                            });
                             let split = TimeSplit {
                                 world_build_seconds: 0.0,
-                                simulation_seconds: started.elapsed().as_secs_f64(),
+                                simulation_seconds,
                             };
                             (records, split)
                         }

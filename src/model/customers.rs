@@ -156,11 +156,19 @@ pub struct Population {
     pub history: Option<History>,
 }
 
+/// A customer's own starting trust or commitment (docs/model.md §2.1): the scenario's `mean`
+/// plus the customer's `offset` from it, kept within `[0, 1]`.
+#[inline(always)]
+pub fn own_start(mean: f64, offset: f32) -> f64 {
+    (mean + offset as f64).clamp(0.0, 1.0)
+}
+
 /// What the customers active at the start have lived through before the run (docs/model.md
 /// §2.2): for each of them, in increasing order of customer, its age in periods and its
 /// relationship state. Customers not listed (those not active at the start) keep the starting
-/// state of a new customer. Only the starting customers are stored: a tenth of the population
-/// in the default scenario: about 120 MB less for ten million customers than arrays over everyone.
+/// state of a new customer. Only the starting customers are stored (a tenth of the population
+/// in the default scenario), about 120 MB less for ten million customers than arrays over
+/// everyone.
 #[derive(Debug, Clone, PartialEq)]
 pub struct History {
     /// The customers active at the start, in increasing order; entry `k` of every other field
@@ -186,7 +194,6 @@ impl History {
     ) -> Self {
         let relationship = &model.relationship;
         let episode = &model.episode;
-        let starting = |initial: f64, offset: f32| (initial + offset as f64).clamp(0.0, 1.0);
         let customers: Vec<u32> = (0..population.len() as u32)
             .filter(|&customer_idx| population.initially_active[customer_idx as usize])
             .collect();
@@ -202,12 +209,12 @@ impl History {
         for entry in 0..starters {
             let customer_idx = history.customers[entry] as usize;
             let mut state = Relationship {
-                trust: starting(
+                trust: own_start(
                     relationship.initial_trust,
                     population.trust_offset.get(customer_idx),
                 ),
                 reciprocity: 0.0,
-                commitment: starting(
+                commitment: own_start(
                     relationship.initial_commitment,
                     population.commitment_offset.get(customer_idx),
                 ),
@@ -660,9 +667,7 @@ impl Customers {
             })
             .collect();
         let starting = |mean: f64, offsets: &Individual| -> Vec<f32> {
-            offsets.map_range(range.clone(), |offset| {
-                (mean + offset as f64).clamp(0.0, 1.0) as f32
-            })
+            offsets.map_range(range.clone(), |offset| own_start(mean, offset) as f32)
         };
         let n = range.len();
         // A new customer's state, then the starting customers' histories over it.
