@@ -179,6 +179,7 @@ pub(super) struct PassTerms<'e> {
     pub(super) areas: &'e AreaTerms,
     pub(super) social: &'e Social,
     pub(super) context: PeriodContext,
+    pub(super) instruction_set: InstructionSet,
 }
 
 impl Chunk {
@@ -201,8 +202,32 @@ impl Chunk {
     }
 
     /// Steps 3–7 of docs/model.md §4 for every customer of the chunk, telling `trace` what the
-    /// customers it follows do.
+    /// customers it follows do, on the instructions `terms` names.
     pub(super) fn pass<T: Trace>(&mut self, terms: &PassTerms, trace: &mut T) {
+        match terms.instruction_set {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: `InstructionSet::detected` found every feature the function enables on
+            // this processor.
+            InstructionSet::X86_64V3 => unsafe { self.pass_on_x86_64_v3(terms, trace) },
+            InstructionSet::Baseline => self.pass_on_baseline(terms, trace),
+        }
+    }
+
+    /// [`Chunk::take_turns`] compiled for x86-64-v3 (see [`InstructionSet`]).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,bmi1,bmi2,fma,lzcnt,movbe")]
+    fn pass_on_x86_64_v3<T: Trace>(&mut self, terms: &PassTerms, trace: &mut T) {
+        self.take_turns(terms, trace);
+    }
+
+    /// [`Chunk::take_turns`] compiled for the target's baseline.
+    fn pass_on_baseline<T: Trace>(&mut self, terms: &PassTerms, trace: &mut T) {
+        self.take_turns(terms, trace);
+    }
+
+    /// The pass itself, inlined into each of the versions above.
+    #[inline(always)]
+    fn take_turns<T: Trace>(&mut self, terms: &PassTerms, trace: &mut T) {
         let market = &terms.config.model.market;
         let period = terms.context.period;
         let mut turns = Turns::of(self, &terms.world.population, terms.social);

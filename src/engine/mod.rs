@@ -11,6 +11,7 @@ mod accounting;
 mod active;
 mod census;
 mod chunk;
+mod isa;
 mod partners;
 mod prospects;
 pub mod records;
@@ -42,6 +43,7 @@ use census::{is_prospect, set_bits, Census, BLOCK};
 use chunk::Chunk;
 pub use chunk::CHUNK_CUSTOMERS;
 use chunk::{PassTerms, Social, Turns};
+use isa::InstructionSet;
 use partners::TurnoverState;
 pub use records::{PeriodRecord, RunMetrics};
 use tables::{AreaTerms, PeriodContext, RunTerms, SegmentTerms};
@@ -242,6 +244,8 @@ struct Engine<'a> {
     distributor_turnover: Vec<TurnoverState>,
     distributor_policy: &'a PartnerPolicy,
     totals: RunTotals,
+    /// The instructions the customers' passes run on: the widest this processor has.
+    instruction_set: InstructionSet,
 }
 
 impl<'a> Engine<'a> {
@@ -375,6 +379,7 @@ impl<'a> Engine<'a> {
                 n_initial,
                 ..Default::default()
             },
+            instruction_set: InstructionSet::detected(),
         };
         engine.take_first_census(workers);
         engine
@@ -435,6 +440,7 @@ impl<'a> Engine<'a> {
             areas: &self.area_terms,
             social: &self.social,
             context,
+            instruction_set: self.instruction_set,
         };
         if T::FOLLOWS {
             for chunk in &mut self.chunks {
