@@ -217,7 +217,20 @@ impl Chunk {
         network: &SocialNetwork,
         mut move_voice: impl FnMut(&[u32], u8, u8),
     ) {
-        for &change in &self.voice_changes {
+        // The changed customers lie far apart in a large market, and each one's row of
+        // neighbours is found through its offset: two misses, one after the other, before its
+        // neighbours' counts can move (8 % of a 10-million-customer run's time went here).
+        // So the offset of the change `2 * AHEAD` places on and the row of the change `AHEAD`
+        // places on are asked for early.
+        const AHEAD: usize = 4;
+        let changes = &self.voice_changes;
+        for (change_idx, &change) in changes.iter().enumerate() {
+            if let Some(&ahead) = changes.get(change_idx + 2 * AHEAD) {
+                network.prefetch_offset((ahead >> 2) as usize);
+            }
+            if let Some(&ahead) = changes.get(change_idx + AHEAD) {
+                network.prefetch_row((ahead >> 2) as usize);
+            }
             let customer_idx = (change >> 2) as usize;
             let speaks = (change & 0b11) as u8;
             let local = customer_idx - self.first;

@@ -9,6 +9,7 @@ pub mod math;
 pub mod network;
 pub mod params;
 pub mod partners;
+pub mod prefetch;
 pub mod relationship;
 pub mod rng;
 pub mod special;

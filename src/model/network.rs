@@ -6,6 +6,7 @@
 //! network costs 4 bytes per edge endpoint plus 4 bytes per customer of offsets.
 
 use super::params::NetworkParams;
+use super::prefetch::prefetch;
 use super::rng::{StreamChance, Xoshiro256PlusPlus};
 use super::workers::{InOrder, Workers};
 
@@ -185,6 +186,20 @@ impl SocialNetwork {
         let start = self.offsets[customer_idx] as usize;
         let end = self.offsets[customer_idx + 1] as usize;
         &self.neighbours[start..end]
+    }
+
+    /// Asks the processor to bring `customer_idx`'s offset into the cache.
+    #[inline(always)]
+    pub fn prefetch_offset(&self, customer_idx: usize) {
+        prefetch(&self.offsets[customer_idx]);
+    }
+
+    /// Asks the processor to bring the start of `customer_idx`'s row into the cache.
+    #[inline(always)]
+    pub fn prefetch_row(&self, customer_idx: usize) {
+        if let Some(first) = self.neighbours.get(self.offsets[customer_idx] as usize) {
+            prefetch(first);
+        }
     }
 
     /// Bytes held by the network's arrays.
