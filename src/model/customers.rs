@@ -108,6 +108,13 @@ pub struct IndividualRows<'a> {
 }
 
 impl IndividualRows<'_> {
+    /// Asks for entries `range` to be brought into the cache (nothing when every customer
+    /// shares one value).
+    #[inline(always)]
+    pub fn prefetch(&self, range: std::ops::Range<usize>) {
+        super::prefetch::prefetch_range(self.each, range);
+    }
+
     /// Entry `local`'s value.
     #[inline(always)]
     pub fn get(&self, local: usize) -> f32 {

@@ -16,3 +16,14 @@ pub fn prefetch<T>(value: &T) {
     #[cfg(not(target_arch = "x86_64"))]
     let _ = value;
 }
+
+/// [`prefetch`] of every cache line of `values[range]`, or of the part of it that exists.
+#[inline(always)]
+pub fn prefetch_range<T>(values: &[T], range: std::ops::Range<usize>) {
+    let per_line = (64 / std::mem::size_of::<T>().max(1)).max(1);
+    for idx in range.step_by(per_line) {
+        if let Some(value) = values.get(idx) {
+            prefetch(value);
+        }
+    }
+}
