@@ -246,7 +246,7 @@ impl Chunk {
         // summation order of the period's trust and commitment means, in the last bits).
         let n_customers = turns.customers.flags.len();
         for block_start in (0..n_customers).step_by(BLOCK) {
-            turns.prefetch_rarely_read(block_start + 2 * BLOCK..block_start + 3 * BLOCK);
+            turns.prefetch(block_start + 2 * BLOCK..block_start + 3 * BLOCK);
             let block_len = BLOCK.min(n_customers - block_start);
             let active = turns.customers.active_mask(block_start, block_len);
             for local in set_bits(active, block_start) {
@@ -291,15 +291,18 @@ pub(super) struct Turns<'c> {
 }
 
 impl Turns<'_> {
-    /// Asks for what only a prospect's rare paths read of entries `range` (detractors around
-    /// a converted prospect, an acquired customer's own starting offsets) to be brought into
-    /// the cache: read so seldom, it is never there, and each read waited for memory (a tenth
-    /// of the pass's time at a million customers).
+    /// Asks for entries `range`'s state and own parameters, and the detractors around them, to
+    /// be brought into the cache while earlier blocks take their turns. The processor's own
+    /// prefetcher follows the arrays every customer reads (flags, neighbour counts of
+    /// advocates), but not those read only by active customers, which are sparse where few
+    /// are active, nor those read only on rare paths (a converted prospect's detractors, an
+    /// acquired customer's starting offsets), which were never in the cache: at a million
+    /// customers the transactional strategy ran 23 % faster, relationship 7.5 %.
     #[inline(always)]
-    pub(super) fn prefetch_rarely_read(&self, range: std::ops::Range<usize>) {
-        self.social.prefetch_detractors(range.clone());
-        self.individual.trust_offset.prefetch(range.clone());
-        self.individual.commitment_offset.prefetch(range);
+    pub(super) fn prefetch(&self, range: std::ops::Range<usize>) {
+        self.customers.prefetch(range.clone());
+        self.individual.prefetch(range.clone());
+        self.social.prefetch_detractors(range);
     }
 }
 

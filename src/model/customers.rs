@@ -7,6 +7,7 @@
 use super::distributions::BetaByMean;
 use super::math::logistic;
 use super::params::{MarketParams, ModelParams, RelationshipParams, SegmentParams};
+use super::prefetch::prefetch_range;
 use super::relationship::{Episode, Relationship};
 use super::rng::{mix64, unit_f64, StreamChance, Xoshiro256PlusPlus};
 use super::workers::{InOrder, Workers};
@@ -112,7 +113,7 @@ impl IndividualRows<'_> {
     /// shares one value).
     #[inline(always)]
     pub fn prefetch(&self, range: std::ops::Range<usize>) {
-        super::prefetch::prefetch_range(self.each, range);
+        prefetch_range(self.each, range);
     }
 
     /// Entry `local`'s value.
@@ -135,6 +136,18 @@ pub struct IndividualParameterRows<'a> {
     pub churn_offset: IndividualRows<'a>,
     pub advocacy_threshold: IndividualRows<'a>,
     pub learning: IndividualRows<'a>,
+}
+
+impl IndividualParameterRows<'_> {
+    /// Asks for entries `range` of every parameter that varies to be brought into the cache.
+    #[inline(always)]
+    pub fn prefetch(&self, range: std::ops::Range<usize>) {
+        self.trust_offset.prefetch(range.clone());
+        self.commitment_offset.prefetch(range.clone());
+        self.churn_offset.prefetch(range.clone());
+        self.advocacy_threshold.prefetch(range.clone());
+        self.learning.prefetch(range);
+    }
 }
 
 /// Fixed attributes of every customer of one replication.
@@ -760,6 +773,19 @@ pub struct CustomerRows<'a> {
 }
 
 impl CustomerRows<'_> {
+    /// Asks for entries `range` of the arrays an active customer or a lapsed one reads to be
+    /// brought into the cache (the flags, read by every customer, the processor fetches
+    /// ahead by itself).
+    #[inline(always)]
+    pub fn prefetch(&self, range: std::ops::Range<usize>) {
+        prefetch_range(self.trust, range.clone());
+        prefetch_range(self.reciprocity, range.clone());
+        prefetch_range(self.commitment, range.clone());
+        prefetch_range(self.since, range.clone());
+        prefetch_range(self.detractor_until, range.clone());
+        prefetch_range(self.spell_margin, range);
+    }
+
     /// As [`Customers::active_mask`].
     #[inline(always)]
     pub fn active_mask(&self, block_start: usize, block_len: usize) -> u64 {
