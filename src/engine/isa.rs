@@ -6,7 +6,7 @@
 //! flags): about 8 % fewer instructions for a replication (scripts/ab-instructions.sh). The
 //! results are the same to the bit on either: every operation is the same IEEE or integer
 //! operation, and Rust never fuses a multiplication and an addition it was not asked to fuse
-//! (tested: `pass_gives_the_same_bits_on_every_instruction_set` in engine/mod.rs).
+//! (tested below: `pass_gives_the_same_bits_on_every_instruction_set`).
 
 /// The instructions a pass may use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
