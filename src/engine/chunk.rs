@@ -7,7 +7,7 @@
 //! adds the tallies up in chunk order, so the result is the same to the bit either way.
 
 use super::*;
-use crate::model::prefetch::prefetch_range;
+use crate::model::memory::{prefetch_range, written_now};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 /// Customers per chunk: small enough that a market of a few hundred thousand splits over every
@@ -91,7 +91,14 @@ pub(super) struct Social {
 
 impl Social {
     pub(super) fn new(n_customers: usize) -> Self {
-        let zeros = || (0..n_customers).map(|_| AtomicU32::new(0)).collect();
+        // Written at once, not left to zeroed pages (see `written_now`): the counts are read
+        // in every pass and written only as voices change.
+        let zeros = || {
+            written_now(0u32, n_customers)
+                .into_iter()
+                .map(AtomicU32::new)
+                .collect()
+        };
         Self {
             advocate_neighbours: zeros(),
             detractor_neighbours: zeros(),
@@ -197,7 +204,7 @@ impl Chunk {
             customers,
             census: Census::new(n_segments),
             next_census: Census::new(n_segments),
-            voices: vec![voice::SILENT; n_customers],
+            voices: written_now(voice::SILENT, n_customers),
             care_quota: vec![0; n_segments],
             // Every customer may change voice in one period; reserving that once keeps the
             // period loop free of allocation (tests/invariants.rs).

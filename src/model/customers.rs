@@ -6,8 +6,8 @@
 
 use super::distributions::BetaByMean;
 use super::math::logistic;
+use super::memory::{prefetch_range, written_now};
 use super::params::{MarketParams, ModelParams, RelationshipParams, SegmentParams};
-use super::prefetch::prefetch_range;
 use super::relationship::{Episode, Relationship};
 use super::rng::{mix64, unit_f64, StreamChance, Xoshiro256PlusPlus};
 use super::workers::{InOrder, Workers};
@@ -692,7 +692,7 @@ impl Customers {
         let n = range.len();
         // A new customer's state, then the starting customers' histories over it.
         let mut trust = starting(relationship.initial_trust, &population.trust_offset);
-        let mut reciprocity = vec![0.0; n];
+        let mut reciprocity = written_now(0.0, n);
         let mut commitment = starting(
             relationship.initial_commitment,
             &population.commitment_offset,
@@ -712,9 +712,9 @@ impl Customers {
             flags,
             segment: population.segment[range.clone()].to_vec(),
             distributor: population.distributor[range].to_vec(),
-            since: vec![0; n],
-            detractor_until: vec![0; n],
-            spell_margin: vec![0.0; n],
+            since: written_now(0, n),
+            detractor_until: written_now(0, n),
+            spell_margin: written_now(0.0, n),
         }
     }
 

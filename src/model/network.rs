@@ -5,8 +5,8 @@
 //! (`SmallWorld`), to the same network. Node ids are customer indices (`u32`), so the
 //! network costs 4 bytes per edge endpoint plus 4 bytes per customer of offsets.
 
+use super::memory::prefetch;
 use super::params::NetworkParams;
-use super::prefetch::prefetch;
 use super::rng::{StreamChance, Xoshiro256PlusPlus};
 use super::workers::{InOrder, Workers};
 
