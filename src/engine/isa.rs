@@ -23,16 +23,8 @@ impl InstructionSet {
     /// The widest set this processor has.
     pub(super) fn detected() -> Self {
         #[cfg(target_arch = "x86_64")]
-        {
-            let v3 = std::arch::is_x86_feature_detected!("avx2")
-                && std::arch::is_x86_feature_detected!("bmi1")
-                && std::arch::is_x86_feature_detected!("bmi2")
-                && std::arch::is_x86_feature_detected!("fma")
-                && std::arch::is_x86_feature_detected!("lzcnt")
-                && std::arch::is_x86_feature_detected!("movbe");
-            if v3 {
-                return Self::X86_64V3;
-            }
+        if crate::model::isa::has_x86_64_v3() {
+            return Self::X86_64V3;
         }
         Self::Baseline
     }

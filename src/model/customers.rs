@@ -212,8 +212,6 @@ impl History {
         periods: u32,
         rng: &mut Xoshiro256PlusPlus,
     ) -> Self {
-        let relationship = &model.relationship;
-        let episode = &model.episode;
         let customers: Vec<u32> = (0..population.len() as u32)
             .filter(|&customer_idx| population.initially_active[customer_idx as usize])
             .collect();
@@ -225,8 +223,26 @@ impl History {
             reciprocity: vec![0.0; starters],
             commitment: vec![0.0; starters],
         };
+        super::isa::on_widest(
+            #[inline(always)]
+            || history.live_all(model, population, periods, rng),
+        );
+        history
+    }
+
+    /// The body of [`History::live`]: each starting customer's episodes.
+    #[inline(always)]
+    fn live_all(
+        &mut self,
+        model: &ModelParams,
+        population: &Population,
+        periods: u32,
+        rng: &mut Xoshiro256PlusPlus,
+    ) {
+        let (relationship, episode) = (&model.relationship, &model.episode);
         let failure = StreamChance::new(model.market.base_failure);
-        for entry in 0..starters {
+        let history = self;
+        for entry in 0..history.customers.len() {
             let customer_idx = history.customers[entry] as usize;
             let mut state = Relationship {
                 trust: own_start(
@@ -265,7 +281,6 @@ impl History {
             history.reciprocity[entry] = state.reciprocity as f32;
             history.commitment[entry] = state.commitment as f32;
         }
-        history
     }
 
     /// The entries of customers `range`: `entries.start..entries.end` index every field.
@@ -475,69 +490,75 @@ fn draw_individual_parameters<W: Workers>(
             .collect()
     };
     workers.each(&mut pieces, |piece| {
-        let n_piece = [
-            &piece.trust,
-            &piece.commitment,
-            &piece.churn,
-            &piece.advocacy,
-            &piece.learning,
-        ]
-        .iter()
-        .find_map(|part| part.as_ref().map(|part| part.len()))
-        .unwrap_or(0);
-        let first = piece.first;
-        let keys: Vec<u64> = (first..first + n_piece)
-            .map(|customer_idx| customer_key(stream_key, customer_idx))
-            .collect();
-        // One parameter after another, each over the piece's customers.
-        if let Some(offsets) = &mut piece.trust {
-            let initial = relationship.initial_trust;
-            draw_parameter(
-                &trust_distribution,
-                &keys,
-                IndividualParameter::Trust,
-                offsets,
-                |drawn| (drawn - initial) as f32,
-            );
-        }
-        if let Some(offsets) = &mut piece.commitment {
-            let initial = relationship.initial_commitment;
-            draw_parameter(
-                &commitment_distribution,
-                &keys,
-                IndividualParameter::Commitment,
-                offsets,
-                |drawn| (drawn - initial) as f32,
-            );
-        }
-        if let Some(offsets) = &mut piece.churn {
-            let segment = &segment[first..first + n_piece];
-            for ((offset, &key), &segment_idx) in offsets.iter_mut().zip(&keys).zip(segment) {
-                let segment_idx = segment_idx as usize;
-                // logit θᵢ, finite: a table keeps θ at least 10⁻³⁰⁰ from 0 and from 1.
-                let log_odds = churn_distributions[segment_idx]
-                    .quantile(individual_uniform(key, IndividualParameter::Churn));
-                *offset = (log_odds - churn_log_odds[segment_idx]) as f32;
-            }
-        }
-        if let Some(thresholds) = &mut piece.advocacy {
-            draw_parameter(
-                &advocacy_distribution,
-                &keys,
-                IndividualParameter::Advocacy,
-                thresholds,
-                |drawn| drawn as f32,
-            );
-        }
-        if let Some(speeds) = &mut piece.learning {
-            draw_parameter(
-                &learning_distribution,
-                &keys,
-                IndividualParameter::Learning,
-                speeds,
-                |drawn| (2.0 * drawn) as f32,
-            );
-        }
+        super::isa::on_widest(
+            #[inline(always)]
+            || {
+                let n_piece = [
+                    &piece.trust,
+                    &piece.commitment,
+                    &piece.churn,
+                    &piece.advocacy,
+                    &piece.learning,
+                ]
+                .iter()
+                .find_map(|part| part.as_ref().map(|part| part.len()))
+                .unwrap_or(0);
+                let first = piece.first;
+                let keys: Vec<u64> = (first..first + n_piece)
+                    .map(|customer_idx| customer_key(stream_key, customer_idx))
+                    .collect();
+                // One parameter after another, each over the piece's customers.
+                if let Some(offsets) = &mut piece.trust {
+                    let initial = relationship.initial_trust;
+                    draw_parameter(
+                        &trust_distribution,
+                        &keys,
+                        IndividualParameter::Trust,
+                        offsets,
+                        |drawn| (drawn - initial) as f32,
+                    );
+                }
+                if let Some(offsets) = &mut piece.commitment {
+                    let initial = relationship.initial_commitment;
+                    draw_parameter(
+                        &commitment_distribution,
+                        &keys,
+                        IndividualParameter::Commitment,
+                        offsets,
+                        |drawn| (drawn - initial) as f32,
+                    );
+                }
+                if let Some(offsets) = &mut piece.churn {
+                    let segment = &segment[first..first + n_piece];
+                    for ((offset, &key), &segment_idx) in offsets.iter_mut().zip(&keys).zip(segment)
+                    {
+                        let segment_idx = segment_idx as usize;
+                        // logit θᵢ, finite: a table keeps θ at least 10⁻³⁰⁰ from 0 and from 1.
+                        let log_odds = churn_distributions[segment_idx]
+                            .quantile(individual_uniform(key, IndividualParameter::Churn));
+                        *offset = (log_odds - churn_log_odds[segment_idx]) as f32;
+                    }
+                }
+                if let Some(thresholds) = &mut piece.advocacy {
+                    draw_parameter(
+                        &advocacy_distribution,
+                        &keys,
+                        IndividualParameter::Advocacy,
+                        thresholds,
+                        |drawn| drawn as f32,
+                    );
+                }
+                if let Some(speeds) = &mut piece.learning {
+                    draw_parameter(
+                        &learning_distribution,
+                        &keys,
+                        IndividualParameter::Learning,
+                        speeds,
+                        |drawn| (2.0 * drawn) as f32,
+                    );
+                }
+            },
+        )
     });
     drop(pieces);
     let individual = |values: Option<Vec<f32>>, shared: f32| {

@@ -5,6 +5,7 @@ pub mod customer;
 pub mod customers;
 pub mod distributions;
 pub mod economics;
+pub mod isa;
 pub mod math;
 pub mod memory;
 pub mod network;

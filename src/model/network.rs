@@ -346,16 +346,23 @@ impl SmallWorld {
             });
         }
         workers.each(&mut pieces, |piece| {
-            let mut written = 0;
-            for (local, degree) in piece.degree.iter_mut().enumerate() {
-                let node = piece.first + local;
-                let rewired_ends = &ends[ends_at[node] as usize..ends_at[node + 1] as usize];
-                let room = &mut piece.neighbours[written..written + ring_len + rewired_ends.len()];
-                let len = self.write_row(node as u32, rewired_ends, room);
-                *degree = len as u32;
-                written += len;
-            }
-            piece.written = written;
+            super::isa::on_widest(
+                #[inline(always)]
+                || {
+                    let mut written = 0;
+                    for (local, degree) in piece.degree.iter_mut().enumerate() {
+                        let node = piece.first + local;
+                        let rewired_ends =
+                            &ends[ends_at[node] as usize..ends_at[node + 1] as usize];
+                        let room =
+                            &mut piece.neighbours[written..written + ring_len + rewired_ends.len()];
+                        let len = self.write_row(node as u32, rewired_ends, room);
+                        *degree = len as u32;
+                        written += len;
+                    }
+                    piece.written = written;
+                },
+            )
         });
         let moves: Vec<(usize, usize)> = pieces
             .iter()
