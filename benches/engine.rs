@@ -8,6 +8,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use relsim::engine::{simulate, ReplicationSeeds, Run, Trace, TraceEvent, World};
 use relsim::experiment::{run_experiment, ExperimentOptions};
 use relsim::model::customers::{flag, Customers, Population};
+use relsim::model::isa::on_widest;
 use relsim::model::math::logistic_interpolated;
 use relsim::model::network::SocialNetwork;
 use relsim::model::rng::Xoshiro256PlusPlus;
@@ -213,7 +214,7 @@ struct FloorKernel {
 impl FloorKernel {
     /// Runs periods `1..=periods` on `customers`; returns a checksum so that nothing is
     /// optimised away. Like relsim's pass, on x86-64-v3's instructions where the processor has
-    /// them, so that the ratio compares code, not instruction sets.
+    /// them (`on_widest`), so that the ratio compares code, not instruction sets.
     fn run(
         &self,
         customers: &mut Customers,
@@ -221,37 +222,17 @@ impl FloorKernel {
         seed: u64,
         periods: u32,
     ) -> f64 {
-        #[cfg(target_arch = "x86_64")]
-        if has_x86_64_v3() {
-            // SAFETY: the processor has every feature the function enables.
-            return unsafe { self.run_on_x86_64_v3(customers, population, seed, periods) };
-        }
-        self.run_periods(customers, population, seed, periods)
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2,bmi1,bmi2,fma,lzcnt,movbe")]
-    fn run_on_x86_64_v3(
-        &self,
-        customers: &mut Customers,
-        population: &Population,
-        seed: u64,
-        periods: u32,
-    ) -> f64 {
-        self.run_periods(customers, population, seed, periods)
-    }
-
-    #[inline(always)]
-    fn run_periods(
-        &self,
-        customers: &mut Customers,
-        population: &Population,
-        seed: u64,
-        periods: u32,
-    ) -> f64 {
-        (1..=periods)
-            .map(|period| self.step(customers, population, seed, period))
-            .sum()
+        on_widest(
+            #[inline(always)]
+            || {
+                // A plain loop: a closure inside would be compiled apart, for the baseline.
+                let mut checksum = 0.0;
+                for period in 1..=periods {
+                    checksum += self.step(customers, population, seed, period);
+                }
+                checksum
+            },
+        )
     }
 
     /// One period; returns its census and revenue summed, as a checksum.
@@ -318,17 +299,6 @@ impl FloorKernel {
             advocates as f64 + trust_sum + commitment_sum + revenue
         }
     }
-}
-
-/// Whether this processor has x86-64-v3's instructions, as relsim's engine asks.
-#[cfg(target_arch = "x86_64")]
-fn has_x86_64_v3() -> bool {
-    std::arch::is_x86_feature_detected!("avx2")
-        && std::arch::is_x86_feature_detected!("bmi1")
-        && std::arch::is_x86_feature_detected!("bmi2")
-        && std::arch::is_x86_feature_detected!("fma")
-        && std::arch::is_x86_feature_detected!("lzcnt")
-        && std::arch::is_x86_feature_detected!("movbe")
 }
 
 /// relsim's engine against the floor kernel, relationship, N = 100 000, 60 periods, one
