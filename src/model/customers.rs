@@ -241,9 +241,8 @@ impl History {
     ) {
         let (relationship, episode) = (&model.relationship, &model.episode);
         let failure = StreamChance::new(model.market.base_failure);
-        let history = self;
-        for entry in 0..history.customers.len() {
-            let customer_idx = history.customers[entry] as usize;
+        for entry in 0..self.customers.len() {
+            let customer_idx = self.customers[entry] as usize;
             let mut state = Relationship {
                 trust: own_start(
                     relationship.initial_trust,
@@ -276,10 +275,10 @@ impl History {
                     relationship,
                 );
             }
-            history.age[entry] = age as u16;
-            history.trust[entry] = state.trust as f32;
-            history.reciprocity[entry] = state.reciprocity as f32;
-            history.commitment[entry] = state.commitment as f32;
+            self.age[entry] = age as u16;
+            self.trust[entry] = state.trust as f32;
+            self.reciprocity[entry] = state.reciprocity as f32;
+            self.commitment[entry] = state.commitment as f32;
         }
     }
 
