@@ -211,6 +211,10 @@ impl SocialNetwork {
 /// Rows per piece of the CSR's sorting (a size fixed here, never the number of threads).
 const ROW_PIECE: usize = 1 << 14;
 
+/// How many rewired edges on the small world's scatter loops ask for the counts they will
+/// need.
+const SCATTER_AHEAD: usize = 16;
+
 /// Watts–Strogatz: a ring where each node links to its `half = mean_degree / 2` clockwise
 /// neighbours, each edge's far end rewired to a uniform node with probability `rewiring`
 /// (edges drawn node by node, step by step).
@@ -235,7 +239,10 @@ impl SmallWorld {
         let half = (mean_degree / 2).min(n.saturating_sub(1) / 2);
         let edges = n as usize * half as usize;
         let mut rewired_bits = vec![0u64; edges.div_ceil(64)];
-        let mut rewired = Vec::new();
+        // Room for all but a rare excess of rewired edges (six standard deviations above
+        // their mean), so that a large market's list is not copied as it grows.
+        let expected = edges as f64 * rewiring.clamp(0.0, 1.0);
+        let mut rewired = Vec::with_capacity((expected + 6.0 * expected.sqrt()) as usize + 16);
         // The stream drawn from a copy in registers (the pushes would otherwise make it
         // stored back at every draw), handed back at the end.
         let mut stream = rng.clone();
@@ -296,7 +303,12 @@ impl SmallWorld {
         // the node's cursor while they are written and ends where the next node's start. No
         // copy of the array is needed for the cursors (40 MB for ten million customers).
         let mut ends_at = vec![0u32; n + 2];
-        for &(node, target) in &self.rewired {
+        // The far ends fall anywhere in a large market's arrays: each loop asks for the
+        // counts (and then the places) of the edges a few on, so that the misses overlap.
+        for (idx, &(node, target)) in self.rewired.iter().enumerate() {
+            if let Some(&(_, ahead)) = self.rewired.get(idx + SCATTER_AHEAD) {
+                prefetch(&ends_at[ahead as usize + 2]);
+            }
             if node != target {
                 ends_at[node as usize + 2] += 1;
                 ends_at[target as usize + 2] += 1;
@@ -308,7 +320,16 @@ impl SmallWorld {
             *count = total;
         }
         let mut ends = vec![0u32; total as usize];
-        for &(node, target) in &self.rewired {
+        for (idx, &(node, target)) in self.rewired.iter().enumerate() {
+            if let Some(&(_, ahead)) = self.rewired.get(idx + SCATTER_AHEAD) {
+                prefetch(&ends_at[ahead as usize + 1]);
+            }
+            // Half as far on, its count is in the cache: the place it points to.
+            if let Some(&(_, ahead)) = self.rewired.get(idx + SCATTER_AHEAD / 2) {
+                if let Some(place) = ends.get(ends_at[ahead as usize + 1] as usize) {
+                    prefetch(place);
+                }
+            }
             if node != target {
                 let cursor = &mut ends_at[node as usize + 1];
                 ends[*cursor as usize] = target;
