@@ -58,6 +58,42 @@ fn engine_throughput(c: &mut Criterion) {
     group.finish();
 }
 
+/// The point where issue 13's krABMaga twin of the default model was measured (relationship,
+/// N = 20 000, 12 months, one thread: 0.72 M customer-steps/s; the target is 200 times that,
+/// 144 M): the engine alone, and a whole replication with the building of its world (the
+/// quantile tables are built once per process, before the first sample).
+fn engine_at_twin_point(c: &mut Criterion) {
+    let mut group = c.benchmark_group("engine_twin_point");
+    group.sample_size(20);
+    let population = 20_000u32;
+    let scenario = default_scenario(&[
+        format!("market.population={population}"),
+        format!("market.initial_active={}", population / 10),
+        "periods=12".into(),
+    ]);
+    let seeds = ReplicationSeeds::derive(scenario.seed(), 0);
+    let world = World::generate(scenario.model(), &seeds);
+    let relationship = scenario
+        .strategies()
+        .iter()
+        .position(|s| s.name == "relationship")
+        .expect("the default scenario has relationship");
+    let config = scenario.run_config(relationship);
+    group.throughput(Throughput::Elements(
+        population as u64 * scenario.periods() as u64,
+    ));
+    group.bench_function("relationship/engine", |b| {
+        b.iter(|| simulate(&config, &world, &seeds))
+    });
+    group.bench_function("relationship/with_world", |b| {
+        b.iter(|| {
+            let world = World::generate(scenario.model(), &seeds);
+            simulate(&config, &world, &seeds)
+        })
+    });
+    group.finish();
+}
+
 /// Cost of word of mouth as the network's mean degree grows (N = 100 000, relationship).
 fn degree_scaling(c: &mut Criterion) {
     let mut group = c.benchmark_group("engine_by_degree");
@@ -406,6 +442,7 @@ criterion_group!(
     parallel_replications,
     heterogeneity_cost,
     world_generation,
-    engine_against_floor
+    engine_against_floor,
+    engine_at_twin_point
 );
 criterion_main!(benches);
