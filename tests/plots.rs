@@ -323,7 +323,7 @@ fn a_sweep_draws_its_charts_and_a_self_contained_report() {
     assert_valid_chart(&out, "sensitivity_1", "depends on");
     assert_valid_chart(&out, "hinge_1", "against");
     // The verdict names the strategy robustness.csv gives the highest probability of being best,
-    // with that probability.
+    // with that probability (held to its % sign by a no-break space).
     let robustness = csv_rows(&out.join("robustness.csv"));
     let best = robustness[1..]
         .iter()
@@ -332,7 +332,7 @@ fn a_sweep_draws_its_charts_and_a_self_contained_report() {
             p(a).total_cmp(&p(b))
         })
         .unwrap();
-    let share = format!("{:.1} %", 100.0 * best[1].parse::<f64>().unwrap());
+    let share = format!("{:.1}\u{a0}%", 100.0 * best[1].parse::<f64>().unwrap());
     let verdict = html
         .split("<p class=\"verdict\">")
         .nth(1)

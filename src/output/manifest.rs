@@ -122,18 +122,30 @@ pub struct SweepManifest {
 }
 
 impl Manifest {
-    /// The run's speed in words, as the terminal's title and the reports give it: "126M
-    /// customer-steps/s, 44M of them active; 7 % of it building worlds" (the last part only
-    /// when the manifest records a time split).
+    /// The run's speed in words, as the terminal's title gives it: "126M customer-steps/s, 44M
+    /// of them active; 7 % of it building worlds" (the last part only when the manifest records
+    /// a time split).
     pub fn speed_note(&self) -> String {
+        self.speed_note_joined(' ')
+    }
+
+    /// [`Manifest::speed_note`] for the reports' pages, each number held to its unit by a
+    /// no-break space, so that a narrow page never leaves "7" at the end of one line and "%"
+    /// at the start of the next.
+    pub fn speed_note_unbroken(&self) -> String {
+        self.speed_note_joined('\u{a0}')
+    }
+
+    /// The speed note with `space` between each number and its unit.
+    fn speed_note_joined(&self, space: char) -> String {
         let share = self.time_split.world_build_share();
         let worlds = if share.is_finite() {
-            format!("; {:.0} % of it building worlds", 100.0 * share)
+            format!("; {:.0}{space}% of it building worlds", 100.0 * share)
         } else {
             String::new()
         };
         format!(
-            "{:.0}M customer-steps/s, {:.0}M of them active{worlds}",
+            "{:.0}M{space}customer-steps/s, {:.0}M{space}of them active{worlds}",
             self.customer_steps_per_second / 1e6,
             self.active_customer_steps_per_second / 1e6,
         )
@@ -187,6 +199,11 @@ mod tests {
         assert_eq!(
             manifest.speed_note(),
             "126M customer-steps/s, 44M of them active; 7 % of it building worlds"
+        );
+        // The pages' version: the same words, each number held to its unit.
+        assert_eq!(
+            manifest.speed_note_unbroken(),
+            "126M\u{a0}customer-steps/s, 44M\u{a0}of them active; 7\u{a0}% of it building worlds"
         );
     }
 }

@@ -50,6 +50,13 @@ pub(super) fn escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// [`escape`] of a sentence whose percentages must stay whole on a narrow page: each space
+/// before a `%` becomes a no-break space, so that "53.5" never ends one line and "%" starts the
+/// next.
+pub(super) fn escape_unbroken(text: &str) -> String {
+    escape(text).replace(" %", "\u{a0}%")
+}
+
 /// An SVG document ready to inline in HTML5: no XML declaration, no namespace declaration
 /// (HTML implies it, and the report then names no address at all), and a viewBox so that it
 /// scales to the page.
@@ -99,7 +106,7 @@ pub fn html_report(
          <h1>{name}</h1>\n<p class=\"description\">{description}</p>\n\
          <p class=\"verdict\">{verdict}</p>\n\
          <p class=\"meta\">{replications} × {strategies} × {periods} months · \
-         master seed {seed} · relsim {version} · {wall:.1} s on {threads} threads \
+         master seed {seed} · relsim&nbsp;{version} · {wall:.1}&nbsp;s on {threads} threads \
          ({speed})</p>\n",
         name = escape(&manifest.scenario_name),
         description = escape(
@@ -109,7 +116,7 @@ pub fn html_report(
                 .collect::<Vec<_>>()
                 .join(" ")
         ),
-        verdict = escape(&verdict(results)),
+        verdict = escape_unbroken(&verdict(results)),
         replications = count(manifest.replications, "replication"),
         strategies = count(names.len() as u64, "strategy"),
         periods = manifest.periods,
@@ -117,7 +124,7 @@ pub fn html_report(
         version = escape(&manifest.relsim_version),
         wall = manifest.wall_time_seconds,
         threads = manifest.threads,
-        speed = escape(&manifest.speed_note()),
+        speed = escape(&manifest.speed_note_unbroken()),
     );
 
     if let Some(calibration) = scenario.calibration() {
@@ -251,5 +258,13 @@ mod tests {
     #[test]
     fn escape_covers_markup() {
         assert_eq!(escape("a<b & \"c\">"), "a&lt;b &amp; &quot;c&quot;&gt;");
+    }
+
+    #[test]
+    fn unbroken_holds_percent_signs_to_their_numbers() {
+        assert_eq!(
+            escape_unbroken("best at 51.6 % [49.7 %, 53.5 %] & more"),
+            "best at 51.6\u{a0}% [49.7\u{a0}%, 53.5\u{a0}%] &amp; more"
+        );
     }
 }

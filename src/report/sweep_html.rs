@@ -5,7 +5,7 @@
 use std::fmt::Write;
 
 use super::format::human;
-use super::html::{escape, inline_svg, STYLE};
+use super::html::{escape, escape_unbroken, inline_svg, STYLE};
 use crate::output::Manifest;
 use crate::plot::sweep::{ShownPair, SweepChart};
 use crate::stats::sensitivity::Estimate;
@@ -148,7 +148,7 @@ pub fn sweep_html_report(input: &SweepReportInput) -> String {
          <body>\n<h1>{name}: where does the answer flip?</h1>\n\
          <p class=\"description\">{description}</p>\n<p class=\"verdict\">{verdict}</p>\n\
          <p class=\"meta\">{kind} design · {points} points × {replications} replications × \
-         {strategies} strategies · master seed {seed} · relsim {version} · {wall:.1} s on \
+         {strategies} strategies · master seed {seed} · relsim&nbsp;{version} · {wall:.1}&nbsp;s on \
          {threads} threads ({speed})</p>\n",
         name = escape(&manifest.scenario_name),
         description = escape(
@@ -158,7 +158,7 @@ pub fn sweep_html_report(input: &SweepReportInput) -> String {
                 .collect::<Vec<_>>()
                 .join(" ")
         ),
-        verdict = escape(&robustness_sentence(
+        verdict = escape_unbroken(&robustness_sentence(
             input.robustness,
             input.leader,
             input.design_kind,
@@ -172,7 +172,7 @@ pub fn sweep_html_report(input: &SweepReportInput) -> String {
         version = escape(&manifest.relsim_version),
         wall = manifest.wall_time_seconds,
         threads = manifest.threads,
-        speed = escape(&manifest.speed_note()),
+        speed = escape(&manifest.speed_note_unbroken()),
     );
 
     html.push_str(
