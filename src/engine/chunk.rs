@@ -251,6 +251,13 @@ impl Chunk {
         // bits of a status mask costs one misprediction per block and kind instead. Every
         // decision reads start-of-period state, so the order changes no decision (only the
         // summation order of the period's trust and commitment means, in the last bits).
+        //
+        // Most of the others are never-customers who stay prospects (84 % of all customer-steps
+        // of relationship's first year at N = 20 000). Such a turn only counts its prospect, so
+        // the never-customers' conversions are decided first, in a loop of their own, and only
+        // those who convert take the whole turn, in index order among the rest: every effect
+        // then happens in the order it did before (acquisitions against a capacity, sums).
+        let fresh_first = !terms.run.mixed_mode;
         let n_customers = turns.customers.flags.len();
         for block_start in (0..n_customers).step_by(BLOCK) {
             turns.prefetch(block_start + 2 * BLOCK..block_start + 3 * BLOCK);
@@ -260,7 +267,14 @@ impl Chunk {
                 turns.serve(local, terms, trace);
             }
             let block_mask = u64::MAX >> (BLOCK - block_len);
-            for local in set_bits(!active & block_mask, block_start) {
+            let mut others = !active & block_mask;
+            if fresh_first {
+                let fresh = others & !turns.customers.lapsed_mask(block_start, block_len);
+                let staying = fresh & !turns.fresh_conversions(fresh, block_start, terms);
+                turns.next_census.prospects += staying.count_ones();
+                others &= !staying;
+            }
+            for local in set_bits(others, block_start) {
                 if is_prospect(&turns.customers, market, local, period) {
                     turns.court(local, terms, trace);
                 } else {

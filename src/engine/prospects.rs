@@ -35,21 +35,7 @@ impl Turns<'_> {
             let u = draws.uniform(slot::ADVERTISING);
             (u < chance, u >= advertising)
         } else {
-            // Advertising and word of mouth share one draw word, so both are decided at the
-            // price of one; a prospect without advocates looks up a zero chance instead of
-            // branching (who has advocates looks random to the branch predictor).
-            let burned = usize::from(burned);
-            let advocates = social.advocates_around(local) as usize;
-            let by_advertising = draws.happens(
-                slot::ADVERTISING,
-                terms.areas.advertising_chance[area][burned],
-            );
-            let by_word = !by_advertising
-                & draws.happens(
-                    slot::WORD_OF_MOUTH,
-                    run.word_of_mouth_chance[advocates][burned],
-                );
-            let converted = by_advertising | by_word;
+            let (converted, by_word) = self.converts(local, burned, terms);
             // Deterrence is rare enough to branch on, and only a converted prospect draws for it
             // (the draws are counter-based, so skipping one changes no other).
             let deterred = converted
@@ -92,6 +78,58 @@ impl Turns<'_> {
             trace.record(context.period, customer_idx, event);
         }
         self.end_turn(local, market, context.period, trace);
+    }
+
+    /// Whether prospect `local` (`burned`: lapsed after a failed first episode) is won by
+    /// advertising or word of mouth this period outside the mixed-influence mode, before
+    /// deterrence, and whether by word of mouth. Advertising and word of mouth share one draw
+    /// word, so both are decided at the price of one; a prospect without advocates looks up a
+    /// zero chance instead of branching (who has advocates looks random to the branch
+    /// predictor).
+    #[inline(always)]
+    pub(super) fn converts(&self, local: usize, burned: bool, terms: &PassTerms) -> (bool, bool) {
+        let area = self.customers.distributor[local] as usize;
+        let draws = CounterDraws::new(
+            terms.seeds.agents,
+            terms.context.period,
+            (self.first + local) as u32,
+        );
+        let burned = usize::from(burned);
+        let advocates = self.social.advocates_around(local) as usize;
+        let by_advertising = draws.happens(
+            slot::ADVERTISING,
+            terms.areas.advertising_chance[area][burned],
+        );
+        let by_word = !by_advertising
+            & draws.happens(
+                slot::WORD_OF_MOUTH,
+                terms.run.word_of_mouth_chance[advocates][burned],
+            );
+        (by_advertising | by_word, by_word)
+    }
+
+    /// Of the block's customers `fresh` (bit `j`: entry `block_start + j`), never customers and
+    /// so prospects, the ones [`Turns::converts`] wins this period (outside the mixed-influence
+    /// mode). The others' turns would only count them as prospects: a never-customer neither
+    /// speaks nor is burned, so its turn changes nothing else.
+    #[inline(always)]
+    pub(super) fn fresh_conversions(
+        &self,
+        fresh: u64,
+        block_start: usize,
+        terms: &PassTerms,
+    ) -> u64 {
+        let mut converting = 0;
+        for local in set_bits(fresh, block_start) {
+            debug_assert_eq!(
+                self.voices[local],
+                voice::SILENT,
+                "a never-customer is silent"
+            );
+            let (converted, _) = self.converts(local, false, terms);
+            converting |= u64::from(converted) << (local - block_start);
+        }
+        converting
     }
 
     /// A prospect becomes a customer in `period`, won by word of mouth if `referred`. Rare, so

@@ -811,28 +811,44 @@ impl CustomerRows<'_> {
     pub fn active_mask(&self, block_start: usize, block_len: usize) -> u64 {
         active_mask(self.flags, block_start, block_len)
     }
+
+    /// Bit `j` set when customer `block_start + j` has lapsed (was a customer once and is not
+    /// now, or is again after a win-back), for the (at most 64) customers of
+    /// `block_start..block_start + block_len`.
+    #[inline(always)]
+    pub fn lapsed_mask(&self, block_start: usize, block_len: usize) -> u64 {
+        flag_mask(self.flags, flag::LAPSED, block_start, block_len)
+    }
 }
 
 /// Bit `j` set when the customer of `flags[block_start + j]` is active, for the (at most 64)
 /// customers of `block_start..block_start + block_len`.
 #[inline(always)]
 fn active_mask(flags: &[u8], block_start: usize, block_len: usize) -> u64 {
+    flag_mask(flags, flag::ACTIVE, block_start, block_len)
+}
+
+/// Bit `j` set when `flags[block_start + j]` has the bit `one_flag` (one of [`flag`]), for the
+/// (at most 64) customers of `block_start..block_start + block_len`.
+#[inline(always)]
+fn flag_mask(flags: &[u8], one_flag: u8, block_start: usize, block_len: usize) -> u64 {
     debug_assert!(block_len <= 64);
+    debug_assert_eq!(one_flag.count_ones(), 1);
+    let shift = one_flag.trailing_zeros();
     let block = &flags[block_start..block_start + block_len];
     let mut mask = 0;
-    const _: () = assert!(flag::ACTIVE == 1, "the gather below reads bit 0");
     let mut eights = block.chunks_exact(8);
     for (chunk_idx, eight) in eights.by_ref().enumerate() {
-        // The ACTIVE bit (bit 0) of eight flag bytes at once: isolate it in every byte,
-        // then one multiplication gathers the eight bits into the top byte, first customer
-        // lowest.
-        let bytes = u64::from_le_bytes(eight.try_into().expect("chunks of eight"));
+        // The flag's bit of eight flag bytes at once: moved to bit 0 and isolated in every
+        // byte, then one multiplication gathers the eight bits into the top byte, first
+        // customer lowest.
+        let bytes = u64::from_le_bytes(eight.try_into().expect("chunks of eight")) >> shift;
         let gathered = ((bytes & 0x0101_0101_0101_0101).wrapping_mul(0x0102_0408_1020_4080)) >> 56;
         mask |= gathered << (8 * chunk_idx);
     }
     let done = block_len - eights.remainder().len();
     for (j, &customer_flags) in eights.remainder().iter().enumerate() {
-        mask |= u64::from(customer_flags & flag::ACTIVE) << (done + j);
+        mask |= u64::from(customer_flags >> shift & 1) << (done + j);
     }
     mask
 }
@@ -1108,6 +1124,23 @@ mod tests {
                 let expected =
                     j < block_len && customers.flags[block_start + j] & flag::ACTIVE != 0;
                 assert_eq!(mask >> j & 1 == 1, expected, "block {block_start}, bit {j}");
+            }
+        }
+    }
+
+    /// Every flag's mask, of flags where every bit varies (the bytes of a counter), in whole
+    /// eights and in a block's ragged end.
+    #[test]
+    fn flag_masks_mark_the_customers_with_the_flag() {
+        let flags: Vec<u8> = (0..200u32).map(|i| (i * 37 + i / 7) as u8).collect();
+        for bit in 0..8 {
+            let one_flag = 1u8 << bit;
+            for (block_start, block_len) in [(0, 64), (64, 64), (128, 61), (190, 10), (3, 0)] {
+                let mask = flag_mask(&flags, one_flag, block_start, block_len);
+                for j in 0..64 {
+                    let expected = j < block_len && flags[block_start + j] & one_flag != 0;
+                    assert_eq!(mask >> j & 1 == 1, expected, "flag {one_flag}, bit {j}");
+                }
             }
         }
     }
