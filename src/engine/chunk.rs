@@ -252,11 +252,12 @@ impl Chunk {
         // decision reads start-of-period state, so the order changes no decision (only the
         // summation order of the period's trust and commitment means, in the last bits).
         //
-        // Most of the others are never-customers who stay prospects (84 % of all customer-steps
-        // of relationship's first year at N = 20 000). Such a turn only counts its prospect, so
-        // the never-customers' conversions are decided first, in a loop of their own, and only
-        // those who convert take the whole turn, in index order among the rest: every effect
-        // then happens in the order it did before (acquisitions against a capacity, sums).
+        // Most of the others are never-customers who stay prospects (about four customer-steps
+        // in five of relationship's first year at N = 20 000). Such a turn only counts its
+        // prospect, so the never-customers' conversions are decided first, in a loop of their
+        // own, and only those who convert take the whole turn, in index order among the rest:
+        // every effect then happens in the order it did before (acquisitions against a
+        // capacity, sums).
         let fresh_first = !terms.run.mixed_mode;
         let n_customers = turns.customers.flags.len();
         for block_start in (0..n_customers).step_by(BLOCK) {
