@@ -28,13 +28,29 @@ fn default_scenario(overrides: &[String]) -> Scenario {
 /// The default market with `population` customers (10 % active at start): the scenario,
 /// replication 0's seeds and its world.
 fn default_market(population: u32) -> (Scenario, ReplicationSeeds, World) {
-    let scenario = default_scenario(&[
+    default_market_with(population, &[])
+}
+
+/// [`default_market`] with the further overrides `extra`.
+fn default_market_with(population: u32, extra: &[&str]) -> (Scenario, ReplicationSeeds, World) {
+    let mut overrides = vec![
         format!("market.population={population}"),
         format!("market.initial_active={}", population / 10),
-    ]);
+    ];
+    overrides.extend(extra.iter().map(|o| o.to_string()));
+    let scenario = default_scenario(&overrides);
     let seeds = ReplicationSeeds::derive(scenario.seed(), 0);
     let world = World::generate(scenario.model(), &seeds);
     (scenario, seeds, world)
+}
+
+/// The index of the default scenario's relationship strategy.
+fn relationship_index(scenario: &Scenario) -> usize {
+    scenario
+        .strategies()
+        .iter()
+        .position(|s| s.name == "relationship")
+        .expect("the default scenario has relationship")
 }
 
 /// One strategy, one replication, N customers (10 % active at start), 60 periods.
@@ -66,19 +82,8 @@ fn engine_at_twin_point(c: &mut Criterion) {
     let mut group = c.benchmark_group("engine_twin_point");
     group.sample_size(20);
     let population = 20_000u32;
-    let scenario = default_scenario(&[
-        format!("market.population={population}"),
-        format!("market.initial_active={}", population / 10),
-        "periods=12".into(),
-    ]);
-    let seeds = ReplicationSeeds::derive(scenario.seed(), 0);
-    let world = World::generate(scenario.model(), &seeds);
-    let relationship = scenario
-        .strategies()
-        .iter()
-        .position(|s| s.name == "relationship")
-        .expect("the default scenario has relationship");
-    let config = scenario.run_config(relationship);
+    let (scenario, seeds, world) = default_market_with(population, &["periods=12"]);
+    let config = scenario.run_config(relationship_index(&scenario));
     group.throughput(Throughput::Elements(
         population as u64 * scenario.periods() as u64,
     ));
@@ -344,12 +349,7 @@ fn engine_against_floor(c: &mut Criterion) {
     group.sample_size(10);
     let population = 100_000u32;
     let (scenario, seeds, world) = default_market(population);
-    let relationship = scenario
-        .strategies()
-        .iter()
-        .position(|s| s.name == "relationship")
-        .expect("the default scenario has relationship");
-    let config = scenario.run_config(relationship);
+    let config = scenario.run_config(relationship_index(&scenario));
     let periods = scenario.periods();
     group.throughput(Throughput::Elements(population as u64 * periods as u64));
     let kernel = FloorKernel {
