@@ -506,26 +506,27 @@ fn draw_individual_parameters<W: Workers>(
                 let keys: Vec<u64> = (first..first + n_piece)
                     .map(|customer_idx| customer_key(stream_key, customer_idx))
                     .collect();
-                // One parameter after another, each over the piece's customers.
-                if let Some(offsets) = &mut piece.trust {
-                    let initial = relationship.initial_trust;
-                    draw_parameter(
+                // One parameter after another, each over the piece's customers; the starting
+                // trust and commitment as offsets from the scenario's values.
+                for (offsets, distribution, parameter, initial) in [
+                    (
+                        &mut piece.trust,
                         &trust_distribution,
-                        &keys,
                         IndividualParameter::Trust,
-                        offsets,
-                        |drawn| (drawn - initial) as f32,
-                    );
-                }
-                if let Some(offsets) = &mut piece.commitment {
-                    let initial = relationship.initial_commitment;
-                    draw_parameter(
+                        relationship.initial_trust,
+                    ),
+                    (
+                        &mut piece.commitment,
                         &commitment_distribution,
-                        &keys,
                         IndividualParameter::Commitment,
-                        offsets,
-                        |drawn| (drawn - initial) as f32,
-                    );
+                        relationship.initial_commitment,
+                    ),
+                ] {
+                    if let Some(offsets) = offsets {
+                        draw_parameter(distribution, &keys, parameter, offsets, |drawn| {
+                            (drawn - initial) as f32
+                        });
+                    }
                 }
                 if let Some(offsets) = &mut piece.churn {
                     let segment = &segment[first..first + n_piece];
