@@ -227,11 +227,12 @@ impl Chunk {
         }
     }
 
-    /// [`Chunk::take_turns`] compiled for x86-64-v3 (see [`InstructionSet`]).
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2,bmi1,bmi2,fma,lzcnt,movbe")]
-    fn pass_on_x86_64_v3<T: Trace>(&mut self, terms: &PassTerms, trace: &mut T) {
-        self.take_turns(terms, trace);
+    crate::model::isa::x86_64_v3! {
+        /// [`Chunk::take_turns`] compiled for x86-64-v3 (see [`InstructionSet`]).
+        #[cfg(target_arch = "x86_64")]
+        fn pass_on_x86_64_v3<T: Trace>(&mut self, terms: &PassTerms, trace: &mut T) {
+            self.take_turns(terms, trace);
+        }
     }
 
     /// [`Chunk::take_turns`] compiled for the target's baseline.

@@ -13,7 +13,7 @@
 pub(super) enum InstructionSet {
     /// What every processor of the target has (SSE2 on x86-64).
     Baseline,
-    /// x86-64-v3: AVX2, BMI1, BMI2, FMA, LZCNT and MOVBE (Intel since Haswell, 2013; AMD
+    /// x86-64-v3: AVX2, BMI1, BMI2, FMA, LZCNT, MOVBE and POPCNT (Intel since Haswell, 2013; AMD
     /// since Excavator, 2015).
     #[cfg(target_arch = "x86_64")]
     X86_64V3,
