@@ -1,11 +1,11 @@
 //! Work run on the widest instructions this processor has: x86-64-v3 (AVX2, BMI1, BMI2, FMA,
 //! LZCNT, MOVBE, and x86-64-v2's POPCNT, which it includes) where the processor has it, the
-//! target's baseline elsewhere, from one source and with the same results to the bit (Rust never fuses a multiplication and an addition it
-//! was not asked to). The customers' pass chooses through `engine::isa`, so that a test can
-//! run it on both; the world's builders, whose pieces run in closures handed to the worker
-//! pool, through [`on_widest`] (4 % fewer instructions for a world; the wide builders' worlds
-//! are the baseline's: every snapshot test compares exported results with files baseline
-//! builds wrote).
+//! target's baseline elsewhere, from one source and with the same results to the bit (Rust
+//! never fuses a multiplication and an addition it was not asked to). The customers' pass
+//! chooses through `engine::isa`, so that a test can run it on both; the world's builders,
+//! whose pieces run in closures handed to the worker pool, through [`on_widest`] (4 % fewer
+//! instructions for a world; the wide builders' worlds are the baseline's: every snapshot test
+//! compares exported results with files baseline builds wrote).
 
 /// `work()`, compiled for x86-64-v3 where the processor has it and for the target's baseline
 /// elsewhere, with the same results to the bit. `work` should be an `#[inline(always)]`
