@@ -11,7 +11,8 @@
 #     where the krABMaga twin measured 0.72 M customer-steps/s);
 #   - end to end, README's footnote ¹ (relationship, N = 100 000, 10 % active, 60 months,
 #     8 replications, 1 thread), N times: the manifest's customer-steps/s against the engine's
-#     figure, and the worlds' share of the replications' time (`time_split`);
+#     figure and against the same runs' simulation rate, and the worlds' share of the
+#     replications' time (`time_split`);
 #   - one replication of N = 10 000 000 on 1 and on 2 threads, N rounds alternated: speed-up,
 #     CPU time, peak memory, the worlds' share, and whether the output files are the same;
 #   - unless --quick: footnote ² (1 000 000 customers × 60 months × 2 strategies × 100
@@ -88,7 +89,8 @@ m = json.load(open(sys.argv[1]))
 wall, user, system, rss = open(sys.argv[2]).read().split()[-4:]
 split = m["time_split"]
 world = split["world_build_seconds"] / (split["world_build_seconds"] + split["simulation_seconds"])
-print(f"{m['customer_steps_per_second'] / 1e6:.2f} {world:.4f} {wall} {float(user) + float(system):.2f} {int(rss) // 1024}")
+simulation = m["customer_steps"] / split["simulation_seconds"]
+print(f"{m['customer_steps_per_second'] / 1e6:.2f} {world:.4f} {wall} {float(user) + float(system):.2f} {int(rss) // 1024} {simulation / 1e6:.2f}")
 PY
 }
 footnote_1=(--set market.population=100000 --set market.initial_active=10000
@@ -123,6 +125,8 @@ if [[ $quick == 0 ]]; then
     done
 fi
 
+# The raw figures, on the standard error, so that a run is never lost to the table below.
+sed 's/^/raw: /' "$results" >&2
 machine=$(lscpu | sed -n 's/^Model name: *//p' | head -1)
 echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC') on $(nproc) cores ($machine), commit" \
     "$(git rev-parse --short HEAD)$(git diff --quiet || echo ' with local changes'):" \
@@ -152,7 +156,12 @@ print(f"| ≥ 200× the krABMaga twin (144 M customer-steps/s) at N = 20 000 (`e
 f1 = rows["footnote1"]
 e2e = [r[0] for r in f1]
 share = [100 * r[0] / engine for r in f1]
-print(f"| end to end (footnote ¹'s manifest) ≥ 90 % of the engine | {spread(e2e)} M customer-steps/s = {spread(share, '{:.0f}')} % of {engine:.1f} M | {mark(statistics.median(share) >= 90)} |")
+# The engine's figure is measured minutes apart from the runs, on a machine that drifts; the
+# manifest's own simulation rate (customer-steps over the simulating time) is measured in the
+# same seconds, so the target counts as met only when both ratios reach it.
+own = [100 * r[0] / r[5] for r in f1]
+met = statistics.median(share) >= 90 and statistics.median(own) >= 90
+print(f"| end to end (footnote ¹'s manifest) ≥ 90 % of the engine | {spread(e2e)} M customer-steps/s = {spread(share, '{:.0f}')} % of criterion's {engine:.1f} M, {spread(own, '{:.0f}')} % of the same runs' simulation rate ({spread([r[5] for r in f1])} M) | {mark(met)} |")
 world = [100 * r[1] for r in f1]
 print(f"| worlds ≤ 10 % of the run at N = 100 000 (footnote ¹) | {spread(world)} % | {mark(statistics.median(world) <= 10)} |")
 one, two = rows["ten_million_1"], rows["ten_million_2"]
@@ -163,7 +172,7 @@ cpu = [100 * a[3] / b[3] for a, b in zip(one, two)]
 same = all(r[0] == 1 for r in rows["ten_million_same"])
 print(f"| one replication of N = 10 000 000: 2 threads ≥ 1.8× one | {spread(speedups, '{:.2f}')}× (wall {spread([a[2] for a in one], '{:.2f}')} s against {spread([b[2] for b in two], '{:.2f}')} s; CPU time on 1 thread {spread(cpu, '{:.0f}')} % of that on 2; peak RSS {int(max(r[4] for r in one + two))} MB; output files {'the same' if same else '**different**'} on 1 and 2 threads) | {mark(statistics.median(speedups) >= 1.8 and same)} |")
 if "footnote2" in rows:
-    steps, world, wall, cpu, rss = rows["footnote2"][0]
+    steps, world, wall, cpu, rss, _ = rows["footnote2"][0]
     print(f"| footnote ² (1 M × 60 × 2 × 100, 2 threads) ≤ 60 s, peak memory reported | {wall:.1f} s ({steps:.0f} M customer-steps/s, CPU {cpu:.1f} s, peak RSS {int(rss)} MB, worlds {100 * world:.1f} %) | {mark(wall <= 60)} |")
     one, two = rows["efficiency_1"][0], rows["efficiency_2"][0]
     by_wall = 100 * one[2] / (2 * two[2])
