@@ -382,6 +382,7 @@ fn assert_only_whole_files(part: &Path) {
             "scenario.toml",
             "sessions.json",
             "complete.json",
+            ".lock",
         ]
         .contains(&name.as_str())
             || (name.starts_with("runs-") && name.ends_with(".bin"))
@@ -450,6 +451,70 @@ fn interrupted_shards_keep_their_work_and_resume_to_the_same_result() {
     let merged = dir.path().join("merged");
     merge(&parts, &merged).success();
     assert_same_results(&plain, &merged);
+}
+
+/// A second process on a part folder a shard is still writing (a `--resume` started too soon,
+/// a requeued job) is refused, naming the process that holds the folder, and changes nothing
+/// there: the first finishes, and the part merges as if it had been alone.
+#[test]
+fn a_part_folder_being_written_refuses_a_second_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let part = dir.path().join("part1");
+    let part_arg = part.display().to_string();
+    let args = [
+        &["run"][..],
+        &LONGER,
+        &[
+            "--shard",
+            "1/2",
+            "--threads",
+            "1",
+            "--progress",
+            "json",
+            "--out",
+            &part_arg,
+        ],
+    ]
+    .concat();
+    let mut first = Process::new(relsim_binary())
+        .args(&args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(first.stderr.take().unwrap());
+    // Its first progress line: the part folder is open (and locked) by then.
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    let second = relsim()
+        .arg("run")
+        .args(LONGER)
+        .args(["--shard", "1/2", "--resume", "--quiet", "--out"])
+        .arg(&part)
+        .assert()
+        .code(2);
+    let message = String::from_utf8_lossy(&second.get_output().stderr).into_owned();
+    assert!(
+        message.contains(&format!(
+            "is being written by relsim process {}",
+            first.id()
+        )),
+        "{message}"
+    );
+    assert!(message.contains("part1"), "{message}");
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    assert!(first.wait().unwrap().success(), "{line}{rest}");
+    assert_only_whole_files(&part);
+    assert!(part.join("complete.json").exists());
+    // Once the first is gone, the folder is free again.
+    shard(&LONGER, "1/2", &part, &["--resume"]);
+    shard(&LONGER, "2/2", &dir.path().join("part2"), &[]);
+    merge(
+        &[part, dir.path().join("part2")],
+        &dir.path().join("merged"),
+    )
+    .success();
 }
 
 const EXAMPLE_ARGS: [&str; 10] = [

@@ -8,6 +8,9 @@
 //!   written under a temporary name and renamed when complete, so a killed shard leaves whole
 //!   batch files or none. Every run's period records and metrics, as little-endian `f64`s.
 //! - `complete.json`: written last, once every replication of the shard is in the journal.
+//! - `.lock`: held locked by the process writing the folder (its id inside), so that a second
+//!   process (a `--resume` while the shard still runs, a requeued job) is refused instead of
+//!   mixing its journal and temporary files with the first's.
 
 use std::fs;
 use std::io::{self, Read, Write};
@@ -82,6 +85,7 @@ pub const PART_FILE: &str = "part.json";
 pub const SCENARIO_FILE: &str = "scenario.toml";
 pub const COMPLETE_FILE: &str = "complete.json";
 pub const SESSIONS_FILE: &str = "sessions.json";
+pub const LOCK_FILE: &str = ".lock";
 const BATCH_PREFIX: &str = "runs-";
 const UNITS_PREFIX: &str = "units-";
 const BATCH_SUFFIX: &str = ".bin";
@@ -96,6 +100,51 @@ pub struct PartWriter {
     info: PartInfo,
     pending: Vec<RunRecord>,
     pending_units: Vec<UnitResult>,
+    /// [`LOCK_FILE`], locked while this writer lives (the system releases it if the process
+    /// dies).
+    _lock: fs::File,
+}
+
+/// Takes the lock of the part folder `dir` (which exists) for this process, or says which
+/// process holds it. The lock file stays: removing it could let two processes each lock a
+/// file of that name.
+fn lock_part(dir: &Path) -> Result<fs::File> {
+    let path = dir.join(LOCK_FILE);
+    let write_fail = |source| Error::Write {
+        path: path.clone(),
+        source,
+    };
+    let mut file = fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(write_fail)?;
+    match file.try_lock() {
+        Ok(()) => {
+            file.set_len(0).map_err(write_fail)?;
+            writeln!(file, "{}", std::process::id()).map_err(write_fail)?;
+            Ok(file)
+        }
+        Err(fs::TryLockError::WouldBlock) => {
+            let mut holder = String::new();
+            // Only for the message: a holder that has not written its id yet is named none.
+            let _ = file.read_to_string(&mut holder);
+            let holder = match holder.trim() {
+                "" => "another relsim process".to_string(),
+                id => format!("relsim process {id}"),
+            };
+            Err(Error::InvalidOutput {
+                path: dir.to_path_buf(),
+                message: format!(
+                    "is being written by {holder} (a shard, or a --resume of it, still running); \
+                     wait for it to finish, or stop it and then continue with --resume"
+                ),
+            })
+        }
+        Err(fs::TryLockError::Error(source)) => Err(write_fail(source)),
+    }
 }
 
 impl PartWriter {
@@ -116,17 +165,20 @@ impl PartWriter {
             path: dir.to_path_buf(),
             source,
         };
+        let already_holds = || {
+            invalid(format!(
+                "already holds shard {} (pass --resume to continue it, or choose another --out)",
+                PartFolder::read_info(dir)
+                    .map(|i| format!("{}/{}", i.shard_index, i.shard_count))
+                    .unwrap_or_else(|_| "part".into())
+            ))
+        };
         let existing = dir.join(PART_FILE).exists();
-        let done = if existing {
+        let (lock, done) = if existing {
             if !resume {
-                return Err(invalid(format!(
-                    "already holds shard {} (pass --resume to continue it, or choose another \
-                     --out)",
-                    PartFolder::read_info(dir)
-                        .map(|i| format!("{}/{}", i.shard_index, i.shard_count))
-                        .unwrap_or_else(|_| "part".into())
-                )));
+                return Err(already_holds());
             }
+            let lock = lock_part(dir)?;
             let folder = PartFolder::open(dir)?;
             if folder.info != info {
                 return Err(invalid(format!(
@@ -149,14 +201,25 @@ impl PartWriter {
                     fs::remove_file(entry.path()).map_err(write_fail)?;
                 }
             }
-            folder.done()?
+            (lock, folder.done()?)
         } else {
-            if dir.exists() && fs::read_dir(dir).map_err(write_fail)?.next().is_some() {
+            // Empty but for the lock of a shard killed before it wrote `part.json`.
+            if dir.exists()
+                && fs::read_dir(dir)
+                    .map_err(write_fail)?
+                    .flatten()
+                    .any(|entry| entry.file_name() != LOCK_FILE)
+            {
                 return Err(invalid(
                     "exists and is not empty: a shard writes a part folder of its own".into(),
                 ));
             }
             fs::create_dir_all(dir).map_err(write_fail)?;
+            let lock = lock_part(dir)?;
+            // Another shard may have started the part between the look above and the lock.
+            if dir.join(PART_FILE).exists() {
+                return Err(already_holds());
+            }
             write_atomically(&dir.join(SCENARIO_FILE), |out| {
                 out.write_all(scenario_text.as_bytes())
             })?;
@@ -165,7 +228,7 @@ impl PartWriter {
                 serde_json::to_writer_pretty(&mut *out, &info)?;
                 out.write_all(b"\n")
             })?;
-            Vec::new()
+            (lock, Vec::new())
         };
         Ok((
             Self {
@@ -173,6 +236,7 @@ impl PartWriter {
                 info,
                 pending: Vec::new(),
                 pending_units: Vec::new(),
+                _lock: lock,
             },
             done,
         ))
@@ -679,4 +743,69 @@ fn write_units(out: &mut dyn Write, units: &[UnitResult]) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info() -> PartInfo {
+        PartInfo {
+            relsim_version: "test".into(),
+            scenario_name: "test".into(),
+            scenario_source: "test".into(),
+            scenario_source_sha256: "0".repeat(64),
+            overrides: Vec::new(),
+            scenario_sha256: "0".repeat(64),
+            shard_index: 1,
+            shard_count: 2,
+            kind: PartKind::Run,
+            points: 1,
+            replications: 4,
+            strategies: 1,
+            periods: 3,
+        }
+    }
+
+    fn is_busy(result: Result<(PartWriter, Vec<u64>)>) -> bool {
+        matches!(
+            result,
+            Err(Error::InvalidOutput { message, .. })
+                if message.contains(&format!("relsim process {}", std::process::id()))
+        )
+    }
+
+    #[test]
+    fn a_part_folder_has_one_writer_at_a_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let part = dir.path().join("part");
+        let (writer, done) = PartWriter::open(&part, info(), "scenario", false).unwrap();
+        assert!(done.is_empty());
+        // A second writer, resuming or not, while the first holds the folder.
+        assert!(is_busy(PartWriter::open(&part, info(), "scenario", true)));
+        assert!(matches!(
+            PartWriter::open(&part, info(), "scenario", false),
+            Err(Error::InvalidOutput { message, .. }) if message.contains("already holds shard 1/2")
+        ));
+        drop(writer);
+        let (_writer, done) = PartWriter::open(&part, info(), "scenario", true).unwrap();
+        assert!(done.is_empty());
+    }
+
+    #[test]
+    fn a_lock_left_by_a_killed_shard_does_not_make_a_folder_taken() {
+        let dir = tempfile::tempdir().unwrap();
+        let part = dir.path().join("part");
+        fs::create_dir_all(&part).unwrap();
+        // What a shard killed between taking the lock and writing `part.json` leaves.
+        fs::write(part.join(LOCK_FILE), "12345\n").unwrap();
+        PartWriter::open(&part, info(), "scenario", false).unwrap();
+        assert!(part.join(PART_FILE).exists());
+        // Anything else in the folder makes it someone else's.
+        let other = dir.path().join("other");
+        fs::create_dir_all(&other).unwrap();
+        fs::write(other.join("notes.txt"), "mine").unwrap();
+        assert!(PartWriter::open(&other, info(), "scenario", false).is_err());
+        assert!(!other.join(LOCK_FILE).exists());
+    }
 }
