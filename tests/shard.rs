@@ -4,7 +4,7 @@
 use std::fs;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command as Process, Stdio};
+use std::process::{Child, ChildStderr, Command as Process, Stdio};
 use std::time::Duration;
 
 use assert_cmd::Command;
@@ -318,6 +318,18 @@ const LONGER: [&str; 7] = [
 /// the process to end. Returns its exit code (`None` when the signal killed it), its first line
 /// and the rest of its standard error.
 fn signal_during(args: &[&str], signal: i32, delay: Duration) -> (Option<i32>, String, String) {
+    let (mut child, mut stderr, first) = start_until_first_line(args);
+    std::thread::sleep(delay);
+    let status = stop_by_signal(&mut child, signal, Duration::from_secs(120));
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    (status.code(), first, rest)
+}
+
+/// Starts relsim with `args` (`--progress json` among them) and waits for the first line of its
+/// standard error: its part folder is open and its signal handlers are in place by then.
+/// Returns the process, the rest of its standard error to read, and that line.
+fn start_until_first_line(args: &[&str]) -> (Child, BufReader<ChildStderr>, String) {
     let mut child = Process::new(relsim_binary())
         .args(args)
         .stdout(Stdio::null())
@@ -327,11 +339,7 @@ fn signal_during(args: &[&str], signal: i32, delay: Duration) -> (Option<i32>, S
     let mut stderr = BufReader::new(child.stderr.take().unwrap());
     let mut first = String::new();
     stderr.read_line(&mut first).unwrap();
-    std::thread::sleep(delay);
-    let status = stop_by_signal(&mut child, signal, Duration::from_secs(120));
-    let mut rest = String::new();
-    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
-    (status.code(), first, rest)
+    (child, stderr, first)
 }
 
 /// Starts shard `shard_spec` of [`LONGER`] into `part` and sends `signal` `delay` after its
@@ -476,16 +484,8 @@ fn a_part_folder_being_written_refuses_a_second_process() {
         ],
     ]
     .concat();
-    let mut first = Process::new(relsim_binary())
-        .args(&args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(first.stderr.take().unwrap());
-    // Its first progress line: the part folder is open (and locked) by then.
-    let mut line = String::new();
-    stderr.read_line(&mut line).unwrap();
+    // Once its first progress line is out, the part folder is open (and locked).
+    let (mut first, mut stderr, line) = start_until_first_line(&args);
     let second = relsim()
         .arg("run")
         .args(LONGER)
