@@ -107,7 +107,7 @@ pub struct PartWriter {
 
 /// Takes the lock of the part folder `dir` (which exists) for this process, or says which
 /// process holds it. The lock file stays: removing it could let two processes each lock a
-/// file of that name.
+/// file of that name. Where the file system cannot lock at all, the folder is not locked.
 fn lock_part(dir: &Path) -> Result<fs::File> {
     let path = dir.join(LOCK_FILE);
     let write_fail = |source| Error::Write {
@@ -143,7 +143,9 @@ fn lock_part(dir: &Path) -> Result<fs::File> {
                 ),
             })
         }
-        Err(fs::TryLockError::Error(source)) => Err(write_fail(source)),
+        // A file system that cannot lock (some clusters' shared mounts): the folder goes
+        // unlocked, as it did before there was a lock, rather than the shard not running.
+        Err(fs::TryLockError::Error(_)) => Ok(file),
     }
 }
 
