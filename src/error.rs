@@ -64,12 +64,15 @@ pub enum Error {
         total: u64,
         /// What was counted: `replications`, or `point-replications` in a sweep.
         units: &'static str,
+        /// Where the time of the finished ones went, for the record of a stopped shard's
+        /// session (zero where nothing timed them).
+        time_split: crate::output::TimeSplit,
     },
     /// A run or shard stopped by a signal: what it finished is kept in `kept` (a shard's part
     /// folder, or a run's checkpoint folder).
     #[error(
-        "interrupted by {} with {done} of {total} {units} done; they are kept in {}. Continue \
-         with:\n  {resume}",
+        "interrupted by {} with {done} of {whose}{total} {units} done; they are kept in {}. \
+         Continue with:\n  {resume}",
         signal_name(*signal),
         kept.display()
     )]
@@ -79,6 +82,8 @@ pub enum Error {
         total: u64,
         /// What was counted: `replications`, or `point-replications` in a sweep.
         units: &'static str,
+        /// Whose they are, before the total: `the shard's ` for a shard, empty for a run.
+        whose: &'static str,
         kept: PathBuf,
         /// The command that continues the work.
         resume: String,

@@ -1,8 +1,9 @@
 //! Engine invariants and mechanism directions, checked on small scenarios through the library.
 
 use relsim::engine::{simulate, ReplicationSeeds, RunOutput, World};
-use relsim::experiment::{run_experiment, simulate_replication, ExperimentOptions};
-use relsim::results::{ExperimentResults, ResultsCollector, RunSink};
+use relsim::error::Error;
+use relsim::experiment::{run_experiment, simulate_replication, ExperimentOptions, StopRequest};
+use relsim::results::{ExperimentResults, ResultsCollector, RunRecord, RunSink};
 use relsim::scenario::{parse, Override, Scenario};
 
 const SMALL: &str = include_str!("data/small.toml");
@@ -594,4 +595,59 @@ fn pieces_give_the_same_world_and_run_in_any_order() {
             relsim::engine::simulate_with(&config, &world, &seeds, &LastFirst)
         );
     }
+}
+
+/// A sink that asks its experiment to stop once the first batch is in, as a signal would.
+struct StopAfterFirstBatch {
+    stop: StopRequest,
+    runs: usize,
+}
+
+impl RunSink for StopAfterFirstBatch {
+    type Output = ();
+
+    fn accept(&mut self, _run: RunRecord) -> relsim::error::Result<()> {
+        self.runs += 1;
+        Ok(())
+    }
+
+    fn end_batch(&mut self) -> relsim::error::Result<()> {
+        self.stop.request(15);
+        Ok(())
+    }
+
+    fn finish(self) -> relsim::error::Result<()> {
+        Ok(())
+    }
+}
+
+/// An interrupted experiment says where the time of the replications it handed on went, so
+/// that a stopped shard's session records it (`sessions.json`) as a finished one does.
+#[test]
+fn an_interrupted_experiment_hands_on_the_time_of_the_replications_it_kept() {
+    let scenario = small_scenario(&[]);
+    let stop = StopRequest::default();
+    let mut sink = StopAfterFirstBatch {
+        stop: stop.clone(),
+        runs: 0,
+    };
+    let options = ExperimentOptions {
+        threads: 1,
+        batch_size: 2,
+        stop,
+        ..Default::default()
+    };
+    match run_experiment(&scenario, options, &mut sink, &|| {}) {
+        Err(Error::Interrupted {
+            signal: 15,
+            finished: 2,
+            time_split,
+            ..
+        }) => assert!(
+            time_split.world_build_seconds > 0.0 && time_split.simulation_seconds > 0.0,
+            "{time_split:?}"
+        ),
+        other => panic!("expected an interruption after one batch of two, got {other:?}"),
+    }
+    assert_eq!(sink.runs, 2 * scenario.strategies().len());
 }

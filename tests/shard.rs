@@ -443,6 +443,10 @@ fn interrupted_shards_keep_their_work_and_resume_to_the_same_result() {
             panic!("shard {shard_spec} finished before signal {signal}; lengthen LONGER");
         }
         assert_eq!(code, Some(128 + signal), "{stderr}");
+        assert!(
+            stderr.contains("of the shard's 32 replications done"),
+            "{stderr}"
+        );
         assert!(stderr.contains("Continue with:"), "{stderr}");
         assert!(
             stderr.contains(&format!("--shard {shard_spec}")),

@@ -244,6 +244,7 @@ pub fn run(options: &RunOptions) -> Result<RunReport> {
                 done: already + finished,
                 total: scenario.replications() as u64,
                 units: "replications",
+                whose: "",
                 kept: checkpoint_dir,
                 resume: shard::resume_command(
                     "run",
@@ -300,6 +301,7 @@ pub fn run(options: &RunOptions) -> Result<RunReport> {
             finished: info.replications,
             total: info.replications,
             units: "replications",
+            time_split: info.time_split,
         });
     }
     let out_dir = published.folder.commit(manifest.clone())?;

@@ -121,7 +121,12 @@ impl<'a> ShardCall<'a> {
         writer.record_session(Session {
             wall_time_seconds,
             threads,
-            time_split: outcome.as_ref().map_or(TimeSplit::default(), time_split),
+            // A stopped session's split covers the units it finished and kept.
+            time_split: match &outcome {
+                Ok(info) => time_split(info),
+                Err(Error::Interrupted { time_split, .. }) => *time_split,
+                Err(_) => TimeSplit::default(),
+            },
         })?;
         outcome.map_err(|err| match err {
             Error::Interrupted {
@@ -131,6 +136,7 @@ impl<'a> ShardCall<'a> {
                 done: done_before + finished,
                 total: share,
                 units,
+                whose: "the shard's ",
                 kept: self.part_dir.clone(),
                 resume: resume_command(
                     self.command,
@@ -201,11 +207,7 @@ pub fn run_shard(options: &RunOptions) -> Result<ShardReport> {
         &writer,
         outcome,
         (wall_time, threads, |info| info.time_split),
-        (
-            done.len() as u64,
-            share.len() as u64,
-            "the shard's replications",
-        ),
+        (done.len() as u64, share.len() as u64, "replications"),
     )?;
     // Everything the part's runs cost, over every session that ran them.
     let folder = PartFolder::open(&part_dir)?;
@@ -313,7 +315,7 @@ pub fn sweep_shard(options: &SweepOptions) -> Result<ShardReport> {
         &writer,
         outcome,
         (wall_time, threads, |info| info.time_split),
-        (done.len() as u64, share, "the shard's point-replications"),
+        (done.len() as u64, share, "point-replications"),
     )?;
     let folder = PartFolder::open(&part_dir)?;
     let (_, customer_steps, active_customer_steps) = folder.unit_summary()?;

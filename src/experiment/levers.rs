@@ -65,6 +65,7 @@ pub fn npv_of_lever_sets(
             finished: npv.iter().filter(|r| r.is_some()).count() as u64,
             total: replications,
             units: "replications",
+            time_split: crate::output::TimeSplit::default(),
         });
     }
     let (npv, active): (Vec<Vec<f64>>, Vec<u64>) = npv.into_iter().flatten().unzip();

@@ -297,6 +297,7 @@ pub fn run_experiment<S: RunSink + ?Sized>(
                 finished,
                 total: replications,
                 units: "replications",
+                time_split,
             });
         }
     }

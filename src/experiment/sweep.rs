@@ -216,6 +216,7 @@ pub fn run_sweep(
                 finished: done,
                 total,
                 units: "point-replications",
+                time_split,
             });
         }
     }

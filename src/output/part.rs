@@ -265,8 +265,8 @@ impl PartWriter {
 }
 
 /// One process's work on a shard: how long it simulated, on how many threads, and where the
-/// time of the replications it finished went (none if it was stopped: an interrupted session
-/// hands on no timings; and absent in part folders of relsim versions that did not record it).
+/// time of the units it finished and kept went (absent in part folders of relsim versions that
+/// did not record it, and zero for their stopped sessions).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Session {
     pub wall_time_seconds: f64,
