@@ -86,12 +86,7 @@ impl Turns<'_> {
     /// deterrence, and whether by word of mouth ([`Conversions::decide`]).
     #[inline(always)]
     pub(super) fn converts(&self, local: usize, burned: bool, terms: &PassTerms) -> (bool, bool) {
-        Conversions::of(self, terms).decide(
-            local,
-            self.customers.distributor[local] as usize,
-            self.social.advocates_around(local) as usize,
-            usize::from(burned),
-        )
+        Conversions::of(self, terms).decide(local, burned)
     }
 
     /// Of the block's customers `fresh` (bit `j`: entry `block_start + j`), never customers and
@@ -106,7 +101,6 @@ impl Turns<'_> {
         terms: &PassTerms,
     ) -> u64 {
         let conversions = Conversions::of(self, terms);
-        let (distributor, social) = (self.customers.distributor, self.social);
         debug_assert!(
             set_bits(fresh, block_start).all(|local| self.voices[local] == voice::SILENT),
             "a never-customer is silent"
@@ -118,11 +112,9 @@ impl Turns<'_> {
             #[cfg(target_arch = "x86_64")]
             // SAFETY: `InstructionSet::detected` found every feature the function enables.
             InstructionSet::X86_64V3 => unsafe {
-                fresh_block_on_x86_64_v3(&conversions, fresh, block_start, distributor, social)
+                fresh_block_on_x86_64_v3(&conversions, fresh, block_start)
             },
-            InstructionSet::Baseline => {
-                fresh_block_on_baseline(&conversions, fresh, block_start, distributor, social)
-            }
+            InstructionSet::Baseline => fresh_block_on_baseline(&conversions, fresh, block_start),
         }
     }
 
@@ -171,8 +163,9 @@ impl Turns<'_> {
     }
 }
 
-/// What a prospect's conversion reads besides its own row, outside the mixed-influence mode:
-/// the period's draws and the chances of advertising and of word of mouth.
+/// What a prospect's conversion reads, outside the mixed-influence mode: the period's draws, the
+/// chances of advertising and of word of mouth, and the chunk's distributor areas and
+/// neighbour counts.
 #[derive(Clone, Copy)]
 pub(super) struct Conversions<'t> {
     seed: u64,
@@ -181,34 +174,34 @@ pub(super) struct Conversions<'t> {
     first: usize,
     advertising_chance: &'t [[Chance; 2]; AREAS],
     word_of_mouth_chance: &'t [[Chance; 2]],
+    distributor: &'t [u8],
+    social: SocialRows<'t>,
 }
 
 impl<'t> Conversions<'t> {
     #[inline(always)]
-    pub(super) fn of(turns: &Turns, terms: &'t PassTerms) -> Self {
+    pub(super) fn of(turns: &'t Turns, terms: &'t PassTerms) -> Self {
         Self {
             seed: terms.seeds.agents,
             period: terms.context.period,
             first: turns.first,
             advertising_chance: &terms.areas.advertising_chance,
             word_of_mouth_chance: &terms.run.word_of_mouth_chance,
+            distributor: turns.customers.distributor,
+            social: turns.social,
         }
     }
 
-    /// Whether the prospect at entry `local`, in distributor area `area`, with `advocates`
-    /// advocates among its neighbours (`burned`: 1 if it lapsed after a failed first episode,
-    /// else 0) is won by advertising or word of mouth, and whether by word of mouth.
-    /// Advertising and word of mouth share one draw word, so both are decided at the price of
-    /// one; a prospect without advocates looks up a zero chance instead of branching (who has
-    /// advocates looks random to the branch predictor).
+    /// Whether the prospect at entry `local` (`burned`: lapsed after a failed first episode)
+    /// is won by advertising or word of mouth, and whether by word of mouth. Advertising and
+    /// word of mouth share one draw word, so both are decided at the price of one; a prospect
+    /// without advocates looks up a zero chance instead of branching (who has advocates looks
+    /// random to the branch predictor).
     #[inline(always)]
-    pub(super) fn decide(
-        &self,
-        local: usize,
-        area: usize,
-        advocates: usize,
-        burned: usize,
-    ) -> (bool, bool) {
+    pub(super) fn decide(&self, local: usize, burned: bool) -> (bool, bool) {
+        let area = self.distributor[local] as usize;
+        let advocates = self.social.advocates_around(local) as usize;
+        let burned = usize::from(burned);
         let draws = CounterDraws::new(self.seed, self.period, (self.first + local) as u32);
         let by_advertising =
             draws.happens(slot::ADVERTISING, self.advertising_chance[area][burned]);
@@ -219,55 +212,31 @@ impl<'t> Conversions<'t> {
             );
         (by_advertising | by_word, by_word)
     }
-}
 
-/// The never-customers `fresh` of the block from `block_start` that convert (bit `j`: entry
-/// `block_start + j`), of a chunk whose distributor areas are `distributor` and neighbour
-/// counts `social`.
-#[inline(always)]
-fn fresh_block(
-    conversions: &Conversions,
-    fresh: u64,
-    block_start: usize,
-    distributor: &[u8],
-    social: SocialRows,
-) -> u64 {
-    let mut converting = 0;
-    for local in set_bits(fresh, block_start) {
-        let (converted, _) = conversions.decide(
-            local,
-            distributor[local] as usize,
-            social.advocates_around(local) as usize,
-            0,
-        );
-        converting |= u64::from(converted) << (local - block_start);
+    /// The never-customers `fresh` of the block from `block_start` that convert (bit `j`:
+    /// entry `block_start + j`).
+    #[inline(always)]
+    fn fresh_block(&self, fresh: u64, block_start: usize) -> u64 {
+        let mut converting = 0;
+        for local in set_bits(fresh, block_start) {
+            let (converted, _) = self.decide(local, false);
+            converting |= u64::from(converted) << (local - block_start);
+        }
+        converting
     }
-    converting
 }
 
-/// [`fresh_block`] compiled for the target's baseline.
+/// [`Conversions::fresh_block`] compiled for the target's baseline.
 #[inline(never)]
-fn fresh_block_on_baseline(
-    conversions: &Conversions,
-    fresh: u64,
-    block_start: usize,
-    distributor: &[u8],
-    social: SocialRows,
-) -> u64 {
-    fresh_block(conversions, fresh, block_start, distributor, social)
+fn fresh_block_on_baseline(conversions: &Conversions, fresh: u64, block_start: usize) -> u64 {
+    conversions.fresh_block(fresh, block_start)
 }
 
 crate::model::isa::x86_64_v3! {
-    /// [`fresh_block`] compiled for x86-64-v3.
+    /// [`Conversions::fresh_block`] compiled for x86-64-v3.
     #[cfg(target_arch = "x86_64")]
     #[inline(never)]
-    fn fresh_block_on_x86_64_v3(
-        conversions: &Conversions,
-        fresh: u64,
-        block_start: usize,
-        distributor: &[u8],
-        social: SocialRows,
-    ) -> u64 {
-        fresh_block(conversions, fresh, block_start, distributor, social)
+    fn fresh_block_on_x86_64_v3(conversions: &Conversions, fresh: u64, block_start: usize) -> u64 {
+        conversions.fresh_block(fresh, block_start)
     }
 }
