@@ -5,9 +5,9 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 
-use crate::commands::{self, RunOptions};
+use crate::commands::{self, OutputChoice, RunOptions, ScenarioChoice};
 use crate::error::Result;
 
 const ABOUT: &str = "Simulate a firm's stakeholder network and find out when long-term \
@@ -62,6 +62,64 @@ impl From<ProgressArg> for commands::ProgressOutput {
     }
 }
 
+/// The scenario a command works on (flattened into `run`, `sweep`, `breakeven`, `decompose`
+/// and `slurm`; a command whose reading differs says so with `mut_arg`).
+#[derive(Debug, Args)]
+pub struct ScenarioArgs {
+    /// Scenario file (TOML), or the name of a bundled preset (see `relsim presets`).
+    scenario: String,
+    /// Override a value, e.g. --set market.population=50000 (repeatable; same checks as the file).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    overrides: Vec<String>,
+    /// Number of replications (overrides the file).
+    #[arg(long)]
+    replications: Option<u32>,
+    /// Master seed (overrides the file).
+    #[arg(long)]
+    seed: Option<u64>,
+}
+
+impl From<ScenarioArgs> for ScenarioChoice {
+    fn from(args: ScenarioArgs) -> Self {
+        Self {
+            spec: args.scenario,
+            overrides: args.overrides,
+            replications: args.replications,
+            seed: args.seed,
+        }
+    }
+}
+
+/// Where a command writes its result folder and what it shows meanwhile (flattened into `run`,
+/// `sweep`, `breakeven` and `decompose`, each naming its default folder with `mut_arg`).
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Output folder, replaced whole at the end.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Replace the output folder even if it holds files relsim did not write.
+    #[arg(long)]
+    force: bool,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    quiet: bool,
+    /// Progress on standard error: a bar, JSON lines (one object per line with done, total,
+    /// elapsed and ETA, for schedulers and notebooks; shown even with --quiet), or none.
+    #[arg(long, value_enum, default_value_t = ProgressArg::Bar, value_name = "HOW")]
+    progress: ProgressArg,
+}
+
+impl From<OutputArgs> for OutputChoice {
+    fn from(args: OutputArgs) -> Self {
+        Self {
+            out: args.out,
+            force: args.force,
+            quiet: args.quiet,
+            progress: args.progress.into(),
+        }
+    }
+}
+
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -75,35 +133,18 @@ Examples:
   relsim run b2b_it_services --seed 7 --out results/b2b --quiet
   relsim run default --replications 1000 --shard 2/8 --out parts/2
   relsim run default --replications 50 --target-ci 2% --max-replications 1000")]
+    #[command(mut_arg("out", |arg| arg.help(
+        "Output folder [default: outputs/<scenario name>]. It is replaced whole when the run has \
+         finished; an interrupted or failed run leaves it as it was"
+    )))]
     Run {
-        /// Scenario file (TOML), or the name of a bundled preset (see `relsim presets`).
-        scenario: String,
-        /// Override a value, e.g. --set market.population=50000 (repeatable; same checks as the file).
-        #[arg(long = "set", value_name = "KEY=VALUE")]
-        overrides: Vec<String>,
-        /// Number of replications (overrides the file).
-        #[arg(long)]
-        replications: Option<u32>,
-        /// Master seed (overrides the file).
-        #[arg(long)]
-        seed: Option<u64>,
+        #[command(flatten)]
+        scenario: ScenarioArgs,
         /// Worker threads (0 = one per core). Results do not depend on it.
         #[arg(long, default_value_t = 0)]
         threads: usize,
-        /// Output folder [default: outputs/<scenario name>]. It is replaced whole when the run
-        /// has finished; an interrupted or failed run leaves it as it was.
-        #[arg(long, value_name = "DIR")]
-        out: Option<PathBuf>,
-        /// Replace the output folder even if it holds files relsim did not write.
-        #[arg(long)]
-        force: bool,
-        /// Print nothing but errors.
-        #[arg(long, short)]
-        quiet: bool,
-        /// Progress on standard error: a bar, JSON lines (one object per line with done, total,
-        /// elapsed and ETA, for schedulers and notebooks; shown even with --quiet), or none.
-        #[arg(long, value_enum, default_value_t = ProgressArg::Bar, value_name = "HOW")]
-        progress: ProgressArg,
+        #[command(flatten)]
+        output: OutputArgs,
         /// Run even if the memory estimate exceeds a quarter of this machine's memory.
         #[arg(long)]
         allow_large: bool,
@@ -167,17 +208,8 @@ Examples:
   relsim slurm study.toml --tasks 8 --cpus-per-task 4 && slurm/study/submit.sh
   relsim slurm scenarios/sweeps/default_uncertainty.toml --sweep --tasks 16")]
     Slurm {
-        /// Scenario file (TOML), or the name of a bundled preset.
-        scenario: String,
-        /// Override a value, as for `run`.
-        #[arg(long = "set", value_name = "KEY=VALUE")]
-        overrides: Vec<String>,
-        /// Number of replications (overrides the file).
-        #[arg(long)]
-        replications: Option<u32>,
-        /// Master seed (overrides the file).
-        #[arg(long)]
-        seed: Option<u64>,
+        #[command(flatten)]
+        scenario: ScenarioArgs,
         /// Shards: tasks of the job array.
         #[arg(long)]
         tasks: u32,
@@ -205,37 +237,31 @@ Examples:
   relsim sweep my_study.toml --replications 20 --threads 2 --out results/study
   relsim sweep my_study.toml --set design.samples=512
   relsim sweep my_study.toml --shard 3/8 --out parts/3")]
+    #[command(
+        mut_arg("scenario", |arg| arg.help(
+            "Scenario file (TOML) with a [design] table, or a bundled preset plus --set design"
+        )),
+        mut_arg("overrides", |arg| arg.help(
+            "Override a value, as for `run` (design.* and vary.N.* too)"
+        )),
+        mut_arg("replications", |arg| arg.help(
+            "Replications at every point (overrides the file)"
+        )),
+        mut_arg("out", |arg| arg.help(
+            "Output folder [default: outputs/<scenario name>_sweep], replaced whole at the end"
+        ))
+    )]
     Sweep {
-        /// Scenario file (TOML) with a [design] table, or a bundled preset plus --set design.
-        scenario: String,
-        /// Override a value, as for `run` (design.* and vary.N.* too).
-        #[arg(long = "set", value_name = "KEY=VALUE")]
-        overrides: Vec<String>,
-        /// Replications at every point (overrides the file).
-        #[arg(long)]
-        replications: Option<u32>,
-        /// Master seed (overrides the file).
-        #[arg(long)]
-        seed: Option<u64>,
+        #[command(flatten)]
+        scenario: ScenarioArgs,
         /// Worker threads (0 = one per core). Results do not depend on it.
         #[arg(long, default_value_t = 0)]
         threads: usize,
-        /// Output folder [default: outputs/<scenario name>_sweep], replaced whole at the end.
-        #[arg(long, value_name = "DIR")]
-        out: Option<PathBuf>,
-        /// Replace the output folder even if it holds files relsim did not write.
-        #[arg(long)]
-        force: bool,
+        #[command(flatten)]
+        output: OutputArgs,
         /// Skip the charts and sweep_report.html (the data files are written as always).
         #[arg(long)]
         no_plots: bool,
-        /// Print nothing but errors.
-        #[arg(long, short)]
-        quiet: bool,
-        /// Progress on standard error: a bar, JSON lines (one object per line with done, total,
-        /// elapsed and ETA, for schedulers and notebooks; shown even with --quiet), or none.
-        #[arg(long, value_enum, default_value_t = ProgressArg::Bar, value_name = "HOW")]
-        progress: ProgressArg,
         /// Run only shard i of n of the units (point × replication u with u mod n = i - 1)
         /// into the part folder --out, for `relsim merge`; `slurm` reads the array task.
         #[arg(long, value_name = "i/n|slurm")]
@@ -251,9 +277,17 @@ Examples:
   relsim breakeven default --vary strategies.1.price_level --between 0.8 1.2 --pair relationship,transactional
   relsim breakeven default --vary market.cogs_share --between 0.4 0.85 \\
       --vary market.population --between 5000 100000 --pair relationship,transactional --points 7")]
+    #[command(
+        mut_arg("replications", |arg| arg.help(
+            "Replications at every point (overrides the file)"
+        )),
+        mut_arg("out", |arg| arg.help(
+            "Output folder [default: outputs/<scenario name>_breakeven], replaced whole at the end"
+        ))
+    )]
     Breakeven {
-        /// Scenario file (TOML), or the name of a bundled preset.
-        scenario: String,
+        #[command(flatten)]
+        scenario: ScenarioArgs,
         /// The key to vary (repeat once for a two-parameter map); any key --set accepts.
         #[arg(long, value_name = "KEY", required = true)]
         vary: Vec<String>,
@@ -266,31 +300,11 @@ Examples:
         /// Grid points along each key, both ends included.
         #[arg(long, default_value_t = 11)]
         points: u32,
-        /// Override a value, as for `run`.
-        #[arg(long = "set", value_name = "KEY=VALUE")]
-        overrides: Vec<String>,
-        /// Replications at every point (overrides the file).
-        #[arg(long)]
-        replications: Option<u32>,
-        /// Master seed (overrides the file).
-        #[arg(long)]
-        seed: Option<u64>,
         /// Worker threads (0 = one per core). Results do not depend on it.
         #[arg(long, default_value_t = 0)]
         threads: usize,
-        /// Output folder [default: outputs/<scenario name>_breakeven], replaced whole at the end.
-        #[arg(long, value_name = "DIR")]
-        out: Option<PathBuf>,
-        /// Replace the output folder even if it holds files relsim did not write.
-        #[arg(long)]
-        force: bool,
-        /// Print nothing but errors.
-        #[arg(long, short)]
-        quiet: bool,
-        /// Progress on standard error: a bar, JSON lines (one object per line with done, total,
-        /// elapsed and ETA, for schedulers and notebooks; shown even with --quiet), or none.
-        #[arg(long, value_enum, default_value_t = ProgressArg::Bar, value_name = "HOW")]
-        progress: ProgressArg,
+        #[command(flatten)]
+        output: OutputArgs,
     },
     /// Fit the scenario's churn to a firm's observed cohort survival (maximum likelihood with the
     /// simulation in the loop) and write the calibrated scenario (docs/calibration.md).
@@ -352,40 +366,23 @@ Examples:
 Examples:
   relsim decompose default --pair relationship,transactional
   relsim decompose default --pair relationship,hybrid --replications 50")]
+    #[command(mut_arg("out", |arg| arg.help(
+        "Output folder [default: outputs/<scenario name>_decompose], replaced whole at the end"
+    )))]
     Decompose {
-        /// Scenario file (TOML), or the name of a bundled preset.
-        scenario: String,
+        #[command(flatten)]
+        scenario: ScenarioArgs,
         /// The two strategies, A,B: the gap is NPV of A minus NPV of B.
         #[arg(long, value_name = "A,B", required = true)]
         pair: String,
         /// Random orders of switching levers (every order when there are few levers).
         #[arg(long, default_value_t = 24)]
         orders: usize,
-        /// Override a value, as for `run`.
-        #[arg(long = "set", value_name = "KEY=VALUE")]
-        overrides: Vec<String>,
-        /// Number of replications (overrides the file).
-        #[arg(long)]
-        replications: Option<u32>,
-        /// Master seed (overrides the file).
-        #[arg(long)]
-        seed: Option<u64>,
         /// Worker threads (0 = one per core). Results do not depend on it.
         #[arg(long, default_value_t = 0)]
         threads: usize,
-        /// Output folder [default: outputs/<scenario name>_decompose], replaced whole at the end.
-        #[arg(long, value_name = "DIR")]
-        out: Option<PathBuf>,
-        /// Replace the output folder even if it holds files relsim did not write.
-        #[arg(long)]
-        force: bool,
-        /// Print nothing but errors.
-        #[arg(long, short)]
-        quiet: bool,
-        /// Progress on standard error: a bar, JSON lines (one object per line with done, total,
-        /// elapsed and ETA, for schedulers and notebooks; shown even with --quiet), or none.
-        #[arg(long, value_enum, default_value_t = ProgressArg::Bar, value_name = "HOW")]
-        progress: ProgressArg,
+        #[command(flatten)]
+        output: OutputArgs,
     },
     /// Redraw the charts and report.html of a finished run from its files, without simulating.
     #[command(after_help = "\
@@ -537,35 +534,24 @@ pub fn execute(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Run {
             scenario,
-            overrides,
-            replications,
-            seed,
             threads,
-            out,
-            force,
-            quiet,
+            output,
             allow_large,
             no_plots,
-            progress,
             shard,
             resume,
             target_ci,
             target_metric,
             max_replications,
         } => {
+            let quiet = output.quiet;
             let options = RunOptions {
                 target_ci,
                 target_metric,
                 max_replications,
-                progress: progress.into(),
-                scenario,
-                overrides,
-                replications,
-                seed,
+                scenario: scenario.into(),
                 threads,
-                out,
-                force,
-                quiet,
+                output: output.into(),
                 allow_large,
                 no_plots,
                 table_width: terminal_width(),
@@ -621,29 +607,18 @@ pub fn execute(cli: Cli) -> Result<()> {
         }
         Command::Sweep {
             scenario,
-            overrides,
-            replications,
-            seed,
             threads,
-            out,
-            force,
+            output,
             no_plots,
-            quiet,
-            progress,
             shard,
             resume,
         } => {
+            let quiet = output.quiet;
             let options = commands::SweepOptions {
-                progress: progress.into(),
-                scenario,
-                overrides,
-                replications,
-                seed,
+                scenario: scenario.into(),
                 threads,
-                out,
-                force,
+                output: output.into(),
                 no_plots,
-                quiet,
                 shard,
                 resume,
             };
@@ -677,29 +652,18 @@ pub fn execute(cli: Cli) -> Result<()> {
             between,
             pair,
             points,
-            overrides,
-            replications,
-            seed,
             threads,
-            out,
-            force,
-            quiet,
-            progress,
+            output,
         } => {
+            let quiet = output.quiet;
             let report = commands::breakeven(&commands::BreakevenOptions {
-                progress: progress.into(),
-                scenario,
+                scenario: scenario.into(),
                 vary,
                 between,
                 pair,
                 points,
-                overrides,
-                replications,
-                seed,
                 threads,
-                out,
-                force,
-                quiet,
+                output: output.into(),
             })?;
             if !quiet {
                 print(&format!(
@@ -713,27 +677,16 @@ pub fn execute(cli: Cli) -> Result<()> {
             scenario,
             pair,
             orders,
-            overrides,
-            replications,
-            seed,
             threads,
-            out,
-            force,
-            quiet,
-            progress,
+            output,
         } => {
+            let quiet = output.quiet;
             let report = commands::decompose(&commands::DecomposeOptions {
-                progress: progress.into(),
-                scenario,
+                scenario: scenario.into(),
                 pair,
                 orders,
-                overrides,
-                replications,
-                seed,
                 threads,
-                out,
-                force,
-                quiet,
+                output: output.into(),
             })?;
             if !quiet {
                 print(&format!(
@@ -802,9 +755,6 @@ pub fn execute(cli: Cli) -> Result<()> {
         }
         Command::Slurm {
             scenario,
-            overrides,
-            replications,
-            seed,
             tasks,
             time,
             cpus_per_task,
@@ -814,10 +764,7 @@ pub fn execute(cli: Cli) -> Result<()> {
         } => {
             let report = commands::slurm(&commands::SlurmOptions {
                 sweep,
-                scenario,
-                overrides,
-                replications,
-                seed,
+                scenario: scenario.into(),
                 tasks,
                 time,
                 cpus_per_task,

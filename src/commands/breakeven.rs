@@ -4,13 +4,12 @@
 
 use std::fmt::Write as _;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use super::sweep::{run_design, DesignRun};
-use super::{load_scenario, ProgressOutput, RunFacts};
+use super::{OutputChoice, RunFacts, ScenarioChoice};
 use crate::error::{Error, Result};
 use crate::output::csv::{number, text as csv_text};
-use crate::output::StagedFolder;
 use crate::plot::breakeven::{render_png, render_svg, BreakevenChart};
 use crate::report::format::human;
 use crate::results::points::pair_quantity;
@@ -22,7 +21,8 @@ use crate::sweep::PreparedSweep;
 /// Options of `relsim breakeven`.
 #[derive(Debug, Clone, Default)]
 pub struct BreakevenOptions {
-    pub scenario: String,
+    /// The scenario; `replications` are those at every grid point.
+    pub scenario: ScenarioChoice,
     /// One or two keys to vary.
     pub vary: Vec<String>,
     /// `[lo, hi]` of each key, in the order of `vary`.
@@ -31,15 +31,10 @@ pub struct BreakevenOptions {
     pub pair: String,
     /// Grid points along each key (including both ends).
     pub points: u32,
-    pub overrides: Vec<String>,
-    pub replications: Option<u32>,
-    pub seed: Option<u64>,
+    /// Worker threads; 0 means one per core.
     pub threads: usize,
-    pub out: Option<PathBuf>,
-    pub force: bool,
-    pub quiet: bool,
-    /// How progress is shown: a bar, JSON lines for a scheduler, or nothing.
-    pub progress: ProgressOutput,
+    /// The result folder; default `outputs/<scenario name>_breakeven`.
+    pub output: OutputChoice,
 }
 
 /// What `relsim breakeven` did.
@@ -121,15 +116,12 @@ pub fn breakeven(options: &BreakevenOptions) -> Result<BreakevenReport> {
             )
         })
         .collect();
-    let mut overrides = options.overrides.clone();
-    overrides.push("design={kind=\"grid\"}".into());
-    overrides.push(format!("vary=[{}]", vary_tables.join(", ")));
-    let (source, scenario, applied) = load_scenario(
-        &options.scenario,
-        &overrides,
-        options.replications,
-        options.seed,
-    )?;
+    let mut on_grid = options.scenario.clone();
+    on_grid.overrides.push("design={kind=\"grid\"}".into());
+    on_grid
+        .overrides
+        .push(format!("vary=[{}]", vary_tables.join(", ")));
+    let (source, scenario, applied) = on_grid.load()?;
     let names: Vec<String> = scenario
         .strategies()
         .iter()
@@ -137,11 +129,7 @@ pub fn breakeven(options: &BreakevenOptions) -> Result<BreakevenReport> {
         .collect();
     let (a, b) = pair_indices(&options.pair, &names)?;
     let prepared = PreparedSweep::new(&scenario, &source.name)?;
-    let out_dir = options
-        .out
-        .clone()
-        .unwrap_or_else(|| Path::new("outputs").join(format!("{}_breakeven", scenario.name())));
-    let mut folder = StagedFolder::prepare(&out_dir, options.force)?;
+    let mut folder = options.output.stage(&scenario, "_breakeven")?;
 
     let n_points = prepared.points.len();
     let (results, info, wall_time) = run_design(
@@ -151,8 +139,7 @@ pub fn breakeven(options: &BreakevenOptions) -> Result<BreakevenReport> {
         &mut folder,
         &DesignRun {
             threads: options.threads,
-            quiet: options.quiet,
-            progress: options.progress,
+            output: &options.output,
             message: format!("finding the break-even of {} − {}", names[a], names[b]),
         },
         super::sweep::UnitSource::Simulate,

@@ -3,15 +3,14 @@
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use super::breakeven::{pair_indices, signed};
-use super::{load_scenario, Progress, ProgressOutput, RunFacts, StopOnSignals};
+use super::{OutputChoice, RunFacts, ScenarioChoice, StopOnSignals};
 use crate::error::{Error, Result};
 use crate::experiment::{npv_of_lever_sets, StopRequest};
 use crate::output::csv::{number, text as csv_text};
-use crate::output::StagedFolder;
 use crate::report::count;
 use crate::stats::Welford;
 use crate::sweep::levers::{
@@ -21,20 +20,15 @@ use crate::sweep::levers::{
 /// Options of `relsim decompose`.
 #[derive(Debug, Clone, Default)]
 pub struct DecomposeOptions {
-    pub scenario: String,
+    pub scenario: ScenarioChoice,
     /// `A,B`: the gap is NPV of A minus NPV of B.
     pub pair: String,
     /// Random orders of switching levers (all orders when there are few levers).
     pub orders: usize,
-    pub overrides: Vec<String>,
-    pub replications: Option<u32>,
-    pub seed: Option<u64>,
+    /// Worker threads; 0 means one per core.
     pub threads: usize,
-    pub out: Option<PathBuf>,
-    pub force: bool,
-    pub quiet: bool,
-    /// How progress is shown: a bar, JSON lines for a scheduler, or nothing.
-    pub progress: ProgressOutput,
+    /// The result folder; default `outputs/<scenario name>_decompose`.
+    pub output: OutputChoice,
 }
 
 /// What `relsim decompose` did.
@@ -46,12 +40,7 @@ pub struct DecomposeReport {
 
 /// `relsim decompose`.
 pub fn decompose(options: &DecomposeOptions) -> Result<DecomposeReport> {
-    let (source, scenario, applied) = load_scenario(
-        &options.scenario,
-        &options.overrides,
-        options.replications,
-        options.seed,
-    )?;
+    let (source, scenario, applied) = options.scenario.load()?;
     let names: Vec<String> = scenario
         .strategies()
         .iter()
@@ -82,17 +71,11 @@ pub fn decompose(options: &DecomposeOptions) -> Result<DecomposeReport> {
         .iter()
         .map(|&mask| mixed_levers(levers_a, levers_b, &levers, mask))
         .collect();
-    let out_dir = options
-        .out
-        .clone()
-        .unwrap_or_else(|| Path::new("outputs").join(format!("{}_decompose", scenario.name())));
-    let mut folder = StagedFolder::prepare(&out_dir, options.force)?;
+    let mut folder = options.output.stage(&scenario, "_decompose")?;
 
     let stop = StopRequest::default();
     let _signals = StopOnSignals::install(&stop);
-    let progress = Progress::new(
-        options.progress,
-        options.quiet,
+    let progress = options.output.progress(
         scenario.replications() as u64,
         "replications",
         format!(

@@ -42,25 +42,73 @@ pub use slurm::{slurm, SlurmOptions, SlurmReport};
 pub use stories::{stories, StoriesFormat, StoriesOptions, MAX_STORY_CUSTOMERS};
 pub use sweep::{sweep, SweepOptions, SweepReport};
 
-/// Options of `relsim run`.
+/// The scenario a command works on: a scenario file or a bundled preset's name, `--set`
+/// overrides, and the shortcuts `--replications` and `--seed`.
 #[derive(Debug, Clone, Default)]
-pub struct RunOptions {
+pub struct ScenarioChoice {
     /// A scenario file, or the name of a bundled preset.
-    pub scenario: String,
-    /// `KEY=VALUE` overrides.
+    pub spec: String,
+    /// `KEY=VALUE` overrides, applied in order.
     pub overrides: Vec<String>,
+    /// Replications (for a design: at every point), overriding the file's.
     pub replications: Option<u32>,
+    /// The master seed, overriding the file's.
     pub seed: Option<u64>,
-    /// Worker threads; 0 = one per core.
-    pub threads: usize,
-    /// Output folder; default `outputs/<scenario name>`.
+}
+
+impl ScenarioChoice {
+    /// The scenario, where it came from, and every override applied to it (the shortcuts
+    /// last, as `replications` and `seed` overrides).
+    pub fn load(&self) -> Result<(ScenarioSource, Scenario, Vec<Override>)> {
+        load_scenario(&self.spec, &self.overrides, self.replications, self.seed)
+    }
+}
+
+/// Where a command writes its result folder, and what it shows while it runs.
+#[derive(Debug, Clone, Default)]
+pub struct OutputChoice {
+    /// The result folder; by default `outputs/<scenario name>` and the command's suffix.
     pub out: Option<PathBuf>,
-    /// Replace the output folder even if it holds files relsim did not write.
+    /// Replace the folder even if it holds files relsim did not write.
     pub force: bool,
-    /// No progress bar and no table.
+    /// No progress bar (JSON lines of progress still go out) and no table.
     pub quiet: bool,
     /// How progress is shown: a bar, JSON lines for a scheduler, or nothing.
     pub progress: ProgressOutput,
+}
+
+impl OutputChoice {
+    /// The result folder (see [`result_folder`]), checked, and its staging sibling created,
+    /// before anything runs.
+    fn stage(&self, scenario: &Scenario, suffix: &str) -> Result<StagedFolder> {
+        StagedFolder::prepare(
+            &result_folder(self.out.as_deref(), scenario, suffix),
+            self.force,
+        )
+    }
+
+    /// A progress display for `total` `unit`s, as this output asks.
+    fn progress(&self, total: u64, unit: &'static str, message: String) -> Progress {
+        Progress::new(self.progress, self.quiet, total, unit, message)
+    }
+}
+
+/// A command's result folder: `out` if given, else `outputs/<scenario name><suffix>`.
+fn result_folder(out: Option<&Path>, scenario: &Scenario, suffix: &str) -> PathBuf {
+    out.map_or_else(
+        || Path::new("outputs").join(format!("{}{suffix}", scenario.name())),
+        Path::to_path_buf,
+    )
+}
+
+/// Options of `relsim run`.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    pub scenario: ScenarioChoice,
+    /// Worker threads; 0 = one per core.
+    pub threads: usize,
+    /// The result folder (default `outputs/<scenario name>`), or with `shard` the part folder.
+    pub output: OutputChoice,
     /// Run even if the memory estimate exceeds a quarter of RAM.
     pub allow_large: bool,
     /// Skip charts and report (for batch use).
@@ -135,12 +183,7 @@ pub fn run(options: &RunOptions) -> Result<RunReport> {
                 .into(),
         });
     }
-    let (source, scenario, overrides) = load_scenario(
-        &options.scenario,
-        &options.overrides,
-        options.replications,
-        options.seed,
-    )?;
+    let (source, scenario, overrides) = options.scenario.load()?;
     let threads = resolve_threads(options.threads);
     let adaptive = match &options.target_ci {
         Some(target) => Some(AdaptivePlan::new(
@@ -171,12 +214,8 @@ pub fn run(options: &RunOptions) -> Result<RunReport> {
         None => check_memory(&scenario, threads, options.allow_large)?,
     }
     // The output folder is checked, and its staging sibling created, before anything runs.
-    let out_dir = options
-        .out
-        .clone()
-        .unwrap_or_else(|| Path::new("outputs").join(scenario.name()));
-    let folder = StagedFolder::prepare(&out_dir, options.force)?;
-    let checkpoint_dir = checkpoint::dir_of(&out_dir);
+    let folder = options.output.stage(&scenario, "")?;
+    let checkpoint_dir = checkpoint::dir_of(folder.target());
     let scenario_sha256 = format!("{:x}", Sha256::digest(scenario.to_toml().as_bytes()));
     let restored = if options.resume {
         Some(checkpoint::read(
@@ -187,7 +226,7 @@ pub fn run(options: &RunOptions) -> Result<RunReport> {
     } else {
         None
     };
-    if !options.quiet {
+    if !options.output.quiet {
         for note in scenario.notes() {
             eprintln!("note: {note}");
         }
@@ -202,9 +241,7 @@ pub fn run(options: &RunOptions) -> Result<RunReport> {
     let stop = StopRequest::default();
     let _signals = StopOnSignals::install(&stop);
 
-    let progress = Progress::new(
-        options.progress,
-        options.quiet,
+    let progress = options.output.progress(
         most_replications,
         "replications",
         format!("simulating {}", scenario.name()),
@@ -249,9 +286,7 @@ pub fn run(options: &RunOptions) -> Result<RunReport> {
                 resume: shard::resume_command(
                     "run",
                     &options.scenario,
-                    &options.overrides,
-                    (options.replications, options.seed),
-                    (None, options.out.as_deref()),
+                    (None, options.output.out.as_deref()),
                 ),
             });
         }

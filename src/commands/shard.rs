@@ -9,7 +9,8 @@ use sha2::{Digest, Sha256};
 
 use super::sweep::{sweep_scenario, SweepInput, SweepOptions, UnitSource};
 use super::{
-    load_scenario, publish, Progress, ProgressOutput, RunFacts, RunOptions, StopOnSignals,
+    publish, result_folder, OutputChoice, Progress, ProgressOutput, RunFacts, RunOptions,
+    ScenarioChoice, StopOnSignals,
 };
 use crate::error::{Error, Result};
 use crate::experiment::{
@@ -38,10 +39,7 @@ pub struct ShardReport {
 struct ShardCall<'a> {
     /// `run` or `sweep`.
     command: &'static str,
-    scenario: &'a str,
-    overrides: &'a [String],
-    replications: Option<u32>,
-    seed: Option<u64>,
+    scenario: &'a ScenarioChoice,
     shard: Shard,
     part_dir: PathBuf,
     /// The scenario as loaded, with where it came from and its parsed overrides.
@@ -57,10 +55,7 @@ impl<'a> ShardCall<'a> {
         command: &'static str,
         shard: Option<&str>,
         out: Option<&Path>,
-        scenario: &'a str,
-        overrides: &'a [String],
-        replications: Option<u32>,
-        seed: Option<u64>,
+        scenario: &'a ScenarioChoice,
     ) -> Result<Self> {
         let shard = Shard::parse(shard.unwrap_or("1/1"), |name| std::env::var(name).ok())?;
         let part_dir = out
@@ -71,14 +66,10 @@ impl<'a> ShardCall<'a> {
                       parts/shard-2), which `relsim merge` combines"
                     .into(),
             })?;
-        let (source, loaded, parsed_overrides) =
-            load_scenario(scenario, overrides, replications, seed)?;
+        let (source, loaded, parsed_overrides) = scenario.load()?;
         Ok(Self {
             command,
             scenario,
-            overrides,
-            replications,
-            seed,
             shard,
             part_dir,
             source,
@@ -141,8 +132,6 @@ impl<'a> ShardCall<'a> {
                 resume: resume_command(
                     self.command,
                     self.scenario,
-                    self.overrides,
-                    (self.replications, self.seed),
                     (Some(self.shard), Some(&self.part_dir)),
                 ),
             },
@@ -157,11 +146,8 @@ pub fn run_shard(options: &RunOptions) -> Result<ShardReport> {
     let call = ShardCall::new(
         "run",
         options.shard.as_deref(),
-        options.out.as_deref(),
+        options.output.out.as_deref(),
         &options.scenario,
-        &options.overrides,
-        options.replications,
-        options.seed,
     )?;
     let scenario = &call.loaded;
     let threads = super::resolve_threads(options.threads);
@@ -180,8 +166,8 @@ pub fn run_shard(options: &RunOptions) -> Result<ShardReport> {
     let stop = StopRequest::default();
     let _signals = StopOnSignals::install(&stop);
     let progress = Progress::of_shard(
-        options.progress,
-        options.quiet,
+        options.output.progress,
+        options.output.quiet,
         shard,
         (share.len() - to_run.len()) as u64,
         share.len() as u64,
@@ -234,20 +220,22 @@ pub fn run_shard(options: &RunOptions) -> Result<ShardReport> {
 /// run, with its `--out` if it was given one.
 pub(super) fn resume_command(
     command: &str,
-    scenario: &str,
-    overrides: &[String],
-    (replications, seed): (Option<u32>, Option<u64>),
+    scenario: &ScenarioChoice,
     (shard, out): (Option<Shard>, Option<&Path>),
 ) -> String {
-    let mut words = vec!["relsim".to_string(), command.into(), shell_word(scenario)];
-    for assignment in overrides {
+    let mut words = vec![
+        "relsim".to_string(),
+        command.into(),
+        shell_word(&scenario.spec),
+    ];
+    for assignment in &scenario.overrides {
         words.push("--set".into());
         words.push(shell_word(assignment));
     }
-    if let Some(replications) = replications {
+    if let Some(replications) = scenario.replications {
         words.push(format!("--replications {replications}"));
     }
-    if let Some(seed) = seed {
+    if let Some(seed) = scenario.seed {
         words.push(format!("--seed {seed}"));
     }
     if let Some(shard) = shard {
@@ -267,11 +255,8 @@ pub fn sweep_shard(options: &SweepOptions) -> Result<ShardReport> {
     let call = ShardCall::new(
         "sweep",
         options.shard.as_deref(),
-        options.out.as_deref(),
+        options.output.out.as_deref(),
         &options.scenario,
-        &options.overrides,
-        options.replications,
-        options.seed,
     )?;
     let scenario = &call.loaded;
     let prepared = PreparedSweep::new(scenario, &call.source.name)?;
@@ -286,8 +271,8 @@ pub fn sweep_shard(options: &SweepOptions) -> Result<ShardReport> {
     let stop = StopRequest::default();
     let _signals = StopOnSignals::install(&stop);
     let progress = Progress::of_shard(
-        options.progress,
-        options.quiet,
+        options.output.progress,
+        options.output.quiet,
         shard,
         done.len() as u64,
         share,
@@ -393,11 +378,13 @@ fn merge_sweep(parts: &[PartFolder], options: &MergeOptions) -> Result<MergeRepo
             overrides: reference.overrides.clone(),
         },
         &SweepOptions {
-            out: options.out.clone(),
-            force: options.force,
+            output: OutputChoice {
+                out: options.out.clone(),
+                force: options.force,
+                quiet: true,
+                progress: ProgressOutput::None,
+            },
             no_plots: options.no_plots,
-            quiet: true,
-            progress: ProgressOutput::None,
             ..Default::default()
         },
         UnitSource::Replay {
@@ -633,10 +620,7 @@ pub fn merge(options: &MergeOptions) -> Result<MergeReport> {
             active_customer_steps,
         )
     };
-    let out_dir = options
-        .out
-        .clone()
-        .unwrap_or_else(|| Path::new("outputs").join(scenario.name()));
+    let out_dir = result_folder(options.out.as_deref(), &scenario, "");
     let folder = StagedFolder::prepare(&out_dir, options.force)?;
     let published = publish(
         folder,

@@ -4,17 +4,15 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::load_scenario;
+use super::ScenarioChoice;
 use crate::error::{Error, Result};
 use crate::output::write_atomically;
 
 /// Options of `relsim slurm`.
 #[derive(Debug, Clone, Default)]
 pub struct SlurmOptions {
-    pub scenario: String,
-    pub overrides: Vec<String>,
-    pub replications: Option<u32>,
-    pub seed: Option<u64>,
+    /// The scenario every task runs, expanded into the job folder.
+    pub scenario: ScenarioChoice,
     /// Shards: tasks of the job array.
     pub tasks: u32,
     /// Each task's time limit, in Slurm's notation (`MM`, `HH:MM:SS`, `D-HH:MM:SS`, …).
@@ -45,19 +43,14 @@ pub const SUBMIT_SCRIPT: &str = "submit.sh";
 /// Writes the job folder: the expanded scenario (so every task runs exactly the same one), the
 /// job array, the merge job and `submit.sh`.
 pub fn slurm(options: &SlurmOptions) -> Result<SlurmReport> {
-    let (_, scenario, _) = load_scenario(
-        &options.scenario,
-        &options.overrides,
-        options.replications,
-        options.seed,
-    )?;
+    let (_, scenario, _) = options.scenario.load()?;
     let invalid = |option: &str, message: String| Error::InvalidOption {
         option: option.into(),
         message,
     };
     // What the tasks share: replications, or a sweep's units (point × replication).
     let (units, unit_name) = if options.sweep {
-        let prepared = crate::sweep::PreparedSweep::new(&scenario, &options.scenario)?;
+        let prepared = crate::sweep::PreparedSweep::new(&scenario, &options.scenario.spec)?;
         (
             prepared.points.len() as u64 * scenario.replications() as u64,
             "point-replications",
@@ -131,7 +124,7 @@ pub fn slurm(options: &SlurmOptions) -> Result<SlurmReport> {
         writeln!(
             out,
             "# The scenario every task of this job runs (from {}), every default written out.",
-            options.scenario
+            options.scenario.spec
         )?;
         out.write_all(scenario.to_toml().as_bytes())
     })?;

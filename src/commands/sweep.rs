@@ -2,12 +2,12 @@
 //! on, and write the sweep's folder whole (docs/sweeps.md).
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use sha2::{Digest, Sha256};
 
-use super::{load_scenario, Progress, ProgressOutput, RunFacts, StopOnSignals};
+use super::{OutputChoice, RunFacts, ScenarioChoice, StopOnSignals};
 use crate::error::{Error, Result};
 use crate::experiment::StopRequest;
 use crate::experiment::{run_sweep, ExecutionOptions, SweepInfo};
@@ -37,22 +37,15 @@ use crate::sweep::PreparedSweep;
 /// Options of `relsim sweep`.
 #[derive(Debug, Clone, Default)]
 pub struct SweepOptions {
-    /// A scenario file, or the name of a bundled preset, with a `[design]` table.
-    pub scenario: String,
-    pub overrides: Vec<String>,
-    /// Replications at every point (overrides the file).
-    pub replications: Option<u32>,
-    pub seed: Option<u64>,
+    /// A scenario with a `[design]` table; its `replications` are those at every point.
+    pub scenario: ScenarioChoice,
     /// Worker threads; 0 means one per core.
     pub threads: usize,
-    /// Output folder; default `outputs/<scenario name>_sweep`.
-    pub out: Option<PathBuf>,
-    pub force: bool,
+    /// The result folder (default `outputs/<scenario name>_sweep`), or with `shard` the part
+    /// folder.
+    pub output: OutputChoice,
     /// Skip the charts and `sweep_report.html`.
     pub no_plots: bool,
-    pub quiet: bool,
-    /// How progress is shown: a bar, JSON lines for a scheduler, or nothing.
-    pub progress: ProgressOutput,
     /// Run only this share of the units into a part folder (`i/n` or `slurm`).
     pub shard: Option<String>,
     /// Continue the part folder's journal (with `shard`).
@@ -98,12 +91,7 @@ pub fn sweep(options: &SweepOptions) -> Result<SweepReport> {
                 .into(),
         });
     }
-    let (source, scenario, overrides) = load_scenario(
-        &options.scenario,
-        &options.overrides,
-        options.replications,
-        options.seed,
-    )?;
+    let (source, scenario, overrides) = options.scenario.load()?;
     let input = SweepInput {
         scenario,
         source_sha256: format!("{:x}", Sha256::digest(source.text.as_bytes())),
@@ -127,11 +115,7 @@ pub(super) fn sweep_scenario(
         overrides,
     } = input;
     let prepared = PreparedSweep::new(&scenario, &source_name)?;
-    let out_dir = options
-        .out
-        .clone()
-        .unwrap_or_else(|| Path::new("outputs").join(format!("{}_sweep", scenario.name())));
-    let mut folder = StagedFolder::prepare(&out_dir, options.force)?;
+    let mut folder = options.output.stage(&scenario, "_sweep")?;
     let design = scenario.design().expect("a prepared sweep has a design");
     let strategy_names: Vec<String> = scenario
         .strategies()
@@ -148,8 +132,7 @@ pub(super) fn sweep_scenario(
         &mut folder,
         &DesignRun {
             threads: options.threads,
-            quiet: options.quiet,
-            progress: options.progress,
+            output: &options.output,
             message: format!("sweeping {} ({} points)", scenario.name(), n_points),
         },
         units,
@@ -189,7 +172,7 @@ pub(super) fn sweep_scenario(
     })?;
 
     let design_json = serde_json::to_value(design).map_err(|err| Error::Write {
-        path: out_dir.join("manifest.json"),
+        path: folder.target().join("manifest.json"),
         source: std::io::Error::other(err),
     })?;
     let design_sha256 = format!("{:x}", Sha256::digest(design_json.to_string().as_bytes()));
@@ -420,11 +403,10 @@ fn sweep_charts(
     Ok(charts)
 }
 
-/// How [`run_design`] runs: worker threads, and what its progress bar says (hidden if quiet).
-pub(super) struct DesignRun {
+/// How [`run_design`] runs: worker threads, how progress is shown, and what it says.
+pub(super) struct DesignRun<'o> {
     pub threads: usize,
-    pub quiet: bool,
-    pub progress: ProgressOutput,
+    pub output: &'o OutputChoice,
     pub message: String,
 }
 
@@ -443,9 +425,7 @@ pub(super) fn run_design(
 ) -> Result<(PointResults, SweepInfo, f64)> {
     let stop = StopRequest::default();
     let _signals = StopOnSignals::install(&stop);
-    let progress = Progress::new(
-        how.progress,
-        how.quiet,
+    let progress = how.output.progress(
         prepared.points.len() as u64 * scenario.replications() as u64,
         "point-replications",
         how.message.clone(),
