@@ -561,15 +561,7 @@ pub fn execute(cli: Cli) -> Result<()> {
             if options.shard.is_some() {
                 let report = commands::run_shard(&options)?;
                 if !quiet {
-                    print(&format!(
-                        "shard {}: {} replications in {}/ ({} run now, {:.1} s); merge every \
-                         shard's folder with `relsim merge PARTS… --out DIR`\n",
-                        report.shard,
-                        report.replications,
-                        report.part_dir.display(),
-                        report.ran,
-                        report.wall_time_seconds
-                    ))?;
+                    print(&shard_done(&report, "replications"))?;
                 }
                 return Ok(());
             }
@@ -625,15 +617,7 @@ pub fn execute(cli: Cli) -> Result<()> {
             if options.shard.is_some() {
                 let report = commands::sweep_shard(&options)?;
                 if !quiet {
-                    print(&format!(
-                        "shard {}: {} point-replications in {}/ ({} run now, {:.1} s); merge \
-                         every shard's folder with `relsim merge PARTS… --out DIR`\n",
-                        report.shard,
-                        report.replications,
-                        report.part_dir.display(),
-                        report.ran,
-                        report.wall_time_seconds
-                    ))?;
+                    print(&shard_done(&report, "point-replications"))?;
                 }
                 return Ok(());
             }
@@ -877,6 +861,19 @@ pub fn execute(cli: Cli) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// What a shard command says when its part folder is complete.
+fn shard_done(report: &commands::ShardReport, units: &str) -> String {
+    format!(
+        "shard {}: {} {units} in {}/ ({} run now, {:.1} s); merge every shard's folder with \
+         `relsim merge PARTS… --out DIR`\n",
+        report.shard,
+        report.replications,
+        report.part_dir.display(),
+        report.ran,
+        report.wall_time_seconds
+    )
 }
 
 /// A command's manual page as roff text.
