@@ -52,29 +52,26 @@ impl Turns<'_> {
 
         // Care: personal while managers have room, automated beyond if the strategy says so.
         // Personal care is paid per manager; automated care per customer.
-        let (care, care_level, variable_care_cost) = if self.care_quota[segment_idx] > 0 {
+        let care = if self.care_quota[segment_idx] > 0 {
             self.care_quota[segment_idx] -= 1;
             record.personal_care_customers += 1.0;
-            (Care::Personal, 1.0, 0.0)
+            Care::Personal
         } else if levers.automated_care && segment.targeted {
             record.automated_care_customers += 1.0;
-            (
-                Care::Automated,
-                levers.automated_care_effect,
-                levers.automated_care_cost,
-            )
+            Care::Automated
         } else {
-            (Care::None, 0.0, 0.0)
+            Care::None
         };
+        let care_terms = &segment.care[care as usize];
 
         // 3. Service episode.
         let failed = draws.happens(slot::FAILURE, terms.areas.failure[area])
-            && draws.uniform(slot::PREVENTION) >= levers.care_prevention * care_level;
+            && draws.uniform(slot::PREVENTION) >= care_terms.prevention;
         let recovered =
             failed && segment.targeted && draws.uniform(slot::RECOVERY) < levers.recovery_rate;
         let unrecovered = failed && !recovered;
         let disconfirmation = if !failed {
-            episode_params.success + episode_params.care_bonus * care_level
+            care_terms.success
         } else if recovered {
             episode_params.recovered
         } else {
@@ -96,17 +93,13 @@ impl Turns<'_> {
         } else {
             0.0
         };
-        let loyalty = |value: f64| if segment.loyalty_member() { value } else { 0.0 };
-        let favour = levers.care_favour * care_level
+        let favour = care_terms.favour
             + if recovered {
                 episode_params.recovery_favour
             } else {
                 0.0
             }
-            + loyalty(levers.loyalty_favour);
-        // At most 1, by a comparison (one minsd; f64::min's care for NaN costs more).
-        let benefits = levers.care_benefits * care_level + loyalty(levers.loyalty_benefits);
-        let benefits = if benefits > 1.0 { 1.0 } else { benefits };
+            + segment.loyalty_favour;
         let before = Relationship {
             trust: customers.trust[local] as f64,
             reciprocity: customers.reciprocity[local] as f64,
@@ -117,7 +110,7 @@ impl Turns<'_> {
                 disconfirmation,
                 favour,
                 opportunism,
-                benefits,
+                benefits: care_terms.benefits,
                 switching_cost: if flags & flag::REFERRED != 0 {
                     terms.run.switching_cost_referred
                 } else {
@@ -166,7 +159,8 @@ impl Turns<'_> {
         let buys = draws.happens(slot::PURCHASE, segment.purchase)
             & !(leaves & (model.market.cash_flow_timing == CashFlowTiming::AfterRetention));
         // Margin after the serving costs this customer causes (for lifetime value).
-        let mut margin = -(variable_care_cost + if recovered { levers.recovery_cost } else { 0.0 });
+        let mut margin =
+            -(care_terms.variable_cost + if recovered { levers.recovery_cost } else { 0.0 });
         // Whether a customer buys is a coin toss to the branch predictor, so a customer who
         // does not buy computes the same sums with zero spend instead of branching.
         let spend = f64::from(u8::from(buys))

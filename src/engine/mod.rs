@@ -30,7 +30,8 @@ use crate::model::economics::discount_factor;
 use crate::model::math::{below_logistic, logistic};
 use crate::model::network::SocialNetwork;
 use crate::model::params::{
-    CashFlowTiming, MarketParams, ModelParams, NetworkParams, PartnerPolicy, PartnerTurnover,
+    CashFlowTiming, EpisodeParams, MarketParams, ModelParams, NetworkParams, PartnerPolicy,
+    PartnerTurnover,
 };
 use crate::model::partners::{channel_quality, delivery_probability, distributor_effort};
 use crate::model::relationship::{Episode, Relationship};
@@ -46,7 +47,7 @@ use chunk::{PassTerms, Social, Turns};
 use isa::InstructionSet;
 use partners::TurnoverState;
 pub use records::{PeriodRecord, RunMetrics};
-use tables::{AreaTerms, PeriodContext, RunTerms, SegmentTerms};
+use tables::{AreaTerms, CareTerms, PeriodContext, RunTerms, SegmentTerms};
 pub use trace::{AfterPass, Care, EpisodeTrace, NoTrace, Trace, TraceEvent, Voice};
 pub use world::{ReplicationSeeds, World};
 
@@ -260,18 +261,36 @@ impl<'a> Engine<'a> {
         let segments: Vec<SegmentTerms> = model
             .segments
             .iter()
-            .map(|s| SegmentTerms {
-                value: s.value,
-                purchase: Chance::new(s.purchase_probability),
-                price_sensitivity: s.price_sensitivity,
-                commitment_baseline: s.commitment_baseline,
-                defection_intercept: s.defection_intercept,
-                targeted: s.value >= levers.target_min_value,
-                loyalty_reward: if s.value >= levers.target_min_value {
-                    levers.loyalty_reward
-                } else {
-                    0.0
-                },
+            .map(|s| {
+                let targeted = s.value >= levers.target_min_value;
+                let loyalty_reward = if targeted { levers.loyalty_reward } else { 0.0 };
+                // What loyalty adds for members (a segment with a reward above 0).
+                let loyalty = |value: f64| if loyalty_reward > 0.0 { value } else { 0.0 };
+                let care = |level: f64, variable_cost: f64| {
+                    CareTerms::new(
+                        level,
+                        variable_cost,
+                        loyalty(levers.loyalty_benefits),
+                        levers,
+                        &model.episode,
+                    )
+                };
+                let mut care_terms = [CareTerms::default(); 3];
+                care_terms[Care::None as usize] = care(0.0, 0.0);
+                care_terms[Care::Personal as usize] = care(1.0, 0.0);
+                care_terms[Care::Automated as usize] =
+                    care(levers.automated_care_effect, levers.automated_care_cost);
+                SegmentTerms {
+                    value: s.value,
+                    purchase: Chance::new(s.purchase_probability),
+                    price_sensitivity: s.price_sensitivity,
+                    commitment_baseline: s.commitment_baseline,
+                    defection_intercept: s.defection_intercept,
+                    targeted,
+                    loyalty_reward,
+                    loyalty_favour: loyalty(levers.loyalty_favour),
+                    care: care_terms,
+                }
             })
             .collect();
         let mut care_order: Vec<usize> = (0..segments.len()).collect();

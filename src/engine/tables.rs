@@ -15,13 +15,48 @@ pub(super) struct SegmentTerms {
     pub(super) targeted: bool,
     /// The loyalty reward's share of revenue for this segment: 0 for non-members.
     pub(super) loyalty_reward: f64,
+    /// The loyalty programme's favour to members each period: 0 for non-members.
+    pub(super) loyalty_favour: f64,
+    /// What each kind of care means for this segment's customers, by [`Care`] (`as usize`).
+    pub(super) care: [CareTerms; 3],
 }
 
-impl SegmentTerms {
-    /// Whether this segment's customers are in a loyalty programme.
-    #[inline(always)]
-    pub(super) fn loyalty_member(&self) -> bool {
-        self.loyalty_reward > 0.0
+/// What one kind of care means for a customer of a segment in its episode and relationship
+/// update (docs/model.md §4.1–§4.4), worked out once per run: a turn looks its terms up
+/// instead of multiplying them out. Each is the turn's own expression, so the same bits.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct CareTerms {
+    /// The cost per customer (automated care's; personal care is paid per manager).
+    pub(super) variable_cost: f64,
+    /// The chance care prevents a failure: `care_prevention · level`.
+    pub(super) prevention: f64,
+    /// A successful episode's disconfirmation: `success + care_bonus · level`.
+    pub(super) success: f64,
+    /// Care's favour, `care_favour · level` (a recovery's and loyalty's are added in the turn).
+    pub(super) favour: f64,
+    /// Relationship benefits, `care_benefits · level` plus loyalty's, at most 1.
+    pub(super) benefits: f64,
+}
+
+impl CareTerms {
+    /// The terms of care at `level` costing `variable_cost` a customer, for a segment whose
+    /// members' loyalty programme adds `loyalty_benefits` (0 outside it).
+    pub(super) fn new(
+        level: f64,
+        variable_cost: f64,
+        loyalty_benefits: f64,
+        levers: &Levers,
+        episode: &EpisodeParams,
+    ) -> Self {
+        // At most 1, by a comparison (one minsd; f64::min's care for NaN costs more).
+        let benefits = levers.care_benefits * level + loyalty_benefits;
+        Self {
+            variable_cost,
+            prevention: levers.care_prevention * level,
+            success: episode.success + episode.care_bonus * level,
+            favour: levers.care_favour * level,
+            benefits: if benefits > 1.0 { 1.0 } else { benefits },
+        }
     }
 }
 
