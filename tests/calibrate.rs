@@ -7,7 +7,6 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 use relsim::calibrate::{
     default_keys, fit, parse_retention_text, parse_series, read_retention, CalibrationData, Fit,
@@ -16,10 +15,9 @@ use relsim::calibrate::{
 use relsim::experiment::calibrate::{calibration_pool, simulate_history, SimulatedHistory};
 use relsim::model::rng::Xoshiro256PlusPlus;
 use relsim::scenario::{parse, presets, Override, Scenario};
-
-fn relsim() -> Command {
-    Command::cargo_bin("relsim").expect("the relsim binary is built")
-}
+#[path = "support/relsim_binary.rs"]
+mod relsim_binary;
+use relsim_binary::relsim;
 
 fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)

@@ -3,7 +3,6 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 
 #[path = "support/progress_stream.rs"]
@@ -12,10 +11,9 @@ use progress_stream::{assert_progress_stream, progress_lines};
 #[path = "support/time_split.rs"]
 mod time_split;
 use time_split::assert_time_split_recorded;
-
-fn relsim() -> Command {
-    Command::cargo_bin("relsim").expect("the relsim binary is built")
-}
+#[path = "support/relsim_binary.rs"]
+mod relsim_binary;
+use relsim_binary::relsim;
 
 fn data(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -8,20 +8,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Command as Process, Stdio};
 use std::time::Duration;
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 
 #[path = "support/child_process.rs"]
 mod child_process;
 use child_process::stop_by_signal;
-
-fn relsim() -> Command {
-    Command::cargo_bin("relsim").expect("the relsim binary is built")
-}
-
-fn relsim_binary() -> PathBuf {
-    assert_cmd::cargo::cargo_bin("relsim")
-}
+#[path = "support/relsim_binary.rs"]
+mod relsim_binary;
+use relsim_binary::{relsim, relsim_binary};
 
 fn small() -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))

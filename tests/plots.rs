@@ -4,14 +4,12 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 use relsim::plot::{CHARTS, CHART_SIZE};
 use relsim::report::format::{percent, signed};
-
-fn relsim() -> Command {
-    Command::cargo_bin("relsim").expect("the relsim binary is built")
-}
+#[path = "support/relsim_binary.rs"]
+mod relsim_binary;
+use relsim_binary::relsim;
 
 fn small_scenario() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/small.toml")

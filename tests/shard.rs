@@ -7,22 +7,15 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStderr, Command as Process, Stdio};
 use std::time::Duration;
 
-use assert_cmd::Command;
-
 #[path = "support/child_process.rs"]
 mod child_process;
 use child_process::stop_by_signal;
 #[path = "support/time_split.rs"]
 mod time_split;
 use time_split::assert_time_split_recorded;
-
-fn relsim() -> Command {
-    Command::cargo_bin("relsim").expect("the relsim binary is built")
-}
-
-fn relsim_binary() -> PathBuf {
-    assert_cmd::cargo::cargo_bin("relsim")
-}
+#[path = "support/relsim_binary.rs"]
+mod relsim_binary;
+use relsim_binary::{relsim, relsim_binary};
 
 /// The experiment every test shards: small, so that each runs in a fraction of a second.
 const SMALL: [&str; 7] = [

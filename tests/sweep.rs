@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 use relsim::experiment::{run_sweep, simulate_replication, ExecutionOptions};
 use relsim::model::economics::per_period_discount_rate;
@@ -24,10 +23,9 @@ use progress_stream::{assert_progress_stream, progress_lines};
 #[path = "support/time_split.rs"]
 mod time_split;
 use time_split::assert_time_split_recorded;
-
-fn relsim() -> Command {
-    Command::cargo_bin("relsim").expect("the relsim binary is built")
-}
+#[path = "support/relsim_binary.rs"]
+mod relsim_binary;
+use relsim_binary::relsim;
 
 fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
