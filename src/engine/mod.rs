@@ -266,20 +266,6 @@ impl<'a> Engine<'a> {
                 let loyalty_reward = if targeted { levers.loyalty_reward } else { 0.0 };
                 // What loyalty adds for members (a segment with a reward above 0).
                 let loyalty = |value: f64| if loyalty_reward > 0.0 { value } else { 0.0 };
-                let care = |level: f64, variable_cost: f64| {
-                    CareTerms::new(
-                        level,
-                        variable_cost,
-                        loyalty(levers.loyalty_benefits),
-                        levers,
-                        &model.episode,
-                    )
-                };
-                let mut care_terms = [CareTerms::default(); 3];
-                care_terms[Care::None as usize] = care(0.0, 0.0);
-                care_terms[Care::Personal as usize] = care(1.0, 0.0);
-                care_terms[Care::Automated as usize] =
-                    care(levers.automated_care_effect, levers.automated_care_cost);
                 SegmentTerms {
                     value: s.value,
                     purchase: Chance::new(s.purchase_probability),
@@ -289,7 +275,11 @@ impl<'a> Engine<'a> {
                     targeted,
                     loyalty_reward,
                     loyalty_favour: loyalty(levers.loyalty_favour),
-                    care: care_terms,
+                    care: CareTerms::of_each_kind(
+                        loyalty(levers.loyalty_benefits),
+                        levers,
+                        &model.episode,
+                    ),
                 }
             })
             .collect();

@@ -24,7 +24,7 @@ pub(super) struct SegmentTerms {
 /// What one kind of care means for a customer of a segment in its episode and relationship
 /// update (docs/model.md §4.1–§4.4), worked out once per run: a turn looks its terms up
 /// instead of multiplying them out. Each is the turn's own expression, so the same bits.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub(super) struct CareTerms {
     /// The cost per customer (automated care's; personal care is paid per manager).
     pub(super) variable_cost: f64,
@@ -38,10 +38,32 @@ pub(super) struct CareTerms {
     pub(super) benefits: f64,
 }
 
+// `CareTerms::of_each_kind` lists the kinds in the order of their discriminants.
+const _: () = assert!(Care::None as usize == 0 && Care::Personal as usize == 1);
+const _: () = assert!(Care::Automated as usize == 2);
+
 impl CareTerms {
+    /// Every kind of care's terms, entry `care as usize` for `care`, for a segment whose
+    /// members' loyalty programme adds `loyalty_benefits` (0 outside it).
+    pub(super) fn of_each_kind(
+        loyalty_benefits: f64,
+        levers: &Levers,
+        episode: &EpisodeParams,
+    ) -> [Self; 3] {
+        [Care::None, Care::Personal, Care::Automated].map(|care| {
+            // Personal care is paid per manager, automated care per customer.
+            let (level, variable_cost) = match care {
+                Care::None => (0.0, 0.0),
+                Care::Personal => (1.0, 0.0),
+                Care::Automated => (levers.automated_care_effect, levers.automated_care_cost),
+            };
+            Self::new(level, variable_cost, loyalty_benefits, levers, episode)
+        })
+    }
+
     /// The terms of care at `level` costing `variable_cost` a customer, for a segment whose
     /// members' loyalty programme adds `loyalty_benefits` (0 outside it).
-    pub(super) fn new(
+    fn new(
         level: f64,
         variable_cost: f64,
         loyalty_benefits: f64,
